@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every variable of SPEC's configuration
+ * contract is validated here once; the rest of the program receives the typed,
+ * nested `Config`. A bad environment produces ONE error naming every problem.
+ */
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17–20 digits; right-click → Copy ID with Developer Mode on)');
+const httpUrl = z
+  .string()
+  .url('must be an absolute URL such as https://example.com')
+  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+  .transform((u) => u.replace(/\/+$/, ''));
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? null : v));
+
+const envSchema = z.object({
+  DISCORD_TOKEN: z.string().min(20, 'must be the bot token from the Discord developer portal (Bot → Reset Token)'),
+  DISCORD_GUILD_ID: snowflake,
+  DISCORD_AUDIT_CHANNEL_ID: snowflake,
+  DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
+  PAYPAL_CLIENT_ID: z.string().min(1, 'must be the client id of your PayPal REST app (developer.paypal.com → Apps & Credentials)'),
+  PAYPAL_CLIENT_SECRET: z.string().min(1, 'must be the secret of your PayPal REST app'),
+  PAYPAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
+  PAYPAL_WEBHOOK_ID: z.string().min(1, "must be the id PayPal shows for your webhook (Apps & Credentials → your app → Webhooks)"),
+  PAYPAL_API_URL: httpUrl.optional(),
+  PAYPAL_CERT_HOSTS: z
+    .string()
+    .default('.paypal.com')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
+    .refine((hosts) => hosts.length > 0, 'must list at least one host, e.g. .paypal.com'),
+  PAYPAL_TIMEOUT_MS: positiveInt(10_000),
+  WEBHOOK_MAX_AGE_SECONDS: positiveInt(3600),
+  PUBLIC_URL: httpUrl,
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_PATH: z.string().min(1).default('./data/concierge.db'),
+  TIERS_FILE: z.string().min(1).default('./tiers.yaml'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MARKETPLACE_API_URL: httpUrl.optional(),
+  MARKETPLACE_API_KEY: optionalString,
+  BACKUP_DIR: z.string().min(1).default('./data/backups'),
+  BACKUP_RETENTION: positiveInt(14),
+  METRICS_TOKEN: optionalString,
+  JOB_CONCURRENCY: positiveInt(4),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  discord: { token: string; guildId: string; auditChannelId: string; apiUrl: string };
+  paypal: {
+    clientId: string;
+    clientSecret: string;
+    mode: 'sandbox' | 'live';
+    webhookId: string;
+    apiUrl: string;
+    certHosts: string[];
+    timeoutMs: number;
+  };
+  webhook: { maxAgeSeconds: number };
+  http: { host: string; port: number; publicUrl: string };
+  databasePath: string;
+  tiersFile: string;
+  logLevel: Env['LOG_LEVEL'];
+  marketplace: { url: string; key: string } | null;
+  backup: { dir: string; retention: number };
+  metricsToken: string | null;
+  jobs: { concurrency: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration is invalid (fix these in the environment or .env, see .env.example):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const PAYPAL_HOSTS = { sandbox: 'https://api-m.sandbox.paypal.com', live: 'https://api-m.paypal.com' } as const;
+
+/** Parses the environment into a Config, or throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Blank values in .env files mean "not set", so defaults apply to them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const message = issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is missing' : issue.message;
+      return `${name}: ${message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.MARKETPLACE_API_URL === undefined) !== (e.MARKETPLACE_API_KEY === null)) {
+    problems.push('MARKETPLACE_API_URL and MARKETPLACE_API_KEY: set both to enable marketplace sync, or neither to turn it off');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    discord: { token: e.DISCORD_TOKEN, guildId: e.DISCORD_GUILD_ID, auditChannelId: e.DISCORD_AUDIT_CHANNEL_ID, apiUrl: e.DISCORD_API_URL },
+    paypal: {
+      clientId: e.PAYPAL_CLIENT_ID,
+      clientSecret: e.PAYPAL_CLIENT_SECRET,
+      mode: e.PAYPAL_MODE,
+      webhookId: e.PAYPAL_WEBHOOK_ID,
+      apiUrl: e.PAYPAL_API_URL ?? PAYPAL_HOSTS[e.PAYPAL_MODE],
+      certHosts: e.PAYPAL_CERT_HOSTS,
+      timeoutMs: e.PAYPAL_TIMEOUT_MS,
+    },
+    webhook: { maxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
+    databasePath: e.DATABASE_PATH,
+    tiersFile: e.TIERS_FILE,
+    logLevel: e.LOG_LEVEL,
+    marketplace: e.MARKETPLACE_API_URL !== undefined && e.MARKETPLACE_API_KEY !== null ? { url: e.MARKETPLACE_API_URL, key: e.MARKETPLACE_API_KEY } : null,
+    backup: { dir: e.BACKUP_DIR, retention: e.BACKUP_RETENTION },
+    metricsToken: e.METRICS_TOKEN,
+    jobs: { concurrency: e.JOB_CONCURRENCY },
+  };
+}

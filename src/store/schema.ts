@@ -1,0 +1,177 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * All times are integer milliseconds since the epoch (UTC): cheap to compare
+ * in SQL and free of time-zone parsing. PayPal's ISO strings are converted at
+ * the adapter boundary.
+ */
+
+/** A Discord user who has ever subscribed, been granted, or been seen by Concierge. */
+export const members = sqliteTable('members', {
+  discordUserId: text('discord_user_id').primaryKey(),
+  /** Last computed entitlement: tier key or null. Compared after each change to decide whether to sync roles. */
+  entitledTier: text('entitled_tier'),
+  /** When the last computed entitlement ends (null = open-ended or none). */
+  entitledUntil: integer('entitled_until'),
+  /** Where it comes from: 'subscription:<id>' or 'grant:<id>', null when none. */
+  entitledSource: text('entitled_source'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** One PayPal subscription, as last read from PayPal, plus what Concierge derived from it. */
+export const subscriptions = sqliteTable(
+  'subscriptions',
+  {
+    /** PayPal's subscription id (I-...). */
+    id: text('id').primaryKey(),
+    /** Linked through custom_id; null while PayPal's custom_id names no valid Discord user. */
+    memberId: text('member_id').references(() => members.discordUserId),
+    planId: text('plan_id').notNull(),
+    /** Tier key the plan bought at the time it was read (null if no tier sells this plan). */
+    tierKey: text('tier_key'),
+    /** Concierge state: pending | active | past_due | cancelled | suspended | expired | revoked | abandoned. */
+    state: text('state').notNull(),
+    /** PayPal's status as last read: APPROVAL_PENDING | APPROVED | ACTIVE | SUSPENDED | CANCELLED | EXPIRED. */
+    paypalStatus: text('paypal_status').notNull(),
+    /** PayPal's update_time/status_update_time of the copy we hold; an older read never overwrites a newer one. */
+    paypalUpdatedAt: integer('paypal_updated_at'),
+    customId: text('custom_id'),
+    /** The latest next_billing_time seen while ACTIVE. */
+    nextBillingAt: integer('next_billing_at'),
+    /** Time of the last completed payment (PayPal billing_info or our own sales). */
+    lastPaymentAt: integer('last_payment_at'),
+    /** Plan billing interval, for paid-through = last payment + interval. */
+    intervalUnit: text('interval_unit'),
+    intervalCount: integer('interval_count'),
+    /** Derived: paid-through, past-due grace end, end of access. */
+    paidThrough: integer('paid_through'),
+    graceUntil: integer('grace_until'),
+    accessUntil: integer('access_until'),
+    failedPaymentsCount: integer('failed_payments_count').notNull().default(0),
+    lastFailedPaymentAt: integer('last_failed_payment_at'),
+    /** Refund / chargeback revocation; stands until a later completed payment or staff restore. */
+    revokedAt: integer('revoked_at'),
+    revokedReason: text('revoked_reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('subscriptions_member_idx').on(t.memberId)],
+);
+
+/** Completed sales of a subscription (PAYMENT.SALE.*), with refund state. */
+export const payments = sqliteTable(
+  'payments',
+  {
+    /** PayPal sale id. */
+    id: text('id').primaryKey(),
+    subscriptionId: text('subscription_id').notNull(),
+    memberId: text('member_id'),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    /** completed | refunded | reversed | disputed */
+    state: text('state').notNull(),
+    paidAt: integer('paid_at').notNull(),
+    refundedAt: integer('refunded_at'),
+    /** The webhook event that recorded it. */
+    eventId: text('event_id'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('payments_subscription_idx').on(t.subscriptionId)],
+);
+
+/** Staff comps: a tier for a member, optionally until a time. */
+export const grants = sqliteTable(
+  'grants',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.discordUserId),
+    tierKey: text('tier_key').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    reason: text('reason'),
+    startsAt: integer('starts_at').notNull(),
+    /** null = lifetime. */
+    expiresAt: integer('expires_at'),
+    revokedAt: integer('revoked_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('grants_member_idx').on(t.memberId)],
+);
+
+/** The webhook inbox: every verified PayPal event, stored before it is acknowledged. */
+export const webhookEvents = sqliteTable(
+  'webhook_events',
+  {
+    /** PayPal's event id (WH-...): unique, so redeliveries are no-ops. */
+    id: text('id').primaryKey(),
+    eventType: text('event_type').notNull(),
+    /** The resource id named by the event (subscription or sale id), for search. */
+    resourceId: text('resource_id'),
+    transmissionId: text('transmission_id').notNull(),
+    /** The exact bytes PayPal signed, as UTF-8. */
+    rawBody: text('raw_body').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    processedAt: integer('processed_at'),
+    /** pending | processed | ignored | unlinked */
+    outcome: text('outcome').notNull().default('pending'),
+    /** Human-readable detail of the outcome. */
+    detail: text('detail'),
+  },
+  (t) => [index('webhook_events_received_idx').on(t.receivedAt)],
+);
+
+/** The durable job queue (the outbox). */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** Handler name, e.g. process-webhook, role-sync, audit, lapse-check. */
+    kind: text('kind').notNull(),
+    /** JSON payload, validated by the handler's zod schema when claimed. */
+    payload: text('payload').notNull(),
+    /** Collapses duplicates: at most one *queued* job per (kind, dedupe_key). */
+    dedupeKey: text('dedupe_key'),
+    /** queued | running | done | dead */
+    status: text('status').notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    /** Earliest time the job may run (backoff and scheduled jobs). */
+    runAt: integer('run_at').notNull(),
+    /** Lease: a running job whose lease passed is claimed again (its worker died). */
+    lockedUntil: integer('locked_until'),
+    lockedBy: text('locked_by'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('jobs_due_idx').on(t.status, t.runAt),
+    uniqueIndex('jobs_queued_dedupe_idx')
+      .on(t.kind, t.dedupeKey)
+      .where(sql`status = 'queued' AND dedupe_key IS NOT NULL`),
+  ],
+);
+
+/** What happened and why, for staff and for support cases. */
+export const auditEntries = sqliteTable(
+  'audit_entries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    /** e.g. entitlement.changed, payment.recorded, webhook.rejected, job.dead */
+    kind: text('kind').notNull(),
+    /** info | warning | danger (colour in the audit channel) */
+    severity: text('severity').notNull().default('info'),
+    memberId: text('member_id'),
+    subscriptionId: text('subscription_id'),
+    eventId: text('event_id'),
+    message: text('message').notNull(),
+    data: text('data'),
+    /** Makes recording idempotent when a job is retried. */
+    dedupeKey: text('dedupe_key').unique(),
+  },
+  (t) => [index('audit_member_idx').on(t.memberId), index('audit_at_idx').on(t.at)],
+);
