@@ -124,3 +124,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: { concurrency: e.JOB_CONCURRENCY },
   };
 }
+
+/** For commands that need only the database (`concierge migrate`): DATABASE_PATH with its default. */
+export function loadDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
+  const value = env['DATABASE_PATH'];
+  return value === undefined || value.trim() === '' ? './data/concierge.db' : value;
+}
+
+/** Reads .env into process.env when present; variables already set win (Node's loadEnvFile keeps them). */
+export function loadDotEnv(path = '.env'): void {
+  try {
+    process.loadEnvFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

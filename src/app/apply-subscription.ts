@@ -1,0 +1,124 @@
+import { deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
+import { later } from '../core/time.ts';
+import type { TierCatalog } from '../core/tiers.ts';
+import type { Tx } from '../store/db.ts';
+import { ensureMember } from '../store/member-repo.ts';
+import { getSubscription, upsertSubscription, type SubscriptionRow } from '../store/subscription-repo.ts';
+import { recordAudit, type AuditSeverity } from './audit.ts';
+import { recomputeMember } from './recompute-member.ts';
+
+const DISCORD_ID = /^\d{17,20}$/;
+
+export interface ApplyContext {
+  catalog: TierCatalog;
+  now: number;
+  eventId: string | null;
+  /** A completed payment this notification brought, not yet in PayPal's billing_info. */
+  paymentAt?: number | null;
+}
+
+export type ApplyResult =
+  | { applied: false; why: 'stale'; memberId: string | null }
+  | { applied: true; memberId: string | null; before: SubscriptionState | null; after: SubscriptionState };
+
+function knownFrom(row: SubscriptionRow | undefined): KnownFacts {
+  if (row === undefined) return NOTHING_KNOWN;
+  return {
+    state: row.state as SubscriptionState,
+    planId: row.planId,
+    nextBillingAt: row.nextBillingAt,
+    lastPaymentAt: row.lastPaymentAt,
+    intervalUnit: row.intervalUnit,
+    intervalCount: row.intervalCount,
+    revokedAt: row.revokedAt,
+  };
+}
+
+const fmt = (t: number | null) => (t === null ? 'unknown' : new Date(t).toISOString());
+
+/** What the audit channel says when a subscription enters a state. */
+function describeTransition(state: SubscriptionState, who: string, id: string, row: { accessUntil: number | null; graceUntil: number | null }): { severity: AuditSeverity; message: string } | null {
+  switch (state) {
+    case 'active':
+      return { severity: 'success', message: `${who} subscription ${id} is active` };
+    case 'past_due':
+      return { severity: 'warning', message: `${who} payment failed on ${id}; access kept until ${fmt(row.graceUntil)}` };
+    case 'suspended':
+      return { severity: 'warning', message: `${who} subscription ${id} suspended by PayPal; access until ${fmt(row.accessUntil)}` };
+    case 'cancelled':
+      return { severity: 'warning', message: `${who} subscription ${id} cancelled; access until ${fmt(row.accessUntil)}` };
+    case 'expired':
+      return { severity: 'warning', message: `${who} subscription ${id} expired; access until ${fmt(row.accessUntil)}` };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Applies a subscription as PayPal just reported it (fetch-on-notify): the
+ * shared path of webhooks, the return page and reconcile. Runs inside the
+ * caller's transaction; never calls PayPal itself.
+ */
+export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: string }, ctx: ApplyContext): ApplyResult {
+  const existing = getSubscription(tx, view.id);
+  const derived = deriveSubscription(view, knownFrom(existing), ctx.catalog.policy, ctx.now);
+  // Two jobs may read PayPal concurrently; an older read must not overwrite a newer one.
+  if (existing?.paypalUpdatedAt != null && derived.paypalUpdatedAt !== null && derived.paypalUpdatedAt < existing.paypalUpdatedAt && ctx.paymentAt == null) {
+    return { applied: false, why: 'stale', memberId: existing.memberId };
+  }
+  const customId = derived.customId ?? existing?.customId ?? null;
+  const memberId = existing?.memberId ?? (customId !== null && DISCORD_ID.test(customId) ? customId : null);
+  if (memberId !== null) ensureMember(tx, memberId, ctx.now);
+
+  const lastPaymentAt = later(derived.lastPaymentAt, ctx.paymentAt ?? null);
+  const final =
+    lastPaymentAt === derived.lastPaymentAt
+      ? derived
+      : deriveSubscription(view, { ...knownFrom(existing), lastPaymentAt }, ctx.catalog.policy, ctx.now);
+  const planId = final.planId ?? existing?.planId ?? '';
+  const row = {
+    id: view.id,
+    memberId,
+    planId,
+    tierKey: ctx.catalog.byPlan(planId)?.key ?? existing?.tierKey ?? null,
+    state: final.state,
+    paypalStatus: final.paypalStatus,
+    paypalUpdatedAt: later(final.paypalUpdatedAt, existing?.paypalUpdatedAt ?? null),
+    customId,
+    nextBillingAt: final.nextBillingAt,
+    lastPaymentAt: final.lastPaymentAt,
+    intervalUnit: final.intervalUnit,
+    intervalCount: final.intervalCount,
+    paidThrough: final.paidThrough,
+    graceUntil: final.graceUntil,
+    accessUntil: final.accessUntil,
+    failedPaymentsCount: final.failedPaymentsCount,
+    lastFailedPaymentAt: final.lastFailedPaymentAt,
+    revokedAt: existing?.revokedAt ?? null,
+    revokedReason: existing?.revokedReason ?? null,
+  };
+  upsertSubscription(tx, row, ctx.now);
+
+  const before = existing === undefined ? null : (existing.state as SubscriptionState);
+  if (before !== final.state) {
+    const note = describeTransition(final.state, memberId === null ? 'An unlinked member’s' : `<@${memberId}>`, view.id, row);
+    if (note !== null) recordAudit(tx, { kind: `subscription.${final.state}`, ...note, memberId, subscriptionId: view.id, eventId: ctx.eventId }, ctx.now);
+  }
+  if (memberId === null && existing === undefined) {
+    recordAudit(
+      tx,
+      {
+        kind: 'subscription.unlinked',
+        severity: 'danger',
+        subscriptionId: view.id,
+        eventId: ctx.eventId,
+        message: `Subscription ${view.id} names no Discord member (custom_id ${JSON.stringify(customId)}); link it by hand`,
+      },
+      ctx.now,
+    );
+  }
+  if (memberId !== null) {
+    recomputeMember(tx, memberId, ctx.catalog, ctx.now, { reason: `PayPal reports ${final.paypalStatus} for ${view.id}`, eventId: ctx.eventId, subscriptionId: view.id });
+  }
+  return { applied: true, memberId, before, after: final.state };
+}

@@ -1,0 +1,49 @@
+import { describeSource, entitlement, type Entitlement } from '../core/entitlement.ts';
+import type { TierCatalog } from '../core/tiers.ts';
+import { enqueue } from '../jobs/queue.ts';
+import type { Tx } from '../store/db.ts';
+import { listMemberGrants } from '../store/grant-repo.ts';
+import { ensureMember, setMemberEntitlement } from '../store/member-repo.ts';
+import { listMemberSubscriptions } from '../store/subscription-repo.ts';
+import { recordAudit } from './audit.ts';
+
+export interface ChangeContext {
+  /** Why we are looking again, for the audit trail ("PayPal reports ACTIVE", "lapse check"). */
+  reason: string;
+  eventId?: string | null;
+  subscriptionId?: string | null;
+}
+
+/**
+ * Recomputes a member's entitlement from the store. When the tier changes it
+ * enqueues a role sync and an audit entry in the caller's transaction; in all
+ * cases it schedules a lapse check for the moment the answer may change next.
+ */
+export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, now: number, ctx: ChangeContext): Entitlement {
+  const member = ensureMember(tx, memberId, now);
+  const e = entitlement(listMemberSubscriptions(tx, memberId), listMemberGrants(tx, memberId), catalog, now);
+  const next = { tier: e.tier?.key ?? null, until: e.until, source: describeSource(e.source) };
+
+  if (next.tier !== member.entitledTier) {
+    setMemberEntitlement(tx, memberId, next, now);
+    enqueue(tx, 'role-sync', { memberId }, now, { dedupeKey: memberId });
+    const name = (key: string | null) => (key === null ? 'none' : (catalog.byKey(key)?.name ?? key));
+    recordAudit(
+      tx,
+      {
+        kind: 'entitlement.changed',
+        severity: next.tier === null ? 'warning' : 'success',
+        memberId,
+        subscriptionId: ctx.subscriptionId ?? null,
+        eventId: ctx.eventId ?? null,
+        message: `<@${memberId}> tier ${name(member.entitledTier)} → ${name(next.tier)}: ${ctx.reason}`,
+        data: { from: member.entitledTier, to: next.tier, source: next.source, until: next.until },
+      },
+      now,
+    );
+  } else if (next.until !== member.entitledUntil || next.source !== member.entitledSource) {
+    setMemberEntitlement(tx, memberId, next, now);
+  }
+  if (e.reviewAt !== null) enqueue(tx, 'lapse-check', { memberId }, now, { runAt: e.reviewAt, dedupeKey: memberId });
+  return e;
+}

@@ -1,0 +1,59 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, loadDatabasePath, loadDotEnv } from '../config.ts';
+import { openStore } from '../store/db.ts';
+import { readTiersFile, TiersFileError } from '../tiers.ts';
+
+/**
+ * `npx concierge <command>`: thin commands over the same modules the service
+ * uses. Exit 0 on success, non-zero on any failure.
+ */
+loadDotEnv();
+const program = new Command('concierge').description('Concierge: Discord memberships sold through PayPal subscriptions').showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('apply database migrations (also done at every start)')
+  .action(() => {
+    const path = loadDatabasePath();
+    const store = openStore(path);
+    const applied = store.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
+    store.close();
+    process.stdout.write(`database ${path} is up to date (${applied.n} migration(s) applied)\n`);
+  });
+
+program
+  .command('doctor')
+  .description('check the configuration, the tiers file and the database, and name every problem')
+  .action(() => {
+    const problems: string[] = [];
+    let config;
+    try {
+      config = loadConfig();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+    const tiersFile = config?.tiersFile ?? process.env['TIERS_FILE'] ?? './tiers.yaml';
+    try {
+      const catalog = readTiersFile(tiersFile);
+      process.stdout.write(`tiers file ${tiersFile}: ${catalog.tiers.map((t) => t.name).join(' < ')}\n`);
+    } catch (err) {
+      if (!(err instanceof TiersFileError)) throw err;
+      problems.push(...err.problems.map((p) => `${tiersFile}: ${p}`));
+    }
+    const dbPath = config?.databasePath ?? loadDatabasePath();
+    try {
+      openStore(dbPath).close();
+      process.stdout.write(`database ${dbPath}: writable, migrations applied\n`);
+    } catch (err) {
+      problems.push(`DATABASE_PATH ${dbPath}: ${(err as Error).message}`);
+    }
+    if (problems.length > 0) {
+      process.stderr.write(`${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write('all checks passed\n');
+    }
+  });
+
+await program.parseAsync(process.argv);

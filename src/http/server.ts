@@ -1,0 +1,46 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { WebhookIngest } from '../app/ingest-webhook.ts';
+import type { Logger } from '../log.ts';
+import type { WebhookVerifier } from '../paypal/verify-webhook.ts';
+import type { Store } from '../store/db.ts';
+import type { Metrics } from './metrics.ts';
+import { registerHealthRoutes, type ReadinessProbe } from './routes/health.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerWebhookRoute, type SecurityAudit } from './routes/webhooks.ts';
+
+export interface ServerDeps {
+  log: Logger;
+  store: Store;
+  verifier: WebhookVerifier;
+  ingest: WebhookIngest;
+  metrics: Metrics;
+  metricsToken: string | null;
+  readiness: ReadinessProbe;
+  securityAudit: SecurityAudit;
+}
+
+/** Builds the HTTP app without listening (tests use inject or listen on port 0). */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Per-request access logs would cost more than the webhook itself at thousands/s; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: '127.0.0.1',
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return reply.code(status).send({ error: 'internal_error' });
+    }
+    return reply.code(status).send({ error: err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : (err.code ?? 'bad_request').toLowerCase() });
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found' }));
+
+  registerWebhookRoute(app, deps);
+  registerHealthRoutes(app, deps.readiness);
+  registerMetricsRoute(app, deps.metrics, deps.metricsToken);
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { ProcessDeps } from '../../app/process-event.ts';
+import type { Handlers } from '../runner.ts';
+import { auditHandler } from './audit.ts';
+import { lapseCheckHandler } from './lapse-check.ts';
+import { processWebhookHandler } from './process-webhook.ts';
+import { roleSyncHandler } from './role-sync.ts';
+
+/** Every job kind Concierge runs: the explicit list the runner dispatches on. */
+export function createHandlers(deps: ProcessDeps): Handlers {
+  return {
+    'process-webhook': processWebhookHandler(deps),
+    'lapse-check': lapseCheckHandler(deps),
+    'role-sync': roleSyncHandler(deps),
+    audit: auditHandler(deps),
+  };
+}

@@ -1,0 +1,55 @@
+import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { createLogger } from './log.ts';
+import { startService } from './service.ts';
+import { TiersFileError } from './tiers.ts';
+
+/**
+ * `npm start`: configuration from the environment and from .env when present
+ * (the environment wins), then the whole service in one process. Bad
+ * configuration exits non-zero with one message naming every problem.
+ */
+loadDotEnv();
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw err;
+}
+
+const log = createLogger(config.logLevel);
+let service;
+try {
+  service = await startService(config, log);
+} catch (err) {
+  if (err instanceof TiersFileError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
+  log.fatal({ err }, 'Concierge could not start');
+  process.exit(1);
+}
+
+const running = service;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    // Running jobs get their grace period; whatever is cut off is re-run after restart (lease expiry).
+    const hardStop = setTimeout(() => process.exit(1), 20_000);
+    hardStop.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { publishDeadJob } from './app/dead-letter.ts';
+import { createWebhookIngest } from './app/ingest-webhook.ts';
+import type { SubscriptionReader } from './app/process-event.ts';
+import { createReadiness } from './app/readiness.ts';
+import { createSecurityAudit } from './app/security-audit.ts';
+import { buildServer } from './http/server.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createHandlers } from './jobs/handlers/index.ts';
+import { createJobRunner, type JobRunner } from './jobs/runner.ts';
+import type { Logger } from './log.ts';
+import { createPaypalClient } from './paypal/client.ts';
+import { createWebhookVerifier } from './paypal/verify-webhook.ts';
+import { openStore, type Store } from './store/db.ts';
+import { countByStatus } from './store/job-repo.ts';
+import { watchTiers, type TiersSource } from './tiers.ts';
+
+export interface ServiceOverrides {
+  clock?: () => number;
+  tiers?: TiersSource;
+  paypal?: SubscriptionReader;
+  /** How often the tiers file is polled for changes. */
+  tiersPollMs?: number;
+  pollMs?: number;
+  leaseMs?: number;
+}
+
+export interface Service {
+  config: Config;
+  store: Store;
+  http: FastifyInstance;
+  runner: JobRunner;
+  tiers: TiersSource;
+  /** Base URL the HTTP server listens on. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires Concierge: store → tiers → PayPal → verifier → job runner → HTTP.
+ * Used by main.ts (npm start), by end-to-end tests and by benchmarks.
+ */
+export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
+  const clock = o.clock ?? Date.now;
+  const store = openStore(config.databasePath);
+  const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
+  const paypal =
+    o.paypal ??
+    createPaypalClient({
+      clientId: config.paypal.clientId,
+      clientSecret: config.paypal.clientSecret,
+      apiUrl: config.paypal.apiUrl,
+      mode: config.paypal.mode,
+      timeoutMs: config.paypal.timeoutMs,
+      log: log.child({ component: 'paypal' }),
+    });
+
+  const runner = createJobRunner({
+    store,
+    handlers: createHandlers({ store, paypal, tiers, clock }),
+    log: log.child({ component: 'jobs' }),
+    concurrency: config.jobs.concurrency,
+    clock,
+    onDead: publishDeadJob,
+    ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
+    ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+  });
+  const metrics = createMetrics({ jobCounts: () => countByStatus(store.db) });
+  const http = buildServer({
+    log,
+    store,
+    verifier: createWebhookVerifier({
+      webhookId: config.paypal.webhookId,
+      certHosts: config.paypal.certHosts,
+      maxAgeSeconds: config.webhook.maxAgeSeconds,
+      clock,
+      log: log.child({ component: 'webhook-verify' }),
+    }),
+    ingest: createWebhookIngest({ store, clock, onCommitted: () => runner.wake() }),
+    metrics,
+    metricsToken: config.metricsToken,
+    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat() }),
+    securityAudit: createSecurityAudit({ store, clock }),
+  });
+
+  runner.start();
+  const address = await http.listen({ host: config.http.host, port: config.http.port });
+  log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    store,
+    http,
+    runner,
+    tiers,
+    url: address,
+    close: () =>
+      (closing ??= (async () => {
+        await http.close();
+        await runner.stop();
+        tiers.close();
+        store.close();
+      })()),
+  };
+}

@@ -1,0 +1,21 @@
+import { eq } from 'drizzle-orm';
+import type { DbOrTx } from './db.ts';
+import { members } from './schema.ts';
+
+export type MemberRow = typeof members.$inferSelect;
+
+export function getMember(db: DbOrTx, id: string): MemberRow | undefined {
+  return db.select().from(members).where(eq(members.discordUserId, id)).get();
+}
+
+/** Creates the member row if absent; returns the row. */
+export function ensureMember(db: DbOrTx, id: string, now: number): MemberRow {
+  db.insert(members).values({ discordUserId: id, createdAt: now, updatedAt: now }).onConflictDoNothing().run();
+  const row = getMember(db, id);
+  if (row === undefined) throw new Error(`member ${id} vanished right after insert`);
+  return row;
+}
+
+export function setMemberEntitlement(db: DbOrTx, id: string, e: { tier: string | null; until: number | null; source: string | null }, now: number): void {
+  db.update(members).set({ entitledTier: e.tier, entitledUntil: e.until, entitledSource: e.source, updatedAt: now }).where(eq(members.discordUserId, id)).run();
+}

@@ -1,0 +1,18 @@
+import { eq } from 'drizzle-orm';
+import type { DbOrTx } from './db.ts';
+import { payments } from './schema.ts';
+
+export type PaymentRow = typeof payments.$inferSelect;
+
+/** Records a completed sale once; returns false when it was already known. */
+export function insertPayment(db: DbOrTx, p: Omit<typeof payments.$inferInsert, 'createdAt'>, now: number): boolean {
+  return db.insert(payments).values({ ...p, createdAt: now }).onConflictDoNothing().run().changes === 1;
+}
+
+export function getPayment(db: DbOrTx, id: string): PaymentRow | undefined {
+  return db.select().from(payments).where(eq(payments.id, id)).get();
+}
+
+export function setPaymentState(db: DbOrTx, id: string, state: 'refunded' | 'reversed' | 'disputed', at: number): void {
+  db.update(payments).set({ state, refundedAt: at }).where(eq(payments.id, id)).run();
+}
