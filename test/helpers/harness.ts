@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startService, type Service, type ServiceOverrides } from '../../src/service.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
+import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { SignedRequestOptions } from '../fakes/paypal/deliver.ts';
+import { TIERS_FIXTURE_PATH } from './tiers.ts';
+
+export const TEST_WEBHOOK_ID = 'WH-TEST-0000000000000000';
+export const MEMBER_ID = '300000000000000001';
+export const OTHER_MEMBER_ID = '300000000000000002';
+
+/** The environment a test service runs with: the PayPal stand-in, a temp database, the tiers fixture. */
+export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    DISCORD_TOKEN: 'MzAwMDAwMDAwMDAwMDAwMDk5.test.token-not-used-yet',
+    DISCORD_GUILD_ID: '400000000000000001',
+    DISCORD_AUDIT_CHANNEL_ID: '400000000000000002',
+    PAYPAL_CLIENT_ID: 'test-client-id',
+    PAYPAL_CLIENT_SECRET: 'test-client-secret',
+    PAYPAL_WEBHOOK_ID: TEST_WEBHOOK_ID,
+    PAYPAL_API_URL: paypalUrl,
+    PAYPAL_CERT_HOSTS: '127.0.0.1',
+    PAYPAL_TIMEOUT_MS: '1500',
+    PUBLIC_URL: 'https://members.example.test',
+    HTTP_PORT: '0',
+    DATABASE_PATH: dbPath,
+    TIERS_FILE: TIERS_FIXTURE_PATH,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+}
+
+export interface Harness {
+  paypal: PaypalStandIn;
+  service: Service;
+  config: Config;
+  dir: string;
+  /** The shared clock (service and stand-in): real time plus an offset tests can advance. */
+  now(): number;
+  advance(ms: number): void;
+  deliver(event: WebhookEvent<unknown>, opts?: Partial<SignedRequestOptions>): Promise<{ status: number; body: string }>;
+  /** Polls until fn returns a truthy value (jobs run asynchronously), or fails after timeoutMs. */
+  waitFor<T>(fn: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  /** Runs every due job to completion. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(o: { env?: Record<string, string>; overrides?: ServiceOverrides } = {}): Promise<Harness> {
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const paypal = await createPaypalStandIn({ now: () => new Date(now()) });
+  const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
+  const config = loadConfig(testEnv(paypal.url, join(dir, 'concierge.db'), o.env));
+  const service = await startService(config, createLogger('silent'), { clock: now, pollMs: 20, ...o.overrides });
+  const webhookUrl = `${service.url}/webhooks/paypal`;
+
+  const waitFor = async <T,>(fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = fn();
+      if (v !== undefined && v !== null && v !== false) return v;
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${fn.toString().slice(0, 200)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  return {
+    paypal,
+    service,
+    config,
+    dir,
+    now,
+    advance: (ms) => {
+      offset += ms;
+      service.runner.wake();
+    },
+    deliver: (event, opts = {}) => paypal.deliver(event, { url: webhookUrl, webhookId: TEST_WEBHOOK_ID, transmissionTime: new Date(now()).toISOString(), ...opts }),
+    waitFor,
+    settle: () => service.runner.runUntilIdle(),
+    close: async () => {
+      await service.close();
+      await paypal.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
