@@ -1,0 +1,196 @@
+import { debugId, money } from './ids.ts';
+import type { PlanSpec, StoredSale, StoredSubscription } from './state.ts';
+
+/**
+ * PayPal's JSON, snake_case, exactly as the REST API writes it. The SDK
+ * validates responses strictly (a billing_info without outstanding_balance or
+ * failed_payments_count fails the whole call), so every required field is
+ * here even when a test does not care about it.
+ */
+
+export interface Link {
+  href: string;
+  rel: string;
+  method: 'GET' | 'POST' | 'PATCH';
+}
+
+const amountOf = (value: string, currency: string) => ({ currency_code: currency, value });
+
+export function subscriptionLinks(base: string, sub: StoredSubscription): Link[] {
+  const self = `${base}/v1/billing/subscriptions/${sub.id}`;
+  const approve: Link = { href: `${base}/checkoutnow?ba_token=${sub.approvalToken}`, rel: 'approve', method: 'GET' };
+  const edit: Link = { href: self, rel: 'edit', method: 'PATCH' };
+  const selfLink: Link = { href: self, rel: 'self', method: 'GET' };
+  const post = (rel: string): Link => ({ href: `${self}/${rel}`, rel, method: 'POST' });
+  switch (sub.status) {
+    case 'APPROVAL_PENDING':
+      return [approve, edit, selfLink];
+    case 'APPROVED':
+      return [post('activate'), post('cancel'), edit, selfLink];
+    case 'ACTIVE':
+      return [post('cancel'), edit, selfLink, post('suspend'), post('capture')];
+    case 'SUSPENDED':
+      return [post('cancel'), post('activate'), edit, selfLink, post('capture')];
+    case 'CANCELLED':
+    case 'EXPIRED':
+      return [selfLink];
+  }
+}
+
+/** The answer to POST /v1/billing/subscriptions. */
+export function createdSubscriptionJson(base: string, sub: StoredSubscription, plan: PlanSpec) {
+  return {
+    id: sub.id,
+    status: sub.status,
+    status_update_time: sub.statusUpdateTime,
+    plan_id: sub.planId,
+    plan_overridden: false,
+    start_time: sub.startTime,
+    quantity: '1',
+    shipping_amount: amountOf('0.0', plan.currency),
+    ...(sub.customId === null ? {} : { custom_id: sub.customId }),
+    create_time: sub.createTime,
+    links: subscriptionLinks(base, sub),
+  };
+}
+
+/**
+ * GET /v1/billing/subscriptions/{id}. `fields` is PayPal's opt-in list:
+ * `plan` adds the plan, `last_failed_payment` the last failure. Only an
+ * ACTIVE subscription has a next_billing_time: PayPal drops it once a
+ * subscription is cancelled or suspended.
+ */
+export function subscriptionJson(base: string, sub: StoredSubscription, plan: PlanSpec | undefined, fields: readonly string[] = []) {
+  const currency = plan?.currency ?? 'USD';
+  const approved = sub.subscriber !== null;
+  return {
+    id: sub.id,
+    plan_id: sub.planId,
+    start_time: sub.startTime,
+    quantity: '1',
+    shipping_amount: amountOf('0.0', currency),
+    ...(sub.subscriber
+      ? {
+          subscriber: {
+            email_address: sub.subscriber.email,
+            payer_id: sub.subscriber.payerId,
+            name: { given_name: sub.subscriber.givenName, surname: sub.subscriber.surname },
+          },
+        }
+      : {}),
+    ...(approved ? { billing_info: billingInfoJson(sub, currency, fields.includes('last_failed_payment')) } : {}),
+    create_time: sub.createTime,
+    update_time: sub.updateTime,
+    ...(sub.customId === null ? {} : { custom_id: sub.customId }),
+    plan_overridden: false,
+    ...(fields.includes('plan') && plan ? { plan: planJson(plan) } : {}),
+    links: subscriptionLinks(base, sub),
+    status: sub.status,
+    ...(sub.statusChangeNote === null ? {} : { status_change_note: sub.statusChangeNote }),
+    status_update_time: sub.statusUpdateTime,
+  };
+}
+
+function billingInfoJson(sub: StoredSubscription, currency: string, withLastFailed: boolean) {
+  const f = sub.lastFailedPayment;
+  return {
+    outstanding_balance: amountOf(sub.outstandingBalance, currency),
+    cycle_executions: [
+      {
+        tenure_type: 'REGULAR',
+        sequence: 1,
+        cycles_completed: sub.cyclesCompleted,
+        cycles_remaining: 0,
+        current_pricing_scheme_version: 1,
+        total_cycles: 0,
+      },
+    ],
+    ...(sub.lastPayment ? { last_payment: { amount: amountOf(sub.lastPayment.amount, sub.lastPayment.currency), time: sub.lastPayment.time } } : {}),
+    ...(sub.status === 'ACTIVE' && sub.nextBillingTime ? { next_billing_time: sub.nextBillingTime } : {}),
+    failed_payments_count: sub.failedPaymentsCount,
+    ...(withLastFailed && f
+      ? {
+          last_failed_payment: {
+            amount: amountOf(f.amount, f.currency),
+            time: f.time,
+            reason_code: f.reasonCode,
+            next_payment_retry_time: f.nextPaymentRetryTime,
+          },
+        }
+      : {}),
+  };
+}
+
+/** total_cycles 0 = renews until cancelled, as a membership does. */
+export function planJson(plan: PlanSpec) {
+  return {
+    ...(plan.name ? { name: plan.name } : {}),
+    billing_cycles: [
+      {
+        frequency: { interval_unit: plan.intervalUnit, interval_count: plan.intervalCount },
+        tenure_type: 'REGULAR',
+        sequence: 1,
+        total_cycles: 0,
+        pricing_scheme: { version: 1, fixed_price: amountOf(plan.price, plan.currency) },
+      },
+    ],
+  };
+}
+
+export function transactionJson(sale: StoredSale, sub: StoredSubscription) {
+  const net = money(Number(sale.amount) - Number(sale.fee));
+  return {
+    status: sale.status,
+    id: sale.id,
+    amount_with_breakdown: {
+      gross_amount: amountOf(sale.amount, sale.currency),
+      fee_amount: amountOf(sale.fee, sale.currency),
+      net_amount: amountOf(net, sale.currency),
+    },
+    payer_name: { given_name: sub.subscriber?.givenName ?? 'John', surname: sub.subscriber?.surname ?? 'Doe' },
+    payer_email: sub.subscriber?.email ?? 'buyer@example.com',
+    time: sale.time,
+  };
+}
+
+// ---- error bodies --------------------------------------------------------
+
+export interface ErrorDetail {
+  issue: string;
+  description?: string;
+  field?: string;
+  location?: string;
+}
+
+export function errorJson(name: string, message: string, details?: ErrorDetail[]) {
+  return {
+    name,
+    message,
+    debug_id: debugId(),
+    ...(details ? { details } : {}),
+    links: [{ href: `https://developer.paypal.com/docs/api/v1/billing/subscriptions#${name}`, rel: 'information_link', method: 'GET' }],
+  };
+}
+
+export const notFoundJson = (what: string) =>
+  errorJson('RESOURCE_NOT_FOUND', 'The specified resource does not exist.', [
+    { issue: 'INVALID_RESOURCE_ID', description: `Requested resource ID was not found. (${what})` },
+  ]);
+
+export const statusInvalidJson = (description: string) =>
+  errorJson('UNPROCESSABLE_ENTITY', 'The requested action could not be performed, semantically incorrect, or failed business validation.', [
+    { issue: 'SUBSCRIPTION_STATUS_INVALID', description },
+  ]);
+
+export const invalidRequestJson = (field: string, issue: string, description: string) =>
+  errorJson('INVALID_REQUEST', 'Request is not well-formed, syntactically incorrect, or violates schema.', [
+    { field, location: 'body', issue, description },
+  ]);
+
+/** The default body for a fault with a status and no body of its own. */
+export function faultBodyFor(status: number) {
+  if (status === 429) return { name: 'RATE_LIMIT_REACHED', message: 'Too many requests. Blocked due to rate limiting.', debug_id: debugId() };
+  if (status >= 500) return { name: 'INTERNAL_SERVICE_ERROR', message: 'An internal service error has occurred.', debug_id: debugId() };
+  if (status === 404) return notFoundJson('fault');
+  return { name: 'INVALID_REQUEST', message: `Fault injected with status ${status}.`, debug_id: debugId() };
+}
