@@ -1,0 +1,348 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { describeSource, entitlement, type EntitlementSource, type GrantFacts, type SubscriptionFacts } from '../../src/core/entitlement.ts';
+import { SUBSCRIPTION_STATES } from '../../src/core/subscription-state.ts';
+import { DAY_MS } from '../../src/core/time.ts';
+import { PLAN_IDS, TIER_KEYS, TIER_ORDER, UNKNOWN_PLAN_ID, testCatalog, type TestTierKey } from '../helpers/tiers.ts';
+
+const catalog = testCatalog();
+const NOW = Date.parse('2024-03-15T12:00:00Z');
+const days = (n: number) => NOW + n * DAY_MS;
+
+const sub = (id: string, planId: string, over: Partial<SubscriptionFacts> = {}): SubscriptionFacts => ({
+  id,
+  planId,
+  tierKey: null,
+  state: 'active',
+  accessUntil: null,
+  revokedAt: null,
+  ...over,
+});
+const grant = (id: number, tierKey: string, over: Partial<GrantFacts> = {}): GrantFacts => ({
+  id,
+  tierKey,
+  startsAt: days(-10),
+  expiresAt: null,
+  revokedAt: null,
+  ...over,
+});
+const bySub = (id: string, state = 'active'): EntitlementSource => ({ kind: 'subscription', id, state });
+const byGrant = (id: number): EntitlementSource => ({ kind: 'grant', id });
+
+interface Row {
+  name: string;
+  subs?: SubscriptionFacts[];
+  grants?: GrantFacts[];
+  tier: TestTierKey | null;
+  source: EntitlementSource | null;
+  until: number | null;
+  reviewAt: number | null;
+}
+
+const rows: Row[] = [
+  { name: 'nothing → no tier', tier: null, source: null, until: null, reviewAt: null },
+  { name: 'one active subscription → its tier, open-ended', subs: [sub('I-E', PLAN_IDS.eliteMonthly)], tier: 'elite', source: bySub('I-E'), until: null, reviewAt: null },
+  {
+    name: 'higher grant beats a lower subscription',
+    subs: [sub('I-E', PLAN_IDS.eliteMonthly)],
+    grants: [grant(1, TIER_KEYS.warlord)],
+    tier: 'warlord',
+    source: byGrant(1),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'higher subscription beats a lower grant',
+    subs: [sub('I-T', PLAN_IDS.titanMonthly)],
+    grants: [grant(1, TIER_KEYS.legendary, { expiresAt: days(7) })],
+    tier: 'titan',
+    source: bySub('I-T'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'highest rank among several subscriptions, whatever their state',
+    subs: [
+      sub('I-E', PLAN_IDS.eliteMonthly),
+      sub('I-W', PLAN_IDS.warlordMonthly, { state: 'cancelled', accessUntil: days(5) }),
+      sub('I-L', PLAN_IDS.legendaryMonthly, { state: 'past_due', accessUntil: days(2) }),
+    ],
+    tier: 'warlord',
+    source: bySub('I-W', 'cancelled'),
+    until: days(5),
+    reviewAt: days(5),
+  },
+  { name: "titan's yearly plan → titan", subs: [sub('I-TY', PLAN_IDS.titanYearly)], tier: 'titan', source: bySub('I-TY'), until: null, reviewAt: null },
+  {
+    name: 'the plan decides over a stale stored tier key',
+    subs: [sub('I-TY', PLAN_IDS.titanYearly, { tierKey: TIER_KEYS.elite })],
+    tier: 'titan',
+    source: bySub('I-TY'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'a plan since removed from the file → the stored tier key',
+    subs: [sub('I-OLD', UNKNOWN_PLAN_ID, { tierKey: TIER_KEYS.legendary })],
+    tier: 'legendary',
+    source: bySub('I-OLD'),
+    until: null,
+    reviewAt: null,
+  },
+  { name: 'unknown plan and no tier key → ignored', subs: [sub('I-X', UNKNOWN_PLAN_ID)], tier: null, source: null, until: null, reviewAt: null },
+  { name: 'unknown plan and unknown tier key → ignored', subs: [sub('I-X', UNKNOWN_PLAN_ID, { tierKey: 'ghost' })], tier: null, source: null, until: null, reviewAt: null },
+  {
+    name: 'grant of an unknown tier key → ignored',
+    subs: [sub('I-E', PLAN_IDS.eliteMonthly)],
+    grants: [grant(1, 'ghost')],
+    tier: 'elite',
+    source: bySub('I-E'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'same rank: the longer-lasting grant beats an ending subscription',
+    subs: [sub('I-T', PLAN_IDS.titanMonthly, { state: 'cancelled', accessUntil: days(10) })],
+    grants: [grant(1, TIER_KEYS.titan, { expiresAt: days(30) })],
+    tier: 'titan',
+    source: byGrant(1),
+    until: days(30),
+    reviewAt: days(30),
+  },
+  {
+    name: 'same rank: an active (open-ended) subscription beats a time-boxed grant',
+    subs: [sub('I-T', PLAN_IDS.titanMonthly)],
+    grants: [grant(1, TIER_KEYS.titan, { expiresAt: days(30) })],
+    tier: 'titan',
+    source: bySub('I-T'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'same rank, both open-ended: the subscription beats a lifetime grant',
+    subs: [sub('I-T', PLAN_IDS.titanYearly)],
+    grants: [grant(1, TIER_KEYS.titan)],
+    tier: 'titan',
+    source: bySub('I-T'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'same rank, same end: the subscription beats the grant',
+    subs: [sub('I-T', PLAN_IDS.titanMonthly, { state: 'past_due', accessUntil: days(3) })],
+    grants: [grant(1, TIER_KEYS.titan, { expiresAt: days(3) })],
+    tier: 'titan',
+    source: bySub('I-T', 'past_due'),
+    until: days(3),
+    reviewAt: days(3),
+  },
+  {
+    name: 'same rank, two grants: the longer one',
+    grants: [grant(1, TIER_KEYS.legendary, { expiresAt: days(3) }), grant(2, TIER_KEYS.legendary, { expiresAt: days(9) })],
+    tier: 'legendary',
+    source: byGrant(2),
+    until: days(9),
+    reviewAt: days(9),
+  },
+  {
+    name: 'grant not started yet → not counted, reviewAt = its start',
+    grants: [grant(1, TIER_KEYS.warlord, { startsAt: days(2) })],
+    tier: null,
+    source: null,
+    until: null,
+    reviewAt: days(2),
+  },
+  {
+    name: 'grant not started yet beside an active subscription → the subscription, reviewAt = the grant start',
+    subs: [sub('I-E', PLAN_IDS.eliteMonthly)],
+    grants: [grant(1, TIER_KEYS.warlord, { startsAt: days(2), expiresAt: days(9) })],
+    tier: 'elite',
+    source: bySub('I-E'),
+    until: null,
+    reviewAt: days(2),
+  },
+  {
+    name: 'several upcoming grants → reviewAt = the earliest start',
+    grants: [grant(1, TIER_KEYS.warlord, { startsAt: days(8) }), grant(2, TIER_KEYS.elite, { startsAt: days(4) })],
+    tier: null,
+    source: null,
+    until: null,
+    reviewAt: days(4),
+  },
+  {
+    name: 'winner ends before an upcoming grant starts → reviewAt = the winner until',
+    grants: [grant(1, TIER_KEYS.titan, { expiresAt: days(3) }), grant(2, TIER_KEYS.elite, { startsAt: days(6) })],
+    tier: 'titan',
+    source: byGrant(1),
+    until: days(3),
+    reviewAt: days(3),
+  },
+  {
+    name: 'grant starting exactly now → counted',
+    grants: [grant(1, TIER_KEYS.legendary, { startsAt: NOW, expiresAt: days(1) })],
+    tier: 'legendary',
+    source: byGrant(1),
+    until: days(1),
+    reviewAt: days(1),
+  },
+  {
+    name: 'expired grants (before now, and exactly now) → ignored',
+    subs: [sub('I-E', PLAN_IDS.eliteMonthly)],
+    grants: [grant(1, TIER_KEYS.warlord, { expiresAt: NOW - 1 }), grant(2, TIER_KEYS.titan, { expiresAt: NOW })],
+    tier: 'elite',
+    source: bySub('I-E'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'revoked grant → ignored, even lifetime and higher',
+    subs: [sub('I-E', PLAN_IDS.eliteMonthly)],
+    grants: [grant(1, TIER_KEYS.warlord, { revokedAt: days(-1) })],
+    tier: 'elite',
+    source: bySub('I-E'),
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'revoked or unknown-tier upcoming grants do not set reviewAt',
+    grants: [grant(1, TIER_KEYS.warlord, { startsAt: days(2), revokedAt: days(-1) }), grant(2, 'ghost', { startsAt: days(3) })],
+    tier: null,
+    source: null,
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'revoked subscription (refund) → ignored although active; the lower grant wins',
+    subs: [sub('I-W', PLAN_IDS.warlordMonthly, { revokedAt: days(-1) })],
+    grants: [grant(1, TIER_KEYS.elite, { expiresAt: days(20) })],
+    tier: 'elite',
+    source: byGrant(1),
+    until: days(20),
+    reviewAt: days(20),
+  },
+  {
+    name: 'pending, abandoned and revoked-state subscriptions → ignored',
+    subs: [
+      sub('I-P', PLAN_IDS.warlordMonthly, { state: 'pending' }),
+      sub('I-A', PLAN_IDS.warlordMonthly, { state: 'abandoned', accessUntil: days(5) }),
+      sub('I-R', PLAN_IDS.warlordMonthly, { state: 'revoked', accessUntil: days(5) }),
+    ],
+    tier: null,
+    source: null,
+    until: null,
+    reviewAt: null,
+  },
+  {
+    name: 'a cancelled subscription whose access ended (at exactly now) → ignored',
+    subs: [sub('I-C', PLAN_IDS.warlordMonthly, { state: 'cancelled', accessUntil: NOW })],
+    tier: null,
+    source: null,
+    until: null,
+    reviewAt: null,
+  },
+];
+
+describe('entitlement', () => {
+  it.each(rows)('$name', (row) => {
+    const subs = row.subs ?? [];
+    const grants = row.grants ?? [];
+    const expected = { tier: row.tier, source: row.source, until: row.until, reviewAt: row.reviewAt };
+    for (const [s, g] of [
+      [subs, grants],
+      [[...subs].reverse(), [...grants].reverse()],
+    ] as const) {
+      const e = entitlement(s, g, catalog, NOW);
+      expect({ tier: e.tier?.key ?? null, source: e.source, until: e.until, reviewAt: e.reviewAt }).toEqual(expected);
+    }
+  });
+
+  it('returns the catalog tier itself (name, role id) for the winner', () => {
+    const e = entitlement([sub('I-TY', PLAN_IDS.titanYearly)], [], catalog, NOW);
+    expect(e.tier).toBe(catalog.byKey(TIER_KEYS.titan));
+  });
+
+  it.each([
+    [null, null],
+    [bySub('I-ABC'), 'subscription:I-ABC'],
+    [byGrant(42), 'grant:42'],
+  ] as const)('describeSource(%j) = %j', (source, expected) => {
+    expect(describeSource(source)).toBe(expected);
+  });
+});
+
+// ── properties ──────────────────────────────────────────────────────────────
+
+const timeArb = fc.oneof(fc.constant(NOW), fc.integer({ min: days(-60), max: days(60) }));
+const nul = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: null });
+const ALL_PLANS = [...Object.values(PLAN_IDS), UNKNOWN_PLAN_ID];
+const KEYS = [...TIER_ORDER, 'ghost'];
+const GRACE_STATES: readonly string[] = ['past_due', 'cancelled', 'suspended', 'expired'];
+
+const subArb: fc.Arbitrary<SubscriptionFacts> = fc.record({
+  id: fc.string({ minLength: 1, maxLength: 6 }),
+  planId: fc.constantFrom(...ALL_PLANS),
+  tierKey: nul(fc.constantFrom(...KEYS)),
+  state: fc.constantFrom(...SUBSCRIPTION_STATES, 'mystery'),
+  accessUntil: nul(timeArb),
+  revokedAt: nul(timeArb),
+});
+const grantArb: fc.Arbitrary<GrantFacts> = fc.record({
+  id: fc.nat(),
+  tierKey: fc.constantFrom(...KEYS),
+  startsAt: timeArb,
+  expiresAt: nul(timeArb),
+  revokedAt: nul(timeArb),
+});
+
+/** An independent statement of who has access now, and at which rank. */
+function subRank(s: SubscriptionFacts): number | null {
+  if (s.revokedAt !== null) return null;
+  const live = s.state === 'active' || (GRACE_STATES.includes(s.state) && s.accessUntil !== null && s.accessUntil > NOW);
+  if (!live) return null;
+  const tier = catalog.byPlan(s.planId) ?? (s.tierKey === null ? undefined : catalog.byKey(s.tierKey));
+  return tier?.rank ?? null;
+}
+function grantRank(g: GrantFacts): number | null {
+  if (g.revokedAt !== null || g.startsAt > NOW || (g.expiresAt !== null && g.expiresAt <= NOW)) return null;
+  return catalog.byKey(g.tierKey)?.rank ?? null;
+}
+
+describe('entitlement properties', () => {
+  it("the tier has the highest rank among everything giving access now, and its source is one of them", () => {
+    fc.assert(
+      fc.property(fc.array(subArb, { maxLength: 5 }), fc.array(grantArb, { maxLength: 5 }), (subs, grants) => {
+        const ranks = [...subs.map(subRank), ...grants.map(grantRank)].filter((r): r is number => r !== null);
+        const e = entitlement(subs, grants, catalog, NOW);
+        expect(e.tier?.rank ?? null).toBe(ranks.length === 0 ? null : Math.max(...ranks));
+        if (e.source?.kind === 'subscription') {
+          const id = e.source.id;
+          expect(subs.some((s) => s.id === id && subRank(s) === e.tier?.rank)).toBe(true);
+        }
+        if (e.source?.kind === 'grant') {
+          const id = e.source.id;
+          expect(grants.some((g) => g.id === id && grantRank(g) === e.tier?.rank && g.expiresAt === e.until)).toBe(true);
+        }
+        expect(e.reviewAt === null || e.reviewAt > NOW).toBe(true);
+        if (e.until !== null) expect(e.reviewAt).not.toBeNull();
+      }),
+    );
+  });
+
+  it('no subscriptions and no live grants → no tier, and reviewAt is null or in the future', () => {
+    const deadGrantArb = fc.oneof(
+      grantArb.map((g) => ({ ...g, revokedAt: NOW - 1 })),
+      grantArb.map((g) => ({ ...g, expiresAt: NOW - DAY_MS })),
+      grantArb.map((g) => ({ ...g, startsAt: NOW + 1 + Math.abs(g.startsAt - NOW) })),
+      grantArb.map((g) => ({ ...g, tierKey: 'ghost' })),
+    );
+    fc.assert(
+      fc.property(fc.array(deadGrantArb, { maxLength: 6 }), (grants) => {
+        const e = entitlement([], grants, catalog, NOW);
+        expect(e.tier).toBeNull();
+        expect(e.source).toBeNull();
+        expect(e.until).toBeNull();
+        expect(e.reviewAt === null || e.reviewAt > NOW).toBe(true);
+      }),
+    );
+  });
+});
