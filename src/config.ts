@@ -84,23 +84,22 @@ const PAYPAL_HOSTS = { sandbox: 'https://api-m.sandbox.paypal.com', live: 'https
 
 /** Parses the environment into a Config, or throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Blank values in .env files mean "not set", so defaults apply to them.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      const message = issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is missing' : issue.message;
-      return `${name}: ${message}`;
-    });
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
+  // Blank (or whitespace-only) values in .env files mean "not set", so defaults apply to them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  // Cross-variable checks run on the raw values so they are reported together with every other problem.
   const problems: string[] = [];
-  if ((e.MARKETPLACE_API_URL === undefined) !== (e.MARKETPLACE_API_KEY === null)) {
+  if ((cleaned['MARKETPLACE_API_URL'] === undefined) !== (cleaned['MARKETPLACE_API_KEY'] === undefined)) {
     problems.push('MARKETPLACE_API_URL and MARKETPLACE_API_KEY: set both to enable marketplace sync, or neither to turn it off');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      problems.push(`${name}: ${issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is missing' : issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
 
   return {
     discord: { token: e.DISCORD_TOKEN, guildId: e.DISCORD_GUILD_ID, auditChannelId: e.DISCORD_AUDIT_CHANNEL_ID, apiUrl: e.DISCORD_API_URL },

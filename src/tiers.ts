@@ -1,4 +1,4 @@
-import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseTiers, type TierCatalog } from './core/tiers.ts';
 import type { Logger } from './log.ts';
@@ -30,6 +30,17 @@ export function readTiersFile(file: string): TierCatalog {
   return result.catalog;
 }
 
+interface FileStamp {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+}
+
+function statOf(file: string): FileStamp {
+  const s = statSync(file, { throwIfNoEntry: false });
+  return s === undefined ? { mtimeMs: 0, size: 0, ino: 0 } : { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino };
+}
+
 export interface TiersSource {
   current(): TierCatalog;
   onChange(listener: (catalog: TierCatalog) => void): void;
@@ -42,10 +53,15 @@ export interface TiersSource {
  * that replace the file by rename. A bad edit is logged and ignored.
  */
 export function watchTiers(file: string, log: Logger, intervalMs = 1000): TiersSource {
+  // Compare against the version actually loaded, not watchFile's first sample:
+  // that sample is taken in the background after we return, so an edit made
+  // in between would otherwise become the baseline and never be reloaded.
+  let loaded = statOf(file);
   let catalog = readTiersFile(file);
   const listeners: ((c: TierCatalog) => void)[] = [];
-  const onStat = (curr: { mtimeMs: number; size: number; ino: number }, prev: { mtimeMs: number; size: number; ino: number }) => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
+  const onStat = (curr: FileStamp) => {
+    if (curr.mtimeMs === loaded.mtimeMs && curr.size === loaded.size && curr.ino === loaded.ino) return;
+    loaded = curr;
     if (curr.mtimeMs === 0) {
       log.warn({ file }, 'tiers file disappeared; keeping the last good one');
       return;
@@ -60,10 +76,15 @@ export function watchTiers(file: string, log: Logger, intervalMs = 1000): TiersS
     for (const l of listeners) l(catalog);
   };
   watchFile(file, { interval: intervalMs, persistent: false }, onStat);
+  const first = setTimeout(() => onStat(statOf(file)), intervalMs);
+  first.unref();
   return {
     current: () => catalog,
     onChange: (l) => listeners.push(l),
-    close: () => unwatchFile(file, onStat),
+    close: () => {
+      clearTimeout(first);
+      unwatchFile(file, onStat);
+    },
   };
 }
 

@@ -30,6 +30,7 @@ function knownFrom(row: SubscriptionRow | undefined): KnownFacts {
     lastPaymentAt: row.lastPaymentAt,
     intervalUnit: row.intervalUnit,
     intervalCount: row.intervalCount,
+    lastFailedPaymentAt: row.lastFailedPaymentAt,
     revokedAt: row.revokedAt,
   };
 }

@@ -35,6 +35,8 @@ export interface KnownFacts {
   lastPaymentAt: number | null;
   intervalUnit: string | null;
   intervalCount: number | null;
+  /** Kept so a read without last_failed_payment does not restart the grace period. */
+  lastFailedPaymentAt: number | null;
   revokedAt: number | null;
 }
 
@@ -45,6 +47,7 @@ export const NOTHING_KNOWN: KnownFacts = {
   lastPaymentAt: null,
   intervalUnit: null,
   intervalCount: null,
+  lastFailedPaymentAt: null,
   revokedAt: null,
 };
 
@@ -84,8 +87,10 @@ export function deriveSubscription(view: PaypalSubscriptionView, known: KnownFac
   const status = view.status ?? 'APPROVAL_PENDING';
   const billing = view.billingInfo;
   const failedPaymentsCount = billing?.failedPaymentsCount ?? 0;
-  const lastFailedPaymentAt = parseIso(billing?.lastFailedPayment?.time);
   const lastPaymentAt = later(known.lastPaymentAt, parseIso(billing?.lastPayment?.time));
+  // A failure we already knew of still counts when PayPal omits it, unless a payment came after it.
+  const knownFailure = known.lastFailedPaymentAt !== null && (lastPaymentAt === null || known.lastFailedPaymentAt > lastPaymentAt) ? known.lastFailedPaymentAt : null;
+  const lastFailedPaymentAt = parseIso(billing?.lastFailedPayment?.time) ?? knownFailure;
   const interval = regularInterval(view);
   const intervalUnit = interval?.unit ?? known.intervalUnit;
   const intervalCount = interval?.count ?? known.intervalCount;
@@ -104,7 +109,8 @@ export function deriveSubscription(view: PaypalSubscriptionView, known: KnownFac
     case 'ACTIVE':
       if (paymentFailing) {
         state = 'past_due';
-        graceUntil = (lastFailedPaymentAt ?? now) + graceMs;
+        // Grace counts from the failure, or from when payment was due; never from "now", which would move on every read.
+        graceUntil = (lastFailedPaymentAt ?? paidThrough ?? now) + graceMs;
         accessUntil = Math.max(paidThrough ?? 0, graceUntil);
       } else {
         state = 'active';

@@ -79,7 +79,10 @@ describe('POST /webhooks/paypal', () => {
     const event = h.paypal.event('CHECKOUT.ORDER.APPROVED', { id: 'ORDER-1' });
     const res = await h.deliver(event);
     expect(res.status).toBe(200);
-    const row = await h.waitFor(() => h.service.store.db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get()?.processedAt && h.service.store.db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get());
+    const row = await h.waitFor(() => {
+      const r = h.service.store.db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get();
+      return r?.processedAt != null ? r : undefined;
+    });
     expect(row.outcome).toBe('ignored');
     expect(h.paypal.requests.length).toBe(calls);
   });

@@ -526,6 +526,7 @@ const knownArb: fc.Arbitrary<KnownFacts> = fc.record({
   lastPaymentAt: nul(timeArb),
   intervalUnit: nul(fc.constantFrom(...UNITS)),
   intervalCount: nul(fc.integer({ min: 1, max: 12 })),
+  lastFailedPaymentAt: nul(timeArb),
   revokedAt: nul(timeArb),
 });
 
@@ -595,5 +596,21 @@ describe('properties', () => {
         if (d.accessUntil === null) expect(GRACE_STATES).not.toContain(d.state);
       }),
     );
+  });
+});
+
+describe('past-due grace does not move', () => {
+  it('a read without last_failed_payment keeps the grace counted from the known failure', () => {
+    const failedAt = Date.parse('2026-03-01T00:00:00Z');
+    const view = {
+      status: 'ACTIVE',
+      planId: PLAN_IDS.legendaryMonthly,
+      billingInfo: { failedPaymentsCount: 1, lastPayment: { time: '2026-02-01T00:00:00Z' } },
+    };
+    const known: KnownFacts = { ...NOTHING_KNOWN, lastFailedPaymentAt: failedAt, lastPaymentAt: Date.parse('2026-02-01T00:00:00Z') };
+    const early = deriveSubscription(view, known, GRACE3, failedAt + DAY_MS);
+    const late = deriveSubscription(view, known, GRACE3, failedAt + 2 * DAY_MS);
+    expect(early.graceUntil).toBe(failedAt + 3 * DAY_MS);
+    expect(late.graceUntil).toBe(early.graceUntil);
   });
 });

@@ -1,0 +1,113 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createHandlers } from '../../src/jobs/handlers/index.ts';
+import { createJobRunner } from '../../src/jobs/runner.ts';
+import { createLogger } from '../../src/log.ts';
+import { createPaypalClient } from '../../src/paypal/client.ts';
+import { claimJob } from '../../src/jobs/queue.ts';
+import { auditEntries, jobs, members, subscriptions, webhookEvents } from '../../src/store/schema.ts';
+import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { PLAN_IDS } from '../helpers/tiers.ts';
+
+/** Faults on purpose: PayPal failing or slow, a worker dying mid-job. Nothing is revoked because a call failed. */
+
+let h: Harness;
+let nextMember = 600000000000000000n;
+beforeAll(async () => {
+  // A 5 s lease keeps the dead-worker test short; SPEC's ceiling is 30 s.
+  h = await startHarness({ env: { PAYPAL_TIMEOUT_MS: '400' }, overrides: { leaseMs: 5000 } });
+});
+afterAll(() => h.close());
+
+const db = () => h.service.store.db;
+const member = (id: string) => db().select().from(members).where(eq(members.discordUserId, id)).get();
+const eventRow = (id: string) => db().select().from(webhookEvents).where(eq(webhookEvents.id, id)).get();
+const processJob = (eventId: string) => db().select().from(jobs).where(and(eq(jobs.kind, 'process-webhook'), eq(jobs.dedupeKey, eventId))).get();
+
+async function activeMember() {
+  const memberId = String(++nextMember);
+  const s = h.paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: memberId });
+  h.paypal.approve(s.id);
+  const ev = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id);
+  expect((await h.deliver(ev)).status).toBe(200);
+  await h.waitFor(() => eventRow(ev.id)?.processedAt);
+  expect(member(memberId)?.entitledTier).toBe('elite');
+  return { memberId, subId: s.id };
+}
+
+/** PayPal cancels (policy immediate would end access); the notification arrives while PayPal's API misbehaves. */
+async function cancelDuringOutage(fault: Parameters<Harness['paypal']['fault']>[0]) {
+  const { memberId, subId } = await activeMember();
+  h.paypal.setStatus(subId, 'CANCELLED');
+  const event: WebhookEvent<unknown> = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', subId);
+  const handle = h.paypal.fault(fault);
+  expect((await h.deliver(event)).status).toBe(200); // acknowledged without waiting on PayPal
+  const failed = await h.waitFor(() => {
+    const j = processJob(event.id);
+    return j !== undefined && j.status === 'queued' && j.lastError !== null ? j : undefined;
+  }, 10_000);
+  expect(failed.runAt).toBeGreaterThan(h.now()); // backoff, not a hot loop
+  expect(eventRow(event.id)?.processedAt).toBeNull();
+  expect(member(memberId)?.entitledTier).toBe('elite');
+  expect(db().select().from(subscriptions).where(eq(subscriptions.id, subId)).get()?.state).toBe('active');
+  // PayPal recovers: the retry applies what PayPal really says.
+  handle.clear();
+  h.advance(failed.runAt - h.now() + 1);
+  await h.waitFor(() => eventRow(event.id)?.processedAt, 10_000);
+  expect(db().select().from(subscriptions).where(eq(subscriptions.id, subId)).get()?.state).toBe('cancelled');
+  return { memberId, failed };
+}
+
+describe('PayPal failures retry the job and revoke nothing', () => {
+  it('PayPal answering 500', async () => {
+    const { failed } = await cancelDuringOutage({ method: 'GET', path: /\/v1\/billing\/subscriptions\//, status: 500 });
+    expect(failed.lastError).toMatch(/500|INTERNAL_SERVICE_ERROR/);
+  });
+
+  it('PayPal timing out', async () => {
+    const { failed } = await cancelDuringOutage({ method: 'GET', path: /\/v1\/billing\/subscriptions\//, delayMs: 1500 });
+    expect(failed.lastError).toMatch(/timeout|timed out/i);
+  });
+
+  it('PayPal rate-limiting with 429', async () => {
+    await cancelDuringOutage({ method: 'GET', path: /\/v1\/billing\/subscriptions\//, status: 429, retryAfter: 1 });
+  });
+});
+
+describe('a worker dying mid-job', () => {
+  it('is re-run after its lease expires and its effect happens once', async () => {
+    const memberId = String(++nextMember);
+    const s = h.paypal.createSubscription({ planId: PLAN_IDS.legendaryMonthly, customId: memberId });
+    h.paypal.approve(s.id);
+    const event = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id);
+    // The service's runner stops, so a worker that is about to die claims the job first.
+    await h.service.runner.stop();
+    expect((await h.deliver(event)).status).toBe(200);
+    const claimed = claimJob(h.service.store, { now: h.now(), leaseMs: 5000, workerId: 'worker-that-dies' });
+    expect(claimed?.job.kind).toBe('process-webhook');
+    // ...and it dies here: no completion, no failure. A new worker (as after a restart) takes over.
+    const paypal = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
+    const runner = createJobRunner({
+      store: h.service.store,
+      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now }),
+      log: createLogger('silent'),
+      concurrency: 2,
+      clock: h.now,
+      pollMs: 20,
+      leaseMs: 5000,
+    });
+    runner.start();
+    onTestFinished(() => runner.stop());
+    await new Promise((r) => setTimeout(r, 100));
+    expect(eventRow(event.id)?.processedAt).toBeNull(); // the lease still holds
+    h.advance(5001);
+    await h.waitFor(() => eventRow(event.id)?.processedAt);
+    await runner.runUntilIdle();
+    expect(member(memberId)?.entitledTier).toBe('legendary');
+    expect(db().select().from(jobs).where(and(eq(jobs.kind, 'role-sync'), eq(jobs.dedupeKey, memberId))).all()).toHaveLength(1);
+    expect(db().select().from(auditEntries).where(and(eq(auditEntries.memberId, memberId), eq(auditEntries.kind, 'entitlement.changed'))).all()).toHaveLength(1);
+    const job = processJob(event.id);
+    expect(job).toMatchObject({ status: 'done', attempts: 2 });
+  });
+});

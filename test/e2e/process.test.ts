@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
+import { MEMBER_ID, TEST_WEBHOOK_ID, testEnv } from '../helpers/harness.ts';
+import { PLAN_IDS } from '../helpers/tiers.ts';
+
+/** The real `npm start` process: start-up errors, and an acknowledged event surviving SIGKILL. */
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let paypal: PaypalStandIn;
+let dir: string;
+
+beforeAll(async () => {
+  paypal = await createPaypalStandIn();
+  dir = mkdtempSync(join(tmpdir(), 'concierge-proc-'));
+});
+afterAll(async () => {
+  await paypal.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Runs src/main.ts exactly as `npm start` does, with only the given environment (no .env: cwd is a temp dir). */
+function startProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
+    cwd: dir,
+    env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d.toString()));
+  child.stderr?.on('data', (d) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+describe('start-up', () => {
+  it('exits non-zero naming every bad variable, without a stack trace', async () => {
+    const env = testEnv(paypal.url, join(dir, 'bad.db'), { HTTP_PORT: 'eighty', PAYPAL_MODE: 'production' });
+    delete env['DISCORD_TOKEN'];
+    delete env['PAYPAL_WEBHOOK_ID'];
+    const p = startProcess(env);
+    expect(await p.exited).not.toBe(0);
+    const out = p.output();
+    for (const name of ['DISCORD_TOKEN', 'PAYPAL_WEBHOOK_ID', 'HTTP_PORT', 'PAYPAL_MODE']) expect(out).toContain(name);
+    expect(out).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+  });
+
+  it('exits non-zero naming the tiers file and its problem', async () => {
+    const env = testEnv(paypal.url, join(dir, 'bad2.db'), { TIERS_FILE: join(dir, 'missing-tiers.yaml') });
+    const p = startProcess(env);
+    expect(await p.exited).not.toBe(0);
+    expect(p.output()).toContain('missing-tiers.yaml');
+  });
+});
+
+describe('durability', () => {
+  it('an acknowledged event is in the database file after SIGKILL right after the reply', async () => {
+    const port = await freePort();
+    const dbPath = join(dir, 'crash.db');
+    const p = startProcess(testEnv(paypal.url, dbPath, { HTTP_PORT: String(port), LOG_LEVEL: 'warn' }));
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const ok = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`service did not start:\n${p.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const acked: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: MEMBER_ID, status: 'ACTIVE' });
+      const event = paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id);
+      const res = await paypal.deliver(event, { url: `${base}/webhooks/paypal`, webhookId: TEST_WEBHOOK_ID });
+      if (res.status === 200) acked.push(event.id);
+      if (i === 19) p.child.kill('SIGKILL');
+    }
+    await p.exited;
+    expect(acked).toHaveLength(20);
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      const rows = db.prepare(`SELECT id FROM webhook_events`).all() as { id: string }[];
+      const stored = new Set(rows.map((r) => r.id));
+      for (const id of acked) expect(stored.has(id), id).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+});
