@@ -1,0 +1,269 @@
+import { and, asc, count, eq, inArray, isNotNull, lt, lte, min, or, sql } from 'drizzle-orm';
+import type { DbOrTx } from './db.ts';
+import { auditEntries, jobs } from './schema.ts';
+
+/** The only SQL for the `jobs` table (and the audit row a dead job leaves). */
+
+export type JobRecord = typeof jobs.$inferSelect;
+export type JobStatus = 'queued' | 'running' | 'done' | 'dead';
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'dead'];
+
+/**
+ * Identifies one claim of a job. Every write after a claim is fenced on all
+ * three: if the lease expired and another worker (or this one) claimed the job
+ * again, `attempts` moved on and the stale worker's write matches no row.
+ * (Attempts only go back down when a lease ends with a retry-after or a shutdown, so an
+ * active lease never shares its `attempts` with an older, stolen one.)
+ */
+export interface Lease {
+  id: number;
+  lockedBy: string;
+  attempts: number;
+}
+
+export interface NewJob {
+  kind: string;
+  /** JSON text. */
+  payload: string;
+  dedupeKey: string | null;
+  maxAttempts: number;
+  runAt: number;
+}
+
+/**
+ * Inserts a queued job, or, when a queued job of the same kind and dedupe key
+ * exists, collapses into it: its run_at becomes the earlier of the two and its
+ * payload the newer one. Returns the id of the row that holds the job.
+ */
+export function insertOrCollapseJob(tx: DbOrTx, job: NewJob, now: number): number {
+  const row = tx
+    .insert(jobs)
+    .values({
+      kind: job.kind,
+      payload: job.payload,
+      dedupeKey: job.dedupeKey,
+      status: 'queued',
+      attempts: 0,
+      maxAttempts: job.maxAttempts,
+      runAt: job.runAt,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [jobs.kind, jobs.dedupeKey],
+      // Must repeat the partial index's predicate for SQLite to pick that index as the conflict target.
+      targetWhere: sql`status = 'queued' AND dedupe_key IS NOT NULL`,
+      set: {
+        runAt: sql`min(${jobs.runAt}, excluded.run_at)`,
+        payload: sql`excluded.payload`,
+        updatedAt: sql`excluded.updated_at`,
+      },
+    })
+    .returning({ id: jobs.id })
+    .get();
+  return row.id;
+}
+
+function dueCondition(now: number) {
+  return or(
+    and(eq(jobs.status, 'queued'), lte(jobs.runAt, now)),
+    // A running job whose lease passed: its worker died (or stalled past the lease).
+    and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now)),
+  );
+}
+
+/**
+ * Compare-and-swap claim of the oldest due job (queued and due, or running with
+ * an expired lease): one UPDATE whose WHERE re-checks the condition, so two
+ * connections can never both take one row. Call it inside an IMMEDIATE
+ * transaction so the read of the candidate and the write share one write lock.
+ */
+export function claimNextJob(db: DbOrTx, opts: { now: number; lockedUntil: number; workerId: string }): JobRecord | undefined {
+  const due = dueCondition(opts.now);
+  const candidate = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(due)
+    .orderBy(asc(jobs.runAt), asc(jobs.id))
+    .limit(1);
+  return db
+    .update(jobs)
+    .set({
+      status: 'running',
+      attempts: sql`${jobs.attempts} + 1`,
+      lockedUntil: opts.lockedUntil,
+      lockedBy: opts.workerId,
+      updatedAt: opts.now,
+    })
+    .where(and(inArray(jobs.id, candidate), due))
+    .returning()
+    .get();
+}
+
+function leaseHeld(lease: Lease) {
+  return and(
+    eq(jobs.id, lease.id),
+    eq(jobs.status, 'running'),
+    eq(jobs.lockedBy, lease.lockedBy),
+    eq(jobs.attempts, lease.attempts),
+  );
+}
+
+/** Heartbeat: pushes the lease forward. False when the lease was lost. */
+export function extendLease(db: DbOrTx, lease: Lease, lockedUntil: number, now: number): boolean {
+  const row = db
+    .update(jobs)
+    .set({ lockedUntil, updatedAt: now })
+    .where(leaseHeld(lease))
+    .returning({ id: jobs.id })
+    .get();
+  return row !== undefined;
+}
+
+/** Success: the row stays as `done` (history; a cleanup may prune old ones). False when the lease was lost. */
+export function markJobDone(db: DbOrTx, lease: Lease, now: number): boolean {
+  const row = db
+    .update(jobs)
+    .set({ status: 'done', lockedUntil: null, updatedAt: now })
+    .where(leaseHeld(lease))
+    .returning({ id: jobs.id })
+    .get();
+  return row !== undefined;
+}
+
+export type RequeueOutcome = { kind: 'requeued' } | { kind: 'superseded'; byJobId: number } | { kind: 'lost' };
+
+/**
+ * Puts a failed job back in the queue for another try at `runAt`.
+ * `countAttempt: false` gives the attempt back (a server's Retry-After, or our
+ * own shutdown interrupting the handler).
+ *
+ * If a job of the same kind and dedupe key was enqueued while this one ran,
+ * there is already a queued row and the partial unique index allows only one.
+ * That newer job carries the newer payload, which enqueue would have kept
+ * anyway, so this run folds into it (its run_at becomes the earlier of the two)
+ * and this row ends as `done` with the error recorded. Run inside a transaction.
+ */
+export function requeueJob(
+  db: DbOrTx,
+  lease: Lease,
+  opts: { runAt: number; countAttempt: boolean; lastError: string; now: number },
+): RequeueOutcome {
+  const current = db.select().from(jobs).where(leaseHeld(lease)).get();
+  if (current === undefined) return { kind: 'lost' };
+  if (current.dedupeKey !== null) {
+    const sibling = db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.kind, current.kind), eq(jobs.dedupeKey, current.dedupeKey), eq(jobs.status, 'queued')))
+      .get();
+    if (sibling !== undefined) {
+      db.update(jobs)
+        .set({ runAt: sql`min(${jobs.runAt}, ${opts.runAt})`, updatedAt: opts.now })
+        .where(eq(jobs.id, sibling.id))
+        .run();
+      db.update(jobs)
+        .set({
+          status: 'done',
+          lockedUntil: null,
+          lastError: `superseded by job ${sibling.id} after: ${opts.lastError}`,
+          updatedAt: opts.now,
+        })
+        .where(leaseHeld(lease))
+        .run();
+      return { kind: 'superseded', byJobId: sibling.id };
+    }
+  }
+  db.update(jobs)
+    .set({
+      status: 'queued',
+      attempts: opts.countAttempt ? current.attempts : current.attempts - 1,
+      runAt: opts.runAt,
+      lockedUntil: null,
+      lockedBy: null,
+      lastError: opts.lastError,
+      updatedAt: opts.now,
+    })
+    .where(leaseHeld(lease))
+    .run();
+  return { kind: 'requeued' };
+}
+
+/** Dead-letter: the row stays visible as `dead` with its last error. False when the lease was lost. */
+export function markJobDead(db: DbOrTx, lease: Lease, lastError: string, now: number): boolean {
+  const row = db
+    .update(jobs)
+    .set({ status: 'dead', lockedUntil: null, lastError, updatedAt: now })
+    .where(leaseHeld(lease))
+    .returning({ id: jobs.id })
+    .get();
+  return row !== undefined;
+}
+
+/**
+ * The audit entry a dead job leaves. It lives here rather than in an audit
+ * repository because it is written in the dead-letter transaction; the dedupe
+ * key makes it idempotent.
+ */
+export function insertDeadJobAudit(
+  db: DbOrTx,
+  entry: { jobId: number; at: number; message: string; data: unknown },
+): void {
+  db.insert(auditEntries)
+    .values({
+      at: entry.at,
+      kind: 'job.dead',
+      severity: 'danger',
+      message: entry.message,
+      data: JSON.stringify(entry.data ?? null),
+      dedupeKey: `job.dead:${entry.jobId}`,
+    })
+    .onConflictDoNothing({ target: auditEntries.dedupeKey })
+    .run();
+}
+
+export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
+  return db.select().from(jobs).where(eq(jobs.id, id)).get();
+}
+
+/**
+ * When the runner should look again: the earliest queued run_at, or the moment
+ * just after the earliest running lease expires. Null when nothing is pending.
+ */
+export function nextWakeAt(db: DbOrTx): number | null {
+  const queued = db
+    .select({ at: min(jobs.runAt) })
+    .from(jobs)
+    .where(eq(jobs.status, 'queued'))
+    .get();
+  const leased = db
+    .select({ at: min(jobs.lockedUntil) })
+    .from(jobs)
+    .where(and(eq(jobs.status, 'running'), isNotNull(jobs.lockedUntil)))
+    .get();
+  const candidates = [queued?.at, leased?.at == null ? null : leased.at + 1].filter((v): v is number => v != null);
+  return candidates.length === 0 ? null : Math.min(...candidates);
+}
+
+/** For /readyz and metrics: how long (ms) the oldest due queued job has waited, or null when none is due. */
+export function oldestDueAge(db: DbOrTx, now: number): number | null {
+  const row = db
+    .select({ at: min(jobs.runAt) })
+    .from(jobs)
+    .where(and(eq(jobs.status, 'queued'), lte(jobs.runAt, now)))
+    .get();
+  return row?.at == null ? null : now - row.at;
+}
+
+/** For metrics: number of jobs per status (every status present, zero when none). */
+export function countByStatus(db: DbOrTx): Record<JobStatus, number> {
+  const out: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, dead: 0 };
+  const rows = db
+    .select({ status: jobs.status, n: count() })
+    .from(jobs)
+    .where(inArray(jobs.status, [...JOB_STATUSES]))
+    .groupBy(jobs.status)
+    .all();
+  for (const r of rows) out[r.status as JobStatus] = r.n;
+  return out;
+}
