@@ -8,10 +8,12 @@ import { createSecurityAudit } from './app/security-audit.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHandlers } from './jobs/handlers/index.ts';
+import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
 import { createPaypalClient } from './paypal/client.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
+import { startCheckpointer } from './store/checkpointer.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
@@ -44,6 +46,8 @@ export interface Service {
 export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
   const clock = o.clock ?? Date.now;
   const store = openStore(config.databasePath);
+  const checkpointer = config.databasePath === ':memory:' ? null : startCheckpointer(config.databasePath, { onError: (m) => log.warn({ error: m }, 'WAL checkpoint failed; will retry') });
+  if (checkpointer !== null) store.sqlite.pragma('wal_autocheckpoint = 0');
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
   const paypal =
     o.paypal ??
@@ -56,8 +60,11 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       log: log.child({ component: 'paypal' }),
     });
 
+  const ingest = createWebhookIngest({ store, clock, onCommitted: () => runner.wake() });
+  const priority = createIngestPriority({ arrivals: () => ingest.received() });
   const runner = createJobRunner({
     store,
+    throttleMs: () => priority.throttleMs(),
     handlers: createHandlers({ store, paypal, tiers, clock }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
@@ -77,7 +84,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       clock,
       log: log.child({ component: 'webhook-verify' }),
     }),
-    ingest: createWebhookIngest({ store, clock, onCommitted: () => runner.wake() }),
+    ingest,
     metrics,
     metricsToken: config.metricsToken,
     readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat() }),
@@ -100,7 +107,9 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       (closing ??= (async () => {
         await http.close();
         await runner.stop();
+        priority.stop();
         tiers.close();
+        await checkpointer?.close();
         store.close();
       })()),
   };

@@ -14,6 +14,17 @@ export const envelopeSchema = z.object({
 });
 export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
 
+/**
+ * What ingest needs to store an event: its id, type and resource id. Only
+ * these are checked on the hot path (a loose object: other keys are not
+ * walked); the processing job parses the whole envelope.
+ */
+export const ingestEnvelopeSchema = z.looseObject({
+  id: z.string().min(1).max(200),
+  event_type: z.string().min(1).max(200),
+  resource: z.looseObject({ id: z.unknown().optional() }).optional(),
+});
+
 export type EventRoute =
   /** Fetch-on-notify: re-read the subscription named by resource.id. */
   | { kind: 'subscription'; subscriptionId: string }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ConciergeError, isPermanent } from '../errors.ts';
 import type { DbOrTx, Store, Tx } from '../store/db.ts';
 import {
-  claimNextJob,
+  prepareClaimNextJob,
   insertDeadJobAudit,
   insertOrCollapseJob,
   markJobDead,
@@ -103,10 +103,16 @@ function toClaimed(rec: JobRecord, workerId: string): ClaimedJob {
  * Claims the oldest due job (or one whose lease expired) for `leaseMs`, in one
  * IMMEDIATE transaction: two processes on one database never get the same claim.
  */
+const claimers = new WeakMap<Store, ReturnType<typeof prepareClaimNextJob>>();
+
 export function claimJob(store: Store, opts: { now: number; leaseMs: number; workerId: string }): ClaimedJob | null {
-  const rec = store.transaction((tx) =>
-    claimNextJob(tx, { now: opts.now, lockedUntil: opts.now + opts.leaseMs, workerId: opts.workerId }),
-  );
+  let claim = claimers.get(store);
+  if (claim === undefined) {
+    claim = prepareClaimNextJob(store.db);
+    claimers.set(store, claim);
+  }
+  const claimNext = claim;
+  const rec = store.transaction(() => claimNext({ now: opts.now, lockedUntil: opts.now + opts.leaseMs, workerId: opts.workerId }));
   return rec === undefined ? null : toClaimed(rec, opts.workerId);
 }
 

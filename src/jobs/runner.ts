@@ -51,6 +51,13 @@ export interface RunnerOptions {
   log: Logger;
   /** At most this many handlers run at once. */
   concurrency: number;
+  /**
+   * Back-pressure: when it returns a positive number of milliseconds, the
+   * runner runs one job at a time and waits that long before claiming the
+   * next. Lets the service give webhook acknowledgements priority over
+   * background work while a burst saturates the event loop.
+   */
+  throttleMs?: () => number;
   /** Default 30_000, never more (SPEC). Extended every leaseMs/3 while a handler runs. */
   leaseMs?: number;
   /** Longest idle sleep when nothing is due; default 1000. */
@@ -90,7 +97,7 @@ interface Running {
   promise: Promise<void>;
 }
 
-type FillResult = 'full' | 'empty' | 'error' | 'stopping' | 'yield';
+type FillResult = 'full' | 'empty' | 'error' | 'stopping' | 'yield' | 'throttled';
 
 /** Claims per fill() beyond the free slots (see fill). */
 const CLAIM_BATCH = 32;
@@ -109,6 +116,9 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
 
   const active = new Set<Running>();
   let stopping = false;
+  /** Back-pressure pacing (see RunnerOptions.throttleMs). */
+  let lastThrottledClaim = 0;
+  let throttleWait = 0;
   /** After stop() returned: abandoned handlers must not touch a store that may be closed. */
   let closed = false;
   let loopDone: Promise<void> | null = null;
@@ -146,7 +156,15 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
    * yields to the event loop between batches instead of freezing it.
    */
   function fill(): FillResult {
-    for (let claims = 0; active.size < o.concurrency; claims++) {
+    const throttle = o.throttleMs?.() ?? 0;
+    if (throttle > 0) {
+      if (active.size > 0) return 'full';
+      // Wall time, not the injectable clock: this paces CPU use, not business time.
+      throttleWait = lastThrottledClaim + throttle - performance.now();
+      if (throttleWait > 0) return 'throttled';
+    }
+    const limit = throttle > 0 ? 1 : o.concurrency;
+    for (let claims = 0; active.size < limit; claims++) {
       if (stopping) return 'stopping';
       if (claims >= o.concurrency + CLAIM_BATCH) return 'yield';
       let claimed: ClaimedJob | null;
@@ -157,6 +175,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
         return 'error';
       }
       if (claimed === null) return 'empty';
+      if (throttle > 0) lastThrottledClaim = performance.now();
       launch(claimed);
     }
     return 'full';
@@ -272,7 +291,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
       beat = clock();
       const result = fill();
       if (result === 'stopping') break;
-      let delay = result === 'yield' ? 0 : pollMs;
+      let delay = result === 'yield' ? 0 : result === 'throttled' ? throttleWait : pollMs;
       if (result === 'empty') {
         try {
           const next = nextWakeAt(store.db);
@@ -337,6 +356,10 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
         const result = fill();
         if (result === 'yield') {
           await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
+        if (result === 'throttled') {
+          await new Promise((resolve) => setTimeout(resolve, throttleWait));
           continue;
         }
         if (active.size === 0) return;

@@ -1,6 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db.ts';
-import { webhookEvents } from './schema.ts';
+import { jobs, webhookEvents } from './schema.ts';
 
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
 export type InboxOutcome = 'pending' | 'processed' | 'ignored' | 'unlinked';
@@ -32,6 +32,39 @@ export function prepareInboxInsert(db: Db): (e: NewWebhookEvent) => boolean {
     .onConflictDoNothing()
     .prepare();
   return (e) => stmt.run({ ...e }).changes === 1;
+}
+
+/** A process-webhook job's max attempts: PayPal may be down for a while, so retry for about a day (backoff caps at 15 min). */
+export const PROCESS_WEBHOOK_MAX_ATTEMPTS = 100;
+
+/**
+ * Webhook ingest's whole write, as prepared statements: each new event goes
+ * into the inbox together with its process-webhook job. The caller wraps a
+ * batch in one durable transaction. A redelivered event (same PayPal id)
+ * changes nothing. Returns, per event, whether it was new.
+ */
+export function prepareIngestBatch(db: Db): (events: readonly Omit<NewWebhookEvent, 'receivedAt'>[], now: number) => boolean[] {
+  const insertEvent = prepareInboxInsert(db);
+  const insertJob = db
+    .insert(jobs)
+    .values({
+      kind: 'process-webhook',
+      payload: sql.placeholder('payload'),
+      dedupeKey: sql.placeholder('dedupeKey'),
+      status: 'queued',
+      attempts: 0,
+      maxAttempts: PROCESS_WEBHOOK_MAX_ATTEMPTS,
+      runAt: sql.placeholder('now'),
+      createdAt: sql.placeholder('now'),
+      updatedAt: sql.placeholder('now'),
+    })
+    .prepare();
+  return (events, now) =>
+    events.map((e) => {
+      if (!insertEvent({ ...e, receivedAt: now })) return false;
+      insertJob.run({ payload: JSON.stringify({ eventId: e.id }), dedupeKey: e.id, now });
+      return true;
+    });
 }
 
 export function getWebhookEvent(db: DbOrTx, id: string): WebhookEventRow | undefined {

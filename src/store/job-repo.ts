@@ -1,5 +1,5 @@
-import { and, asc, count, eq, inArray, isNotNull, lt, lte, min, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from './db.ts';
+import { and, asc, count, eq, inArray, isNotNull, lt, lte, min, sql, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx } from './db.ts';
 import { auditEntries, jobs } from './schema.ts';
 
 /** The only SQL for the `jobs` table (and the audit row a dead job leaves). */
@@ -64,40 +64,35 @@ export function insertOrCollapseJob(tx: DbOrTx, job: NewJob, now: number): numbe
   return row.id;
 }
 
-function dueCondition(now: number) {
-  return or(
-    and(eq(jobs.status, 'queued'), lte(jobs.runAt, now)),
-    // A running job whose lease passed: its worker died (or stalled past the lease).
-    and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now)),
-  );
-}
-
 /**
- * Compare-and-swap claim of the oldest due job (queued and due, or running with
- * an expired lease): one UPDATE whose WHERE re-checks the condition, so two
- * connections can never both take one row. Call it inside an IMMEDIATE
- * transaction so the read of the candidate and the write share one write lock.
+ * Compare-and-swap claim of the next due job, prepared once per database:
+ * first a running job whose lease expired (its worker died or stalled), then
+ * the oldest queued job that is due. Each candidate comes from its own index
+ * (an OR of the two would make SQLite sort every due row on each claim: with
+ * 30,000 queued jobs that cost milliseconds per claim, measured), and the
+ * UPDATE re-checks the condition, so two connections can never both take one
+ * row. Call it inside an IMMEDIATE transaction.
  */
-export function claimNextJob(db: DbOrTx, opts: { now: number; lockedUntil: number; workerId: string }): JobRecord | undefined {
-  const due = dueCondition(opts.now);
-  const candidate = db
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(due)
-    .orderBy(asc(jobs.runAt), asc(jobs.id))
-    .limit(1);
-  return db
-    .update(jobs)
-    .set({
-      status: 'running',
-      attempts: sql`${jobs.attempts} + 1`,
-      lockedUntil: opts.lockedUntil,
-      lockedBy: opts.workerId,
-      updatedAt: opts.now,
-    })
-    .where(and(inArray(jobs.id, candidate), due))
-    .returning()
-    .get();
+export function prepareClaimNextJob(db: Db): (opts: { now: number; lockedUntil: number; workerId: string }) => JobRecord | undefined {
+  const now = sql.placeholder('now');
+  const claim = (candidate: SQL, due: SQL | undefined) =>
+    db
+      .update(jobs)
+      .set({
+        status: 'running',
+        attempts: sql`${jobs.attempts} + 1`,
+        lockedUntil: sql`${sql.placeholder('lockedUntil')}`,
+        lockedBy: sql`${sql.placeholder('workerId')}`,
+        updatedAt: sql`${now}`,
+      })
+      .where(and(eq(jobs.id, candidate), due))
+      .returning()
+      .prepare();
+  const expiredLease = and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now));
+  const dueQueued = and(eq(jobs.status, 'queued'), lte(jobs.runAt, now));
+  const takeExpired = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${expiredLease} ORDER BY ${jobs.lockedUntil} LIMIT 1)`, expiredLease);
+  const takeDue = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${dueQueued} ORDER BY ${jobs.runAt}, ${jobs.id} LIMIT 1)`, dueQueued);
+  return (opts) => takeExpired.get(opts) ?? takeDue.get(opts);
 }
 
 function leaseHeld(lease: Lease) {

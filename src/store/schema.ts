@@ -149,6 +149,7 @@ export const jobs = sqliteTable(
   },
   (t) => [
     index('jobs_due_idx').on(t.status, t.runAt),
+    index('jobs_lease_idx').on(t.status, t.lockedUntil),
     uniqueIndex('jobs_queued_dedupe_idx')
       .on(t.kind, t.dedupeKey)
       .where(sql`status = 'queued' AND dedupe_key IS NOT NULL`),

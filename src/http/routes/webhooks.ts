@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebhookIngest } from '../../app/ingest-webhook.ts';
-import { envelopeSchema } from '../../core/webhook-event.ts';
+import { ingestEnvelopeSchema } from '../../core/webhook-event.ts';
 import type { WebhookVerifier } from '../../paypal/verify-webhook.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -38,7 +38,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
 
       let envelope;
       try {
-        envelope = envelopeSchema.safeParse(JSON.parse(raw.toString('utf8')));
+        envelope = ingestEnvelopeSchema.safeParse(JSON.parse(raw.toString('utf8')));
       } catch {
         envelope = null;
       }
@@ -48,7 +48,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
         return reply.code(400).send({ error: 'invalid_event' });
       }
 
-      const resourceId = envelope.data.resource['id'];
+      const resourceId = envelope.data.resource?.id;
       try {
         const outcome = await deps.ingest.submit({
           id: envelope.data.id,

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import { createPaypalStandIn } from '../test/fakes/paypal/server.ts';
+import { TEST_WEBHOOK_ID, testEnv } from '../test/helpers/harness.ts';
+import { PLAN_IDS } from '../test/helpers/tiers.ts';
+
+/**
+ * npm run bench:webhooks — webhook ingest throughput and latency.
+ *
+ * Signed, unique ~1.5 KB events at concurrency 10 and 50 for DURATION seconds
+ * each against (a) a bare verify-only Fastify route (the floor: no storage)
+ * and (b) Concierge's real endpoint (synchronous=FULL, group commit, job
+ * worker running), each server in its own process; then p99 at a fixed
+ * 1,000 requests/s against Concierge. Prints a table and the ratio b/a.
+ */
+
+const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONCURRENCIES = [10, 50];
+const FIXED_RATE = 1000;
+/** Upper bound of what one phase can consume against the real endpoint. */
+const EVENTS_PER_PHASE = Number(process.env['BENCH_EVENTS_PER_PHASE'] ?? 7000) * DURATION;
+
+interface Signed {
+  body: string;
+  headers: Record<string, string>;
+}
+
+const paypal = await createPaypalStandIn();
+const dir = mkdtempSync(join(tmpdir(), 'concierge-bench-'));
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// A few real subscriptions, so the worker's fetch-on-notify has something to read.
+const subs = Array.from({ length: 20 }, (_, i) => {
+  const s = paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: String(700000000000000000n + BigInt(i)) });
+  paypal.approve(s.id);
+  return s.id;
+});
+
+function makeBodies(n: number, tag: string): string[] {
+  const template = paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', subs[0] ?? '');
+  return Array.from({ length: n }, (_, i) => {
+    const subId = subs[i % subs.length] ?? '';
+    return JSON.stringify({ ...template, id: `WH-BENCH-${tag}-${i}`, resource: { ...template.resource, id: subId } });
+  });
+}
+
+async function sign(bodies: string[]): Promise<Signed[]> {
+  const threads = Math.max(1, cpus().length);
+  const per = Math.ceil(bodies.length / threads);
+  const certUrl = `${paypal.url}/v1/notifications/certs/CERT-bench`;
+  const parts = await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const worker = new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { script: new URL('./sign-worker.ts', import.meta.url).href, bodies: bodies.slice(t * per, (t + 1) * per), webhookId: TEST_WEBHOOK_ID, certUrl } });
+      return new Promise<Signed[]>((resolve, reject) => {
+        worker.once('message', (m: Signed[]) => resolve(m));
+        worker.once('error', reject);
+      }).finally(() => worker.terminate());
+    }),
+  );
+  return parts.flat();
+}
+
+async function startServer(mode: 'verify' | 'concierge'): Promise<{ url: string; stop: () => void }> {
+  const env = testEnv(paypal.url, join(dir, `${mode}-${Date.now()}.db`), { LOG_LEVEL: 'warn', PAYPAL_TIMEOUT_MS: '5000' });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m?.[1] !== undefined) resolve({ url: m[1], stop: () => child.kill('SIGKILL') });
+    });
+    child.once('exit', (code, signal) => (signal === 'SIGKILL' ? undefined : reject(new Error(`${mode} server exited with ${code}`))));
+  });
+}
+
+interface Row {
+  target: string;
+  load: string;
+  acks: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function run(url: string, events: Signed[], load: { connections: number; overallRate?: number }): Promise<Omit<Row, 'target' | 'load'>> {
+  let next = 0;
+  const result = await autocannon({
+    url: `${url}/webhooks/paypal`,
+    connections: load.connections,
+    duration: DURATION,
+    ...(load.overallRate === undefined ? {} : { overallRate: load.overallRate }),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const e = events[next++ % events.length];
+          if (e === undefined) return req;
+          return { ...req, method: 'POST', path: '/webhooks/paypal', headers: e.headers, body: e.body };
+        },
+      },
+    ],
+  });
+  if (next > events.length) process.stderr.write(`warning: ${next - events.length} events were re-sent (raise BENCH_EVENTS_PER_PHASE)\n`);
+  return { acks: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
+}
+
+process.stderr.write(`signing ${EVENTS_PER_PHASE * 3} events...\n`);
+const bodyBytes = makeBodies(1, 'size')[0]?.length ?? 0;
+const phases = await Promise.all([0, 1, 2].map(async (p) => sign(makeBodies(EVENTS_PER_PHASE, `p${p}`))));
+
+// Each phase gets a fresh server: a backlog left by one phase must not weigh on the next.
+const rows: Row[] = [];
+const loads = [...CONCURRENCIES.map((c) => ({ label: `c=${c}`, connections: c })), { label: `${FIXED_RATE}/s`, connections: 10, overallRate: FIXED_RATE }];
+for (const target of ['verify', 'concierge'] as const) {
+  for (const [i, load] of loads.entries()) {
+    const server = await startServer(target);
+    rows.push({ target: target === 'verify' ? 'verify-only' : 'concierge', load: load.label, ...(await run(server.url, phases[i] ?? [], load)) });
+    server.stop();
+  }
+}
+
+const fmt = (n: number, d = 0) => n.toFixed(d).padStart(8);
+const lines = [
+  `webhook ingest: ${bodyBytes} B events, ${DURATION} s per phase, ${cpus().length} cores, synchronous=FULL`,
+  `${'target'.padEnd(12)} ${'load'.padEnd(8)} ${'acks/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non-2xx'.padStart(8)}  ratio b/a`,
+];
+for (const r of rows) {
+  const floor = rows.find((x) => x.target === 'verify-only' && x.load === r.load);
+  const ratio = r.target === 'concierge' && floor !== undefined && !r.load.endsWith('/s') ? (r.acks / floor.acks).toFixed(2) : '';
+  lines.push(`${r.target.padEnd(12)} ${r.load.padEnd(8)} ${fmt(r.acks)} ${fmt(r.p50, 1)} ${fmt(r.p99, 1)} ${fmt(r.errors)}  ${ratio}`);
+}
+process.stdout.write(`${lines.join('\n')}\n`);
+await paypal.close();
+process.exit(0);

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_lease_idx` ON `jobs` (`status`,`locked_until`);
