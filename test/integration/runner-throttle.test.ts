@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { z } from 'zod';
+import { enqueue } from '../../src/jobs/queue.ts';
+import { createJobRunner, defineJobHandler } from '../../src/jobs/runner.ts';
+import { createLogger } from '../../src/log.ts';
+import { openStore } from '../../src/store/db.ts';
+
+/** Back-pressure: while throttled, the runner runs one job at a time, spaced by the throttle. */
+
+const dir = mkdtempSync(join(tmpdir(), 'concierge-throttle-'));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+it('runs one job at a time, spaced apart, while throttled; full concurrency otherwise', async () => {
+  const store = openStore(join(dir, 'db.sqlite'));
+  let throttle = 40;
+  let running = 0;
+  let maxRunning = 0;
+  const starts: number[] = [];
+  const handler = defineJobHandler({
+    schema: z.object({ n: z.number() }),
+    run: async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      starts.push(performance.now());
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+    },
+  });
+  store.transaction((tx) => {
+    for (let n = 0; n < 8; n++) enqueue(tx, 'work', { n }, Date.now());
+  });
+  const runner = createJobRunner({ store, handlers: { work: handler }, log: createLogger('silent'), concurrency: 4, pollMs: 10, throttleMs: () => throttle });
+  runner.start();
+  await runner.runUntilIdle();
+  expect(maxRunning).toBe(1);
+  const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? t));
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(35);
+
+  throttle = 0;
+  maxRunning = 0;
+  store.transaction((tx) => {
+    for (let n = 0; n < 8; n++) enqueue(tx, 'work', { n }, Date.now());
+  });
+  runner.wake();
+  await runner.runUntilIdle();
+  expect(maxRunning).toBe(4);
+  await runner.stop();
+  store.close();
+});
