@@ -65,6 +65,21 @@ function cachePreparedStatements(sqlite: Database.Database, max = 500): void {
   Object.assign(sqlite, { prepare });
 }
 
+/**
+ * Opens the -wal file for syncing, and syncs its directory once: a file
+ * created since the last directory sync could otherwise vanish on power loss
+ * with everything in it.
+ */
+async function openWal(dbPath: string): Promise<FileHandle> {
+  const dir = await open(dirname(dbPath), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+  return open(`${dbPath}-wal`, 'r');
+}
+
 export function openStore(path: string, opts: { migrate?: boolean } = {}): Store {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new Database(path);
@@ -84,7 +99,7 @@ export function openStore(path: string, opts: { migrate?: boolean } = {}): Store
       if (path === ':memory:') return;
       // One descriptor for the store's life: the -wal file keeps its inode while a connection
       // is open (checkpoints here are PASSIVE; nothing truncates or deletes it).
-      wal ??= open(`${resolve(path)}-wal`, 'r');
+      wal ??= openWal(resolve(path));
       await (await wal).datasync();
     },
     close: () => {
