@@ -26,6 +26,8 @@ export interface ServiceOverrides {
   tiersPollMs?: number;
   pollMs?: number;
   leaseMs?: number;
+  /** /readyz thresholds (tests shorten them). */
+  readiness?: { workerStaleMs?: number; queueStaleMs?: number };
 }
 
 export interface Service {
@@ -87,7 +89,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ingest,
     metrics,
     metricsToken: config.metricsToken,
-    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat() }),
+    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), ...o.readiness }),
     securityAudit: createSecurityAudit({ store, clock }),
   });
 
