@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { startService, type Service, type ServiceOverrides } from '../../src/service.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';
@@ -50,13 +50,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { env?: Record<string, string>; overrides?: ServiceOverrides } = {}): Promise<Harness> {
+export async function startHarness(o: { env?: Record<string, string>; overrides?: ServiceOverrides; log?: Logger } = {}): Promise<Harness> {
   let offset = 0;
   const now = () => Date.now() + offset;
   const paypal = await createPaypalStandIn({ now: () => new Date(now()) });
   const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
   const config = loadConfig(testEnv(paypal.url, join(dir, 'concierge.db'), o.env));
-  const service = await startService(config, createLogger('silent'), { clock: now, pollMs: 20, ...o.overrides });
+  const service = await startService(config, o.log ?? createLogger('silent'), { clock: now, pollMs: 20, ...o.overrides });
   const webhookUrl = `${service.url}/webhooks/paypal`;
 
   const waitFor = async <T,>(fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> => {
