@@ -50,7 +50,6 @@ export function prepareIngestBatch(db: Db): (events: readonly Omit<NewWebhookEve
     .values({
       kind: 'process-webhook',
       payload: sql.placeholder('payload'),
-      dedupeKey: sql.placeholder('dedupeKey'),
       status: 'queued',
       attempts: 0,
       maxAttempts: PROCESS_WEBHOOK_MAX_ATTEMPTS,
@@ -62,7 +61,9 @@ export function prepareIngestBatch(db: Db): (events: readonly Omit<NewWebhookEve
   return (events, now) =>
     events.map((e) => {
       if (!insertEvent({ ...e, receivedAt: now })) return false;
-      insertJob.run({ payload: JSON.stringify({ eventId: e.id }), dedupeKey: e.id, now });
+      // No dedupe key: the inbox's primary key already makes the job unique, and a second
+      // index entry per event (a random key) would add a page to every group commit.
+      insertJob.run({ payload: JSON.stringify({ eventId: e.id }), now });
       return true;
     });
 }

@@ -23,7 +23,7 @@ afterAll(() => h.close());
 const db = () => h.service.store.db;
 const member = (id: string) => db().select().from(members).where(eq(members.discordUserId, id)).get();
 const eventRow = (id: string) => db().select().from(webhookEvents).where(eq(webhookEvents.id, id)).get();
-const processJob = (eventId: string) => db().select().from(jobs).where(and(eq(jobs.kind, 'process-webhook'), eq(jobs.dedupeKey, eventId))).get();
+const processJob = (eventId: string) => db().select().from(jobs).where(and(eq(jobs.kind, 'process-webhook'), eq(jobs.payload, JSON.stringify({ eventId })))).get();
 
 async function activeMember() {
   const memberId = String(++nextMember);

@@ -32,7 +32,7 @@ describe('POST /webhooks/paypal', () => {
     const again = await h.deliver(event);
     expect(again.status).toBe(200);
     expect(JSON.parse(again.body)).toEqual({ status: 'duplicate' });
-    const processJobs = h.service.store.db.select().from(jobs).all().filter((j) => j.kind === 'process-webhook' && j.dedupeKey === event.id);
+    const processJobs = h.service.store.db.select().from(jobs).all().filter((j) => j.kind === 'process-webhook' && j.payload === JSON.stringify({ eventId: event.id }));
     expect(processJobs).toHaveLength(1);
   });
 
