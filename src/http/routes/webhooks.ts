@@ -36,9 +36,10 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
         return reply.code(400).send({ error: verdict.reason });
       }
 
+      const text = raw.toString('utf8');
       let envelope;
       try {
-        envelope = ingestEnvelopeSchema.safeParse(JSON.parse(raw.toString('utf8')));
+        envelope = ingestEnvelopeSchema.safeParse(JSON.parse(text));
       } catch {
         envelope = null;
       }
@@ -55,7 +56,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
           eventType: envelope.data.event_type,
           resourceId: typeof resourceId === 'string' ? resourceId : null,
           transmissionId: verdict.transmissionId,
-          rawBody: raw.toString('utf8'),
+          rawBody: text,
         });
         deps.metrics.webhooks.inc({ result: outcome });
         return reply.code(200).send({ status: outcome });
