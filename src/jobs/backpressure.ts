@@ -23,5 +23,5 @@ export function createIngestPriority(o: { arrivals: () => number; minRatePerSec?
     lastArrivals = arrivals;
   }, intervalMs);
   timer.unref();
-  return { throttleMs: () => (throttling ? (o.throttleMs ?? 50) : 0), stop: () => clearInterval(timer) };
+  return { throttleMs: () => (throttling ? (o.throttleMs ?? 200) : 0), stop: () => clearInterval(timer) };
 }

@@ -128,6 +128,8 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
   let wakeSleeper: (() => void) | null = null;
 
   function wake(): void {
+    // While paced, a wake would only re-check the pace: at thousands of webhooks a second that churn is measurable.
+    if ((o.throttleMs?.() ?? 0) > 0) return;
     woken = true;
     wakeSleeper?.();
   }
