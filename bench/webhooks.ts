@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.ts';
@@ -84,9 +85,9 @@ async function startServer(mode: 'verify' | 'concierge'): Promise<{ url: string;
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /READY (\S+)/.exec(out);
-      if (m?.[1] !== undefined) resolve({ url: m[1], stop: () => child.kill('SIGKILL') });
+      if (m?.[1] !== undefined) resolve({ url: m[1], stop: () => child.kill('SIGINT') });
     });
-    child.once('exit', (code, signal) => (signal === 'SIGKILL' ? undefined : reject(new Error(`${mode} server exited with ${code}`))));
+    child.once('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? undefined : reject(new Error(`${mode} server exited with ${code}`))));
   });
 }
 
@@ -102,7 +103,11 @@ interface Row {
 async function run(url: string, events: Signed[], load: { connections: number; overallRate?: number }, mustBeUnique: boolean): Promise<Omit<Row, 'target' | 'load'>> {
   let next = 0;
   if (load.overallRate !== undefined) {
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
     const r = await fixedRate(`${url}/webhooks/paypal`, () => events[next++ % events.length] ?? { body: Buffer.alloc(0), headers: {} }, load.overallRate, DURATION);
+    h.disable();
+    process.stderr.write(`[driver] event-loop delay max ${(h.max / 1e6).toFixed(1)} ms\n`);
     return { acks: r.acks, p50: r.p50, p99: r.p99, errors: r.errors };
   }
   const result = await autocannon({
@@ -130,7 +135,9 @@ const bodyBytes = makeBodies(1, 'size')[0]?.length ?? 0;
 // Each phase gets a fresh server: a backlog left by one phase must not weigh on the next.
 const rows: Row[] = [];
 const loads: { label: string; connections: number; overallRate?: number }[] = [...CONCURRENCIES.map((c) => ({ label: `c=${c}`, connections: c })), { label: `${FIXED_RATE}/s`, connections: 0, overallRate: FIXED_RATE }];
+const only = process.env['BENCH_LOADS']?.split(',');
 for (const [i, load] of loads.entries()) {
+  if (only !== undefined && !only.includes(load.label)) continue;
   // Signed just before use and dropped after: a generator holding every phase's events
   // (hundreds of MB) paused for GC long enough to show up as server latency.
   const count = load.overallRate === undefined ? EVENTS_PER_PHASE : load.overallRate * DURATION;
@@ -145,6 +152,7 @@ for (const [i, load] of loads.entries()) {
     await autocannon({ url: `${server.url}/webhooks/paypal`, connections: 10, amount: queue.length, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, ...(queue.pop() ?? {}) }) }] });
     rows.push({ target: target === 'verify' ? 'verify-only' : 'concierge', load: load.label, ...(await run(server.url, events, load, target === 'concierge')) });
     server.stop();
+    await new Promise((r) => setTimeout(r, 300));
   }
 }
 rows.sort((a, b) => (a.target === b.target ? 0 : a.target === 'verify-only' ? -1 : 1));

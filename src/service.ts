@@ -13,7 +13,6 @@ import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
 import { createPaypalClient } from './paypal/client.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
-import { startCheckpointer } from './store/checkpointer.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
@@ -48,8 +47,6 @@ export interface Service {
 export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
   const clock = o.clock ?? Date.now;
   const store = openStore(config.databasePath);
-  const checkpointer = config.databasePath === ':memory:' ? null : startCheckpointer(config.databasePath, { onError: (m) => log.warn({ error: m }, 'WAL checkpoint failed; will retry') });
-  if (checkpointer !== null) store.sqlite.pragma('wal_autocheckpoint = 0');
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
   const paypal =
     o.paypal ??
@@ -111,7 +108,6 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
         await runner.stop();
         priority.stop();
         tiers.close();
-        await checkpointer?.close();
         store.close();
       })()),
   };
