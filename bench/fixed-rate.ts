@@ -15,7 +15,8 @@ export interface FixedRateResult {
 }
 
 export async function fixedRate(url: string, next: () => { body: Buffer; headers: Record<string, string> }, rate: number, seconds: number): Promise<FixedRateResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // noDelay: a request written as headers + body must not wait for a delayed ACK (Nagle: up to 200 ms on Linux).
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, noDelay: true });
   const target = new URL(url);
   const latencies: number[] = [];
   let errors = 0;

@@ -26,7 +26,7 @@ const CONCURRENCIES = [10, 50];
 const FIXED_RATE = 1000;
 const WARMUP = 2000;
 /** Upper bound of what one phase can consume against the real endpoint. */
-const EVENTS_PER_PHASE = Number(process.env['BENCH_EVENTS_PER_PHASE'] ?? 7000) * DURATION;
+const EVENTS_PER_PHASE = Number(process.env['BENCH_EVENTS_PER_PHASE'] ?? 9000) * DURATION;
 
 interface Signed {
   /** A Buffer, not a string: 200,000 bodies held as strings made the generator's GC pauses show up as server latency. */

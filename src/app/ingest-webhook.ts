@@ -26,7 +26,7 @@ interface Waiting {
  * caller is answered only after its group's commit returned.
  */
 export function createWebhookIngest(o: { store: Store; clock: () => number; onCommitted?: () => void }): WebhookIngest {
-  const write = prepareIngestBatch(o.store.db);
+  const write = prepareIngestBatch(o.store.sqlite);
   let waiting: Waiting[] = [];
   let scheduled = false;
   let received = 0;

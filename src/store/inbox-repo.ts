@@ -1,6 +1,7 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from './db.ts';
-import { jobs, webhookEvents } from './schema.ts';
+import { desc, eq } from 'drizzle-orm';
+import type { DbOrTx } from './db.ts';
+import type Database from 'better-sqlite3';
+import { webhookEvents } from './schema.ts';
 
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
 export type InboxOutcome = 'pending' | 'processed' | 'ignored' | 'unlinked';
@@ -14,56 +15,32 @@ export interface NewWebhookEvent {
   receivedAt: number;
 }
 
-/**
- * The hot path of webhook ingest: a prepared insert (built once, not per
- * request). Returns true when the event is new, false for a redelivery.
- */
-export function prepareInboxInsert(db: Db): (e: NewWebhookEvent) => boolean {
-  const stmt = db
-    .insert(webhookEvents)
-    .values({
-      id: sql.placeholder('id'),
-      eventType: sql.placeholder('eventType'),
-      resourceId: sql.placeholder('resourceId'),
-      transmissionId: sql.placeholder('transmissionId'),
-      rawBody: sql.placeholder('rawBody'),
-      receivedAt: sql.placeholder('receivedAt'),
-    })
-    .onConflictDoNothing()
-    .prepare();
-  return (e) => stmt.run({ ...e }).changes === 1;
-}
-
 /** A process-webhook job's max attempts: PayPal may be down for a while, so retry for about a day (backoff caps at 15 min). */
 export const PROCESS_WEBHOOK_MAX_ATTEMPTS = 100;
 
 /**
- * Webhook ingest's whole write, as prepared statements: each new event goes
- * into the inbox together with its process-webhook job. The caller wraps a
- * batch in one durable transaction. A redelivered event (same PayPal id)
- * changes nothing. Returns, per event, whether it was new.
+ * Webhook ingest's whole write, as two statements compiled once: each new
+ * event goes into the inbox together with its process-webhook job. The caller
+ * wraps a group in one durable transaction. A redelivered event (same PayPal
+ * id) changes nothing. Returns, per event, whether it was new.
+ *
+ * Plain better-sqlite3 statements rather than drizzle's prepared queries: on
+ * this path, drizzle's per-call placeholder mapping cost more than the
+ * inserts (measured in a CPU profile at 8,000 webhooks/s).
  */
-export function prepareIngestBatch(db: Db): (events: readonly Omit<NewWebhookEvent, 'receivedAt'>[], now: number) => boolean[] {
-  const insertEvent = prepareInboxInsert(db);
-  const insertJob = db
-    .insert(jobs)
-    .values({
-      kind: 'process-webhook',
-      payload: sql.placeholder('payload'),
-      status: 'queued',
-      attempts: 0,
-      maxAttempts: PROCESS_WEBHOOK_MAX_ATTEMPTS,
-      runAt: sql.placeholder('now'),
-      createdAt: sql.placeholder('now'),
-      updatedAt: sql.placeholder('now'),
-    })
-    .prepare();
+export function prepareIngestBatch(sqlite: Database.Database): (events: readonly Omit<NewWebhookEvent, 'receivedAt'>[], now: number) => boolean[] {
+  const insertEvent = sqlite.prepare(
+    'INSERT INTO webhook_events (id, event_type, resource_id, transmission_id, raw_body, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  // No dedupe key: the inbox's primary key already makes the job unique, and a second
+  // index entry per event (a random key) would add a page to every group commit.
+  const insertJob = sqlite.prepare(
+    `INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ('process-webhook', ?, 'queued', 0, ${PROCESS_WEBHOOK_MAX_ATTEMPTS}, ?, ?, ?)`,
+  );
   return (events, now) =>
     events.map((e) => {
-      if (!insertEvent({ ...e, receivedAt: now })) return false;
-      // No dedupe key: the inbox's primary key already makes the job unique, and a second
-      // index entry per event (a random key) would add a page to every group commit.
-      insertJob.run({ payload: JSON.stringify({ eventId: e.id }), now });
+      if (insertEvent.run(e.id, e.eventType, e.resourceId, e.transmissionId, e.rawBody, now).changes !== 1) return false;
+      insertJob.run(JSON.stringify({ eventId: e.id }), now, now, now);
       return true;
     });
 }
