@@ -1,0 +1,112 @@
+import type { TierCatalog } from './tiers.ts';
+
+/**
+ * What Concierge says, as data: audit-channel embeds and member DMs. Pure
+ * (no discord.js): the Discord adapter sends these objects as they are.
+ */
+
+export interface Embed {
+  title: string;
+  description: string;
+  color: number;
+  timestamp?: string;
+  fields?: { name: string; value: string; inline?: boolean }[];
+  footer?: { text: string };
+}
+
+export const SEVERITY_COLORS = {
+  info: 0x5865f2,
+  success: 0x57f287,
+  warning: 0xfee75c,
+  danger: 0xed4245,
+} as const;
+
+const TITLES: Record<string, string> = {
+  'entitlement.changed': 'Tier changed',
+  'payment.recorded': 'Payment recorded',
+  'subscription.active': 'Subscription active',
+  'subscription.past_due': 'Payment failed',
+  'subscription.suspended': 'Subscription suspended',
+  'subscription.cancelled': 'Subscription cancelled',
+  'subscription.expired': 'Subscription expired',
+  'subscription.revoked': 'Access revoked (refund / chargeback)',
+  'subscription.unlinked': 'Subscription without a member',
+  'webhook.rejected': 'Rejected webhook (security)',
+  'job.dead': 'Job dead-lettered',
+  'role.manual_edit': 'Manual role edit',
+  'discord.setup': 'Discord setup problem',
+};
+
+export interface AuditFacts {
+  id: number;
+  at: number;
+  kind: string;
+  severity: string;
+  message: string;
+  memberId: string | null;
+  subscriptionId: string | null;
+  eventId: string | null;
+}
+
+/** One embed per audit entry: colour by severity, and the ids staff search for. */
+export function auditEmbed(a: AuditFacts): Embed {
+  const fields: Embed['fields'] = [];
+  if (a.memberId !== null) fields.push({ name: 'Member', value: `<@${a.memberId}> (${a.memberId})`, inline: true });
+  if (a.subscriptionId !== null) fields.push({ name: 'Subscription', value: a.subscriptionId, inline: true });
+  if (a.eventId !== null) fields.push({ name: 'PayPal event', value: a.eventId, inline: true });
+  const color = SEVERITY_COLORS[a.severity as keyof typeof SEVERITY_COLORS] ?? SEVERITY_COLORS.info;
+  return {
+    title: TITLES[a.kind] ?? a.kind,
+    description: a.message.slice(0, 4000),
+    color,
+    timestamp: new Date(a.at).toISOString(),
+    ...(fields.length > 0 ? { fields } : {}),
+    footer: { text: `audit #${a.id} · ${a.kind}` },
+  };
+}
+
+export type DmKind = 'welcome' | 'payment_failed' | 'cancelled' | 'access_ended';
+
+export interface DmFacts {
+  kind: DmKind;
+  tierKey: string | null;
+  /** Grace end (payment_failed) or access end (cancelled). */
+  until: number | null;
+  serverName: string;
+}
+
+const day = (t: number | null) => (t === null ? 'soon' : `<t:${Math.floor(t / 1000)}:D>`);
+
+/** The member's DM for a lifecycle moment: what happened, until when, and what to do. */
+export function memberDm(f: DmFacts, catalog: TierCatalog): Embed {
+  const tier = f.tierKey === null ? undefined : catalog.byKey(f.tierKey);
+  const tierName = tier?.name ?? 'your tier';
+  switch (f.kind) {
+    case 'welcome': {
+      const unlocked = tier === undefined ? [] : catalog.file.scripts.filter((s) => (catalog.byKey(s.min_tier)?.rank ?? Infinity) <= tier.rank).map((s) => s.name);
+      return {
+        title: `Welcome to ${tierName}!`,
+        description: `Your ${tierName} membership in **${f.serverName}** is active and your role is on its way.${unlocked.length > 0 ? `\n\nUnlocked: ${unlocked.join(', ')}. Use /scripts to see them.` : ''}\n\nUse /status any time to see your membership.`,
+        color: SEVERITY_COLORS.success,
+      };
+    }
+    case 'payment_failed':
+      return {
+        title: 'Your payment did not go through',
+        description: `PayPal could not collect the payment for your ${tierName} membership in **${f.serverName}**. You keep access until ${day(f.until)}.\n\nTo fix it, update your payment method in PayPal (Settings → Payments → Manage automatic payments); PayPal will retry the payment.`,
+        color: SEVERITY_COLORS.warning,
+      };
+    case 'cancelled':
+      return {
+        title: 'Your membership was cancelled',
+        description: `Your ${tierName} membership in **${f.serverName}** is cancelled. You keep access until ${day(f.until)}.\n\nChanged your mind? Use /subscribe in the server to start again.`,
+        color: SEVERITY_COLORS.warning,
+      };
+    case 'access_ended':
+      return {
+        title: 'Your membership has ended',
+        description: `Your ${tierName} access in **${f.serverName}** has ended. Use /subscribe in the server whenever you want it back.`,
+        color: SEVERITY_COLORS.info,
+      };
+  }
+}
