@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { ConciergeError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { startService } from './service.ts';
 import { TiersFileError } from './tiers.ts';
@@ -26,7 +27,7 @@ let service;
 try {
   service = await startService(config, log);
 } catch (err) {
-  if (err instanceof TiersFileError) {
+  if (err instanceof TiersFileError || err instanceof ConciergeError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }

@@ -5,6 +5,11 @@ import { createWebhookIngest } from './app/ingest-webhook.ts';
 import type { SubscriptionReader } from './app/process-event.ts';
 import { createReadiness } from './app/readiness.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
+import { createDiscordClient, type DiscordClient } from './discord/client.ts';
+import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
+import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
+import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
+import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHandlers } from './jobs/handlers/index.ts';
@@ -35,13 +40,15 @@ export interface Service {
   http: FastifyInstance;
   runner: JobRunner;
   tiers: TiersSource;
+  discord: DiscordClient;
+  roles: MemberRoles;
   /** Base URL the HTTP server listens on. */
   url: string;
   close(): Promise<void>;
 }
 
 /**
- * Wires Concierge: store → tiers → PayPal → verifier → job runner → HTTP.
+ * Wires Concierge: store → tiers → PayPal → Discord → verifier → job runner → HTTP.
  * Used by main.ts (npm start), by end-to-end tests and by benchmarks.
  */
 export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
@@ -59,12 +66,23 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       log: log.child({ component: 'paypal' }),
     });
 
+  const discord = createDiscordClient({ ...config.discord, log: log.child({ component: 'discord' }) });
+  try {
+    // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
+    await discord.start();
+  } catch (err) {
+    tiers.close();
+    store.close();
+    throw err;
+  }
+  const roles = createMemberRoles(discord, clock);
+
   const ingest = createWebhookIngest({ store, clock, onCommitted: () => runner.wake() });
   const priority = createIngestPriority({ arrivals: () => ingest.received() });
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
-    handlers: createHandlers({ store, paypal, tiers, clock }),
+    handlers: createHandlers({ store, paypal, tiers, clock, roles }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
     clock,
@@ -72,6 +90,16 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
   });
+  const discordLog = log.child({ component: 'discord' });
+  const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });
+  const listenerDeps = { guildId: config.discord.guildId, store, clock, wake: () => runner.wake(), log: discordLog };
+  registerGuildMemberAdd(discord.client, listenerDeps);
+  registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles, botUserId: () => discord.botUserId() });
+  startupCheck.run();
+  const discordReadiness = () => {
+    const state = discord.state();
+    return { discord: state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` }, ...startupCheck.checks() };
+  };
   const metrics = createMetrics({ jobCounts: () => countByStatus(store.db) });
   const http = buildServer({
     log,
@@ -86,7 +114,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ingest,
     metrics,
     metricsToken: config.metricsToken,
-    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), ...o.readiness }),
+    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
     securityAudit: createSecurityAudit({ store, clock }),
   });
 
@@ -101,11 +129,14 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     http,
     runner,
     tiers,
+    discord,
+    roles,
     url: address,
     close: () =>
       (closing ??= (async () => {
         await http.close();
         await runner.stop();
+        await discord.close();
         priority.stop();
         tiers.close();
         store.close();

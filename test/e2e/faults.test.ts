@@ -90,7 +90,7 @@ describe('a worker dying mid-job', () => {
     const paypal = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
     const runner = createJobRunner({
       store: h.service.store,
-      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now }),
+      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles }),
       log: createLogger('silent'),
       concurrency: 2,
       clock: h.now,

@@ -5,22 +5,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiscordStandIn } from '../fakes/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
-import { MEMBER_ID, TEST_WEBHOOK_ID, testEnv } from '../helpers/harness.ts';
+import { MEMBER_ID, TEST_WEBHOOK_ID, createTestDiscord, discordEnv, testEnv } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 
 /** The real `npm start` process: start-up errors, and an acknowledged event surviving SIGKILL. */
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let paypal: PaypalStandIn;
+let discord: DiscordStandIn;
 let dir: string;
 
 beforeAll(async () => {
   paypal = await createPaypalStandIn();
+  discord = await createTestDiscord();
   dir = mkdtempSync(join(tmpdir(), 'concierge-proc-'));
 });
 afterAll(async () => {
   await paypal.close();
+  await discord.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -73,7 +77,7 @@ describe('durability', () => {
   it('an acknowledged event is in the database file after SIGKILL right after the reply', async () => {
     const port = await freePort();
     const dbPath = join(dir, 'crash.db');
-    const p = startProcess(testEnv(paypal.url, dbPath, { HTTP_PORT: String(port), LOG_LEVEL: 'warn' }));
+    const p = startProcess(testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn' }));
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 15_000;
     for (;;) {

@@ -4,14 +4,36 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startService, type Service, type ServiceOverrides } from '../../src/service.ts';
+import { createDiscordStandIn, type DiscordStandIn, type DiscordStandInOptions } from '../fakes/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';
 import type { SignedRequestOptions } from '../fakes/paypal/deliver.ts';
-import { TIERS_FIXTURE_PATH } from './tiers.ts';
+import { ROLE_IDS, TIER_ORDER, TIERS_FIXTURE_PATH } from './tiers.ts';
 
 export const TEST_WEBHOOK_ID = 'WH-TEST-0000000000000000';
 export const MEMBER_ID = '300000000000000001';
 export const OTHER_MEMBER_ID = '300000000000000002';
+
+/** An unmanaged role every harness guild has: no test may ever see Concierge touch it. */
+export const UNMANAGED_ROLE = 'Artist';
+
+/**
+ * A Discord stand-in with the fixture's tier roles under their fixed ids
+ * (positions 1..4 by rank), an unmanaged role above them, and the bot's role
+ * on top unless the options say otherwise.
+ */
+export function createTestDiscord(opts: DiscordStandInOptions = {}): Promise<DiscordStandIn> {
+  return createDiscordStandIn({
+    roles: [...TIER_ORDER.map((key, i) => ({ id: ROLE_IDS[key], name: key[0]?.toUpperCase() + key.slice(1), position: i + 1 })), { name: UNMANAGED_ROLE, position: TIER_ORDER.length + 1 }],
+    messageLimit: 1000,
+    ...opts,
+  });
+}
+
+/** The DISCORD_* variables that point a service at a stand-in. */
+export function discordEnv(d: DiscordStandIn): Record<string, string> {
+  return { DISCORD_API_URL: d.apiUrl, DISCORD_TOKEN: d.token, DISCORD_GUILD_ID: d.guildId, DISCORD_AUDIT_CHANNEL_ID: d.auditChannelId };
+}
 
 /** The environment a test service runs with: the PayPal stand-in, a temp database, the tiers fixture. */
 export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -36,6 +58,7 @@ export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string,
 
 export interface Harness {
   paypal: PaypalStandIn;
+  discord: DiscordStandIn;
   service: Service;
   config: Config;
   dir: string;
@@ -50,12 +73,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { env?: Record<string, string>; overrides?: ServiceOverrides; log?: Logger } = {}): Promise<Harness> {
+export async function startHarness(
+  o: { env?: Record<string, string>; overrides?: ServiceOverrides; log?: Logger; discord?: DiscordStandInOptions } = {},
+): Promise<Harness> {
   let offset = 0;
   const now = () => Date.now() + offset;
   const paypal = await createPaypalStandIn({ now: () => new Date(now()) });
+  const discord = await createTestDiscord(o.discord);
   const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
-  const config = loadConfig(testEnv(paypal.url, join(dir, 'concierge.db'), o.env));
+  const config = loadConfig(testEnv(paypal.url, join(dir, 'concierge.db'), { ...discordEnv(discord), ...o.env }));
   const service = await startService(config, o.log ?? createLogger('silent'), { clock: now, pollMs: 20, ...o.overrides });
   const webhookUrl = `${service.url}/webhooks/paypal`;
 
@@ -71,6 +97,7 @@ export async function startHarness(o: { env?: Record<string, string>; overrides?
 
   return {
     paypal,
+    discord,
     service,
     config,
     dir,
@@ -85,6 +112,7 @@ export async function startHarness(o: { env?: Record<string, string>; overrides?
     close: async () => {
       await service.close();
       await paypal.close();
+      await discord.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,17 @@
 import type { ProcessDeps } from '../../app/process-event.ts';
+import type { MemberRoles } from '../../discord/roles.ts';
 import type { Handlers } from '../runner.ts';
 import { auditHandler } from './audit.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { processWebhookHandler } from './process-webhook.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
+export interface HandlerDeps extends ProcessDeps {
+  roles: MemberRoles;
+}
+
 /** Every job kind Concierge runs: the explicit list the runner dispatches on. */
-export function createHandlers(deps: ProcessDeps): Handlers {
+export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     'process-webhook': processWebhookHandler(deps),
     'lapse-check': lapseCheckHandler(deps),

@@ -19,6 +19,8 @@ export interface DispatchEvent {
 }
 
 export interface RoleSpec {
+  /** A fixed id (e.g. a tier's role_id from a tiers file); default a fresh snowflake. */
+  id?: string;
   name: string;
   position: number;
   permissions?: bigint | number | string;
@@ -66,8 +68,9 @@ export function createGuildState(opts: GuildStateOptions) {
   members.set(ownerId, { userId: ownerId, roles: [], joinedAt: new Date().toISOString(), nick: null });
 
   function insertRole(spec: RoleSpec, managedBy: string | null = null): StoredRole {
+    if (spec.id !== undefined && roles.has(spec.id)) throw new Error(`Discord stand-in: role id ${spec.id} already exists`);
     const role: StoredRole = {
-      id: snowflake(),
+      id: spec.id ?? snowflake(),
       name: spec.name,
       position: spec.position,
       permissions: toBits(spec.permissions, 0n),
