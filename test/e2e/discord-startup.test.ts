@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startService } from '../../src/service.ts';
+import { auditEntries } from '../../src/store/schema.ts';
+import type { DiscordStandIn } from '../fakes/discord/server.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
+import { createTestDiscord, discordEnv, startHarness, testEnv, type Harness } from '../helpers/harness.ts';
+
+/** Start-up against Discord: a refused privileged intent, a role hierarchy the bot cannot manage, gateway state in /readyz. */
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+describe('start-up against Discord', () => {
+  it('fails with the exact portal switch when the Server Members intent is refused (4014)', async () => {
+    const paypal: PaypalStandIn = await createPaypalStandIn();
+    const discord: DiscordStandIn = await createTestDiscord({ privilegedIntentsEnabled: false });
+    const dir = mkdtempSync(join(tmpdir(), 'concierge-intents-'));
+    cleanup.push(async () => {
+      await paypal.close();
+      await discord.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const config = loadConfig(testEnv(paypal.url, join(dir, 'c.db'), discordEnv(discord)));
+    await expect(startService(config, createLogger('silent'))).rejects.toThrow(
+      'enable "Server Members Intent" under Bot → Privileged Gateway Intents in the Discord developer portal',
+    );
+  });
+
+  it('a tier role above the bot: keeps running, audits the fix once, /readyz 503 names discord_roles', async () => {
+    const h: Harness = await startHarness({ discord: { botRolePosition: 3 } }); // Titan (3) and Warlord (4) at or above the bot
+    cleanup.push(() => h.close());
+    const res = await fetch(`${h.service.url}/readyz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { failing: string[]; checks: Record<string, { detail?: string }> };
+    expect(body.failing).toEqual(['discord_roles']);
+    expect(body.checks['discord_roles']?.detail).toContain('drag role Concierge above Warlord in Server Settings → Roles');
+    const audit = h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'discord.setup')).all();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ severity: 'danger' });
+    expect(audit[0]?.message).toContain('drag role Concierge above Titan in Server Settings → Roles');
+    // Fixed in the server: readiness recovers without a restart.
+    h.discord.setBotRolePosition(10);
+    for (let i = 0; (await fetch(`${h.service.url}/readyz`)).status !== 200; i++) {
+      if (i > 100) throw new Error('/readyz did not recover');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+
+  it('/readyz reports the gateway: reconnecting while the gateway is down, ready after the resume', async () => {
+    const h: Harness = await startHarness();
+    cleanup.push(() => h.close());
+    const check = async () => ((await (await fetch(`${h.service.url}/readyz`)).json()) as { checks: Record<string, { state?: string }> }).checks['discord']?.state;
+    expect(await check()).toBe('ready');
+    h.discord.closeGateway(4000);
+    await h.waitFor(() => h.service.discord.state() === 'reconnecting');
+    for (let i = 0; (await check()) !== 'ready'; i++) {
+      if (i > 150) throw new Error('gateway did not resume');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(h.discord.gatewayLog.some((e) => e.kind === 'resumed')).toBe(true);
+  });
+});
