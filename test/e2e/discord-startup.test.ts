@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -9,7 +9,8 @@ import { startService } from '../../src/service.ts';
 import { auditEntries } from '../../src/store/schema.ts';
 import type { DiscordStandIn } from '../fakes/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
-import { createTestDiscord, discordEnv, startHarness, testEnv, type Harness } from '../helpers/harness.ts';
+import { UNMANAGED_ROLE, createTestDiscord, discordEnv, startHarness, testEnv, type Harness } from '../helpers/harness.ts';
+import { ROLE_IDS, TIERS_FIXTURE_PATH } from '../helpers/tiers.ts';
 
 /** Start-up against Discord: a refused privileged intent, a role hierarchy the bot cannot manage, gateway state in /readyz. */
 
@@ -66,5 +67,31 @@ describe('start-up against Discord', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(h.discord.gatewayLog.some((e) => e.kind === 'resumed')).toBe(true);
+  });
+});
+
+describe('policy on_manual_role_edit: report', () => {
+  it('a manual removal of a managed role is audited and left as is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'concierge-report-'));
+    const tiersFile = join(dir, 'tiers.yaml');
+    writeFileSync(tiersFile, readFileSync(TIERS_FIXTURE_PATH, 'utf8').replace('on_manual_role_edit: revert', 'on_manual_role_edit: report'));
+    const h: Harness = await startHarness({ env: { TIERS_FILE: tiersFile } });
+    cleanup.push(async () => {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    expect(h.service.tiers.current().policy.on_manual_role_edit).toBe('report');
+    const memberId = '700000000000000001';
+    h.discord.addMember(memberId, { roles: [UNMANAGED_ROLE] });
+    h.discord.setMemberRoles(memberId, [UNMANAGED_ROLE, ROLE_IDS.warlord]);
+    await h.waitFor(() => h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'roles.manual_edit')).all()[0]);
+    await new Promise((r) => setTimeout(r, 100));
+    await h.settle();
+    const audit = h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'roles.manual_edit')).all();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.message).toContain('gave Warlord');
+    expect(audit[0]?.message).toContain('policy report');
+    expect(h.discord.member(memberId)).toContain(ROLE_IDS.warlord);
+    expect(h.discord.requests.filter((r) => r.method !== 'GET' && r.path.includes(memberId))).toHaveLength(0);
   });
 });
