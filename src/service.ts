@@ -8,6 +8,7 @@ import { createSecurityAudit } from './app/security-audit.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
+import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
 import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
 import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
@@ -42,6 +43,7 @@ export interface Service {
   tiers: TiersSource;
   discord: DiscordClient;
   roles: MemberRoles;
+  messenger: DiscordMessenger;
   /** Base URL the HTTP server listens on. */
   url: string;
   close(): Promise<void>;
@@ -76,13 +78,14 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     throw err;
   }
   const roles = createMemberRoles(discord, clock);
+  const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
 
   const ingest = createWebhookIngest({ store, clock, onCommitted: () => runner.wake() });
   const priority = createIngestPriority({ arrivals: () => ingest.received() });
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
-    handlers: createHandlers({ store, paypal, tiers, clock, roles }),
+    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
     clock,
@@ -131,6 +134,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     tiers,
     discord,
     roles,
+    messenger,
     url: address,
     close: () =>
       (closing ??= (async () => {

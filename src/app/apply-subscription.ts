@@ -1,6 +1,8 @@
 import { deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
 import { later } from '../core/time.ts';
 import type { TierCatalog } from '../core/tiers.ts';
+import { enqueue } from '../jobs/queue.ts';
+import type { DmPayload } from '../jobs/handlers/dm.ts';
 import type { Tx } from '../store/db.ts';
 import { ensureMember } from '../store/member-repo.ts';
 import { getSubscription, upsertSubscription, type SubscriptionRow } from '../store/subscription-repo.ts';
@@ -41,7 +43,8 @@ const fmt = (t: number | null) => (t === null ? 'unknown' : new Date(t).toISOStr
 function describeTransition(state: SubscriptionState, who: string, id: string, row: { accessUntil: number | null; graceUntil: number | null }): { severity: AuditSeverity; message: string } | null {
   switch (state) {
     case 'active':
-      return { severity: 'success', message: `${who} subscription ${id} is active` };
+      // Activation is announced once, by the tier change it causes (one embed per role change).
+      return null;
     case 'past_due':
       return { severity: 'warning', message: `${who} payment failed on ${id}; access kept until ${fmt(row.graceUntil)}` };
     case 'suspended':
@@ -104,6 +107,15 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
   if (before !== final.state) {
     const note = describeTransition(final.state, memberId === null ? 'An unlinked member’s' : `<@${memberId}>`, view.id, row);
     if (note !== null) recordAudit(tx, { kind: `subscription.${final.state}`, ...note, memberId, subscriptionId: view.id, eventId: ctx.eventId }, ctx.now);
+  }
+  if (memberId !== null && before !== final.state && (final.state === 'past_due' || final.state === 'cancelled')) {
+    const dm: DmPayload = {
+      memberId,
+      kind: final.state === 'past_due' ? 'payment_failed' : 'cancelled',
+      tierKey: row.tierKey,
+      until: final.state === 'past_due' ? row.graceUntil : row.accessUntil,
+    };
+    enqueue(tx, 'dm', dm, ctx.now);
   }
   if (memberId === null && existing === undefined) {
     recordAudit(

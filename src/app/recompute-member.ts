@@ -1,5 +1,6 @@
 import { describeSource, entitlement, type Entitlement } from '../core/entitlement.ts';
 import type { TierCatalog } from '../core/tiers.ts';
+import type { DmPayload } from '../jobs/handlers/dm.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Tx } from '../store/db.ts';
 import { listMemberGrants } from '../store/grant-repo.ts';
@@ -27,6 +28,11 @@ export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, 
   if (next.tier !== member.entitledTier) {
     setMemberEntitlement(tx, memberId, next, now);
     enqueue(tx, 'role-sync', { memberId }, now, { dedupeKey: memberId });
+    const dm: DmPayload =
+      next.tier !== null
+        ? { memberId, kind: 'welcome', tierKey: next.tier, until: null }
+        : { memberId, kind: 'access_ended', tierKey: member.entitledTier, until: null };
+    enqueue(tx, 'dm', dm, now);
     const name = (key: string | null) => (key === null ? 'none' : (catalog.byKey(key)?.name ?? key));
     recordAudit(
       tx,

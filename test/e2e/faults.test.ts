@@ -81,7 +81,8 @@ describe('a worker dying mid-job', () => {
     const s = h.paypal.createSubscription({ planId: PLAN_IDS.legendaryMonthly, customId: memberId });
     h.paypal.approve(s.id);
     const event = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id);
-    // The service's runner stops, so a worker that is about to die claims the job first.
+    // The service's runner finishes what is due and stops, so a worker that is about to die claims the job first.
+    await h.settle();
     await h.service.runner.stop();
     expect((await h.deliver(event)).status).toBe(200);
     const claimed = claimJob(h.service.store, { now: h.now(), leaseMs: 5000, workerId: 'worker-that-dies' });
@@ -90,7 +91,7 @@ describe('a worker dying mid-job', () => {
     const paypal = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
     const runner = createJobRunner({
       store: h.service.store,
-      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles }),
+      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger }),
       log: createLogger('silent'),
       concurrency: 2,
       clock: h.now,

@@ -1,13 +1,16 @@
 import type { ProcessDeps } from '../../app/process-event.ts';
+import type { DiscordMessenger } from '../../discord/messenger.ts';
 import type { MemberRoles } from '../../discord/roles.ts';
 import type { Handlers } from '../runner.ts';
 import { auditHandler } from './audit.ts';
+import { dmHandler } from './dm.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { processWebhookHandler } from './process-webhook.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 export interface HandlerDeps extends ProcessDeps {
   roles: MemberRoles;
+  messenger: DiscordMessenger;
 }
 
 /** Every job kind Concierge runs: the explicit list the runner dispatches on. */
@@ -17,5 +20,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'lapse-check': lapseCheckHandler(deps),
     'role-sync': roleSyncHandler(deps),
     audit: auditHandler(deps),
+    dm: dmHandler({ ...deps, sender: deps.messenger }),
   };
 }

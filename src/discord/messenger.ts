@@ -1,0 +1,48 @@
+import { DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
+import type { Embed } from '../core/messages.ts';
+import { ConciergeError } from '../errors.ts';
+import type { DmSender } from '../jobs/handlers/dm.ts';
+import type { DiscordClient } from './client.ts';
+import { toConciergeError } from './roles.ts';
+
+export interface DiscordMessenger extends DmSender {
+  /** Posts one embed to the audit channel. */
+  postAudit(embed: Embed): Promise<void>;
+}
+
+/** The audit channel and member DMs over discord.js; failures become ConciergeErrors the job runner understands. */
+export function createDiscordMessenger(discord: DiscordClient, auditChannelId: string): DiscordMessenger {
+  return {
+    serverName: () => discord.guild()?.name ?? 'the server',
+
+    async postAudit(embed) {
+      try {
+        const channel = await discord.client.channels.fetch(auditChannelId);
+        if (channel === null || !channel.isSendable()) {
+          throw new ConciergeError('discord_audit_channel', `audit channel ${auditChannelId} is not a text channel Concierge can post in: fix DISCORD_AUDIT_CHANNEL_ID`, { retry: false });
+        }
+        await channel.send({ embeds: [embed] });
+      } catch (err) {
+        if (err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.MissingAccess || err.code === RESTJSONErrorCodes.MissingPermissions || err.code === RESTJSONErrorCodes.UnknownChannel)) {
+          throw new ConciergeError(
+            'discord_audit_channel',
+            `Discord refused the audit post (${err.code} ${err.message}): give Concierge View Channel, Send Messages and Embed Links in channel ${auditChannelId}, or fix DISCORD_AUDIT_CHANNEL_ID`,
+            { retry: false, cause: err },
+          );
+        }
+        throw toConciergeError(err, 'posting to the audit channel', null, null);
+      }
+    },
+
+    async sendDm(userId, embed) {
+      try {
+        await discord.client.users.send(userId, { embeds: [embed] });
+        return 'sent';
+      } catch (err) {
+        // 50007: the member closed DMs from server members (or left); retrying cannot help.
+        if (err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) return 'closed';
+        throw toConciergeError(err, 'sending a DM', null, null);
+      }
+    },
+  };
+}
