@@ -47,6 +47,7 @@ const envSchema = z.object({
   BACKUP_RETENTION: positiveInt(14),
   METRICS_TOKEN: optionalString,
   JOB_CONCURRENCY: positiveInt(4),
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(30, 'must be at most 30 (SPEC: a job lease is at most 30 s)').default(30),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -70,7 +71,7 @@ export interface Config {
   marketplace: { url: string; key: string } | null;
   backup: { dir: string; retention: number };
   metricsToken: string | null;
-  jobs: { concurrency: number };
+  jobs: { concurrency: number; leaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -120,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     marketplace: e.MARKETPLACE_API_URL !== undefined && e.MARKETPLACE_API_KEY !== null ? { url: e.MARKETPLACE_API_URL, key: e.MARKETPLACE_API_KEY } : null,
     backup: { dir: e.BACKUP_DIR, retention: e.BACKUP_RETENTION },
     metricsToken: e.METRICS_TOKEN,
-    jobs: { concurrency: e.JOB_CONCURRENCY },
+    jobs: { concurrency: e.JOB_CONCURRENCY, leaseMs: e.JOB_LEASE_SECONDS * 1000 },
   };
 }
 

@@ -91,7 +91,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     clock,
     onDead: publishDeadJob,
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
-    ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+    leaseMs: o.leaseMs ?? config.jobs.leaseMs,
   });
   const discordLog = log.child({ component: 'discord' });
   const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscordStandIn } from '../fakes/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
 import { MEMBER_ID, TEST_WEBHOOK_ID, createTestDiscord, discordEnv, testEnv } from '../helpers/harness.ts';
-import { PLAN_IDS } from '../helpers/tiers.ts';
+import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 
 /** The real `npm start` process: start-up errors, and an acknowledged event surviving SIGKILL. */
 
@@ -73,7 +73,56 @@ describe('start-up', () => {
   });
 });
 
+async function waitHealthy(base: string, p: { output: () => string }): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`service did not start:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('durability', () => {
+  it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {
+    const port = await freePort();
+    const dbPath = join(dir, 'kill-before-discord.db');
+    const env = testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn', JOB_LEASE_SECONDS: '2' });
+    const base = `http://127.0.0.1:${port}`;
+    const memberId = '300000000000000777';
+    discord.addMember(memberId);
+    const s = paypal.createSubscription({ planId: PLAN_IDS.titanMonthly, customId: memberId });
+    paypal.approve(s.id);
+    // PayPal is slow, so the process dies while the job is still reading it: Discord was never called.
+    const slow = paypal.fault({ method: 'GET', path: new RegExp(`/v1/billing/subscriptions/${s.id}`), delayMs: 1000 });
+    const first = startProcess(env);
+    await waitHealthy(base, first);
+    const res = await paypal.deliver(paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id), { url: `${base}/webhooks/paypal`, webhookId: TEST_WEBHOOK_ID });
+    expect(res.status).toBe(200);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
+    expect(discord.callsTo('PUT', rolePut)).toBe(0);
+    slow.clear();
+
+    const second = startProcess(env);
+    try {
+      await waitHealthy(base, second);
+      // The dead process's lease (2 s) runs out, the job runs again, and the role lands once.
+      const deadline = Date.now() + 10_000;
+      while (discord.callsTo('PUT', rolePut) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(discord.callsTo('PUT', rolePut)).toBe(1);
+      expect(discord.member(memberId)).toContain(ROLE_IDS.titan);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
   it('an acknowledged event is in the database file after SIGKILL right after the reply', async () => {
     const port = await freePort();
     const dbPath = join(dir, 'crash.db');

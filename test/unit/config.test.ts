@@ -31,7 +31,7 @@ const DEFAULTS: Config = {
   marketplace: null,
   backup: { dir: './data/backups', retention: 14 },
   metricsToken: null,
-  jobs: { concurrency: 4 },
+  jobs: { concurrency: 4, leaseMs: 30_000 },
 };
 
 /** Every variable of the contract set to a non-default value. */
@@ -74,7 +74,7 @@ describe('loadConfig: valid environments', () => {
         marketplace: { url: 'https://market.example.com/api', key: 'test-marketplace-key' },
         backup: { dir: '/var/backups/concierge', retention: 30 },
         metricsToken: 'test-metrics-token',
-        jobs: { concurrency: 8 },
+        jobs: { concurrency: 8, leaseMs: 30_000 },
       },
     },
     {
