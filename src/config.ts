@@ -34,7 +34,9 @@ const envSchema = z.object({
     .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
     .refine((hosts) => hosts.length > 0, 'must list at least one host, e.g. .paypal.com'),
   PAYPAL_TIMEOUT_MS: positiveInt(10_000),
-  WEBHOOK_MAX_AGE_SECONDS: positiveInt(3600),
+  // Three days, PayPal's retry horizon: whether a retried delivery carries a fresh transmission time is not
+  // documented, and rejecting a late retry would lose the event. Replays are harmless (event-id dedupe, fetch-on-notify).
+  WEBHOOK_MAX_AGE_SECONDS: positiveInt(259_200),
   PUBLIC_URL: httpUrl,
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -42,7 +42,7 @@ describe('POST /webhooks/paypal', () => {
     ['a signature made for another webhook id', (e) => h.deliver(e, { webhookId: 'WH-SOMEONE-ELSE' }), 'bad_signature'],
     ['an http certificate URL', (e) => h.deliver(e, { headersOverride: { 'paypal-cert-url': h.paypal.url.replace('https:', 'http:') + '/v1/notifications/certs/CERT-1' } }), 'bad_cert_url'],
     ['a certificate on a foreign host', (e) => h.deliver(e, { headersOverride: { 'paypal-cert-url': 'https://evil.example.com/v1/notifications/certs/CERT-1' } }), 'bad_cert_url'],
-    ['a stale transmission time', (e) => h.deliver(e, { transmissionTime: new Date(h.now() - 2 * 3600_000).toISOString() }), 'stale_transmission'],
+    ['a stale transmission time', (e) => h.deliver(e, { transmissionTime: new Date(h.now() - 4 * 86_400_000).toISOString() }), 'stale_transmission'],
     ['a certificate with the wrong subject', (e) => h.deliver(e, { certName: 'wrong-cn' }), 'bad_certificate'],
     ['missing signature headers', (e) => h.deliver(e, { headersOverride: { 'paypal-transmission-sig': '' } }), 'missing_headers'],
   ];

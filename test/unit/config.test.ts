@@ -23,7 +23,7 @@ const DEFAULTS: Config = {
     certHosts: ['.paypal.com'],
     timeoutMs: 10_000,
   },
-  webhook: { maxAgeSeconds: 3600 },
+  webhook: { maxAgeSeconds: 259_200 },
   http: { host: '127.0.0.1', port: 8080, publicUrl: 'https://members.example.com' },
   databasePath: './data/concierge.db',
   tiersFile: './tiers.yaml',
