@@ -128,16 +128,7 @@ describe('durability', () => {
     const dbPath = join(dir, 'crash.db');
     const p = startProcess(testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn' }));
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const ok = await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`service did not start:\n${p.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitHealthy(base, p);
     const acked: string[] = [];
     for (let i = 0; i < 20; i++) {
       const s = paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: MEMBER_ID, status: 'ACTIVE' });

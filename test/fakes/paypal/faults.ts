@@ -1,79 +1,10 @@
+import { createFaults as createSharedFaults, type BaseFaultSpec, type FaultHandle } from '../faults.ts';
+
 /**
- * Injected failures: a status with PayPal's error body, a slow answer, or a
- * dropped connection, for requests matching a method and a path. The first
- * matching fault wins; each use counts against its `times`.
+ * PayPal's faults: the shared matcher (test/fakes/faults.ts); a status's
+ * default body is PayPal's (RATE_LIMIT_REACHED for 429, INTERNAL_SERVICE_ERROR for 5xx).
  */
+export type FaultSpec = BaseFaultSpec;
+export type { FaultHandle };
 
-export interface FaultSpec {
-  /** `GET`, `POST`…; any method when left out. */
-  method?: string;
-  /** A string matches the exact path (no query); a RegExp is tested against the path. Any path when left out. */
-  path?: RegExp | string;
-  /** Answer with this status instead of handling the request. */
-  status?: number;
-  /** The error body; default PayPal's body for the status (RATE_LIMIT_REACHED for 429, INTERNAL_SERVICE_ERROR for 5xx). */
-  body?: unknown;
-  /** How many matching requests to affect; default every one. */
-  times?: number;
-  /** Wait this long before answering (with the fault, or normally when there is no status). */
-  delayMs?: number;
-  /** Seconds, sent as `Retry-After`. */
-  retryAfter?: number;
-  /** Destroy the socket without an answer. */
-  drop?: boolean;
-}
-
-export interface FaultHandle {
-  clear(): void;
-  /** How many requests this fault has affected so far. */
-  readonly hits: number;
-}
-
-interface ActiveFault {
-  spec: FaultSpec;
-  remaining: number;
-  hits: number;
-}
-
-export function createFaults() {
-  let faults: ActiveFault[] = [];
-
-  function add(spec: FaultSpec): FaultHandle {
-    const f: ActiveFault = { spec, remaining: spec.times ?? Number.POSITIVE_INFINITY, hits: 0 };
-    faults.push(f);
-    return {
-      clear: () => {
-        faults = faults.filter((x) => x !== f);
-      },
-      get hits() {
-        return f.hits;
-      },
-    };
-  }
-
-  /** The fault to apply to this request, if any, counted as used. */
-  function take(method: string, path: string): FaultSpec | undefined {
-    const f = faults.find((x) => x.remaining > 0 && matches(x.spec, method, path));
-    if (!f) return undefined;
-    f.remaining -= 1;
-    f.hits += 1;
-    if (f.remaining <= 0) faults = faults.filter((x) => x !== f);
-    return f.spec;
-  }
-
-  return {
-    add,
-    take,
-    clear: (): void => {
-      faults = [];
-    },
-  };
-}
-
-function matches(spec: FaultSpec, method: string, path: string): boolean {
-  if (spec.method && spec.method.toUpperCase() !== method) return false;
-  if (spec.path === undefined) return true;
-  if (typeof spec.path === 'string') return spec.path === path;
-  spec.path.lastIndex = 0; // a /g or /y RegExp would otherwise resume where the last test stopped
-  return spec.path.test(path);
-}
+export const createFaults = () => createSharedFaults<FaultSpec>();
