@@ -4,8 +4,11 @@ import { publishDeadJob } from './app/dead-letter.ts';
 import { createWebhookIngest } from './app/ingest-webhook.ts';
 import type { SubscriptionReader } from './app/process-event.ts';
 import { createReadiness } from './app/readiness.ts';
+import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
+import { Events } from 'discord.js';
+import { listManagedRoleHolders } from './discord/guild-members.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
@@ -21,6 +24,7 @@ import { createPaypalClient } from './paypal/client.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
+import { listEntitledMemberIds } from './store/member-repo.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
 export interface ServiceOverrides {
@@ -46,6 +50,12 @@ export interface Service {
   messenger: DiscordMessenger;
   /** Base URL the HTTP server listens on. */
   url: string;
+  /**
+   * Re-syncs the roles of every member who holds a managed role on Discord or
+   * is entitled in the store: one role-sync job each (at Discord's rate limit),
+   * progress logged. Resolves once the jobs are queued.
+   */
+  resyncAll(): Promise<{ members: number }>;
   close(): Promise<void>;
 }
 
@@ -121,6 +131,24 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     securityAudit: createSecurityAudit({ store, clock }),
   });
 
+  const resyncLog = log.child({ component: 'resync' });
+  const progress = new Set<() => void>();
+  const resyncAll = async (): Promise<{ members: number }> => {
+    const holders = await listManagedRoleHolders(discord, tiers.current().managedRoleIds);
+    const entitled = listEntitledMemberIds(store.db);
+    const ids = enqueueResync(store, [...holders, ...entitled], clock());
+    runner.wake();
+    resyncLog.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
+    const stop = trackResync(store, ids, resyncLog);
+    progress.add(stop);
+    return { members: ids.length };
+  };
+  // A READY after the first one is a new session (the old one was invalidated): events were lost, so re-sync everyone.
+  discord.client.on(Events.ShardReady, () => {
+    resyncLog.warn('new gateway session: events may have been lost; resyncing every member');
+    resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a new gateway session failed'));
+  });
+
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');
@@ -136,8 +164,10 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     roles,
     messenger,
     url: address,
+    resyncAll,
     close: () =>
       (closing ??= (async () => {
+        for (const stop of progress) stop();
         await http.close();
         await runner.stop();
         await discord.close();

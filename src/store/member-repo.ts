@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, isNotNull } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { members } from './schema.ts';
 
@@ -18,4 +18,9 @@ export function ensureMember(db: DbOrTx, id: string, now: number): MemberRow {
 
 export function setMemberEntitlement(db: DbOrTx, id: string, e: { tier: string | null; until: number | null; source: string | null }, now: number): void {
   db.update(members).set({ entitledTier: e.tier, entitledUntil: e.until, entitledSource: e.source, updatedAt: now }).where(eq(members.discordUserId, id)).run();
+}
+
+/** Every member the store says is entitled to a tier now (entitled_tier set), for a bulk resync. */
+export function listEntitledMemberIds(db: DbOrTx): string[] {
+  return db.select({ id: members.discordUserId }).from(members).where(isNotNull(members.entitledTier)).all().map((r) => r.id);
 }

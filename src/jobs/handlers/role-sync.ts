@@ -15,11 +15,12 @@ import { defineJobHandler } from '../runner.ts';
  */
 export function roleSyncHandler(deps: { store: Store; tiers: TiersSource; roles: MemberRoles }) {
   return defineJobHandler({
-    schema: z.object({ memberId: z.string().min(1) }),
-    run: async ({ memberId }, ctx) => {
+    // resync: queued by a bulk resync right after a full member fetch, so the cached roles are current (no GET per member).
+    schema: z.object({ memberId: z.string().min(1), resync: z.boolean().optional() }),
+    run: async ({ memberId, resync }, ctx) => {
       const tier = getMember(deps.store.db, memberId)?.entitledTier ?? null;
       const catalog = deps.tiers.current();
-      const held = await deps.roles.fetchRoles(memberId);
+      const held = await deps.roles.fetchRoles(memberId, { cached: resync === true });
       if (held === null) {
         // Nothing to remember: the entitlement is stored, and guildMemberAdd enqueues a sync when they join.
         ctx.log.info({ memberId, tier }, 'member is not in the guild; roles follow when they join');
