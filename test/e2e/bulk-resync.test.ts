@@ -102,8 +102,13 @@ describe('bulk resync', () => {
     const roleCalls = h.discord.requests.filter((r) => /\/members\/\d+\/roles\//.test(r.path));
     expect(roleCalls.filter((r) => r.status === 204)).toHaveLength(CHANGES);
     expect(h.discord.requests.filter((r) => r.method === 'GET' && /\/members\/\d+$/.test(r.path))).toEqual([]);
-    // Paced by the bucket: no 429s (discord.js follows the headers), and not faster than the limit allows.
-    expect(h.discord.rateLimitHits()).toEqual({ bucket: 0, global: 0 });
+    // Paced by the bucket: discord.js follows the headers. At most one 429 can slip through at the very start:
+    // PUT and DELETE start in separate discord.js queues until the first answer to each names their shared
+    // bucket (the bench saw 1 in 1,001 calls); a storm would be dozens.
+    const hits = h.discord.rateLimitHits();
+    expect(hits.global).toBe(0);
+    expect(hits.bucket).toBeLessThanOrEqual(1);
+    // And not faster than the limit allows.
     expect(elapsed).toBeGreaterThanOrEqual((Math.ceil(CHANGES / ROLE_LIMIT) - 1) * ROLE_WINDOW_MS);
 
     // A second resync finds nothing to change.
