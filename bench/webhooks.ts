@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.ts';
 import { createPaypalStandIn } from '../test/fakes/paypal/server.ts';
-import { TEST_WEBHOOK_ID, testEnv } from '../test/helpers/harness.ts';
+import { TEST_WEBHOOK_ID, createTestDiscord, discordEnv, testEnv } from '../test/helpers/harness.ts';
 import { PLAN_IDS } from '../test/helpers/tiers.ts';
 
 /**
@@ -35,6 +35,8 @@ interface Signed {
 }
 
 const paypal = await createPaypalStandIn();
+// Concierge logs into Discord at start: the Discord stand-in serves it (role syncs, audit posts, DMs).
+const discord = await createTestDiscord();
 const dir = mkdtempSync(join(tmpdir(), 'concierge-bench-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -74,7 +76,7 @@ async function sign(bodies: string[]): Promise<Signed[]> {
 }
 
 async function startServer(mode: 'verify' | 'concierge'): Promise<{ url: string; stop: () => void }> {
-  const env = testEnv(paypal.url, join(dir, `${mode}-${Date.now()}.db`), { LOG_LEVEL: 'warn', PAYPAL_TIMEOUT_MS: '5000' });
+  const env = testEnv(paypal.url, join(dir, `${mode}-${Date.now()}.db`), { ...discordEnv(discord), LOG_LEVEL: 'warn', PAYPAL_TIMEOUT_MS: '5000' });
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -169,4 +171,5 @@ for (const r of rows) {
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 await paypal.close();
+await discord.close();
 process.exit(0);
