@@ -6,8 +6,8 @@ import type { SubscriptionReader } from './app/process-event.ts';
 import { createReadiness } from './app/readiness.ts';
 import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
-import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { Events } from 'discord.js';
+import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { listManagedRoleHolders } from './discord/guild-members.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
@@ -78,7 +78,8 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       log: log.child({ component: 'paypal' }),
     });
 
-  const discord = createDiscordClient({ ...config.discord, log: log.child({ component: 'discord' }) });
+  const discordLog = log.child({ component: 'discord' });
+  const discord = createDiscordClient({ ...config.discord, log: discordLog });
   try {
     // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
     await discord.start();
@@ -103,7 +104,6 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
   });
-  const discordLog = log.child({ component: 'discord' });
   const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });
   const listenerDeps = { guildId: config.discord.guildId, store, clock, wake: () => runner.wake(), log: discordLog };
   registerGuildMemberAdd(discord.client, listenerDeps);

@@ -87,8 +87,3 @@ export function watchTiers(file: string, log: Logger, intervalMs = 1000): TiersS
     },
   };
 }
-
-/** A fixed catalog (tests, CLI commands that do not need reload). */
-export function staticTiers(catalog: TierCatalog): TiersSource {
-  return { current: () => catalog, onChange: () => {}, close: () => {} };
-}

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { ConciergeError, isPermanent } from '../errors.ts';
+import { insertAudit } from '../store/audit-repo.ts';
 import type { DbOrTx, Store, Tx } from '../store/db.ts';
 import {
   prepareClaimNextJob,
-  insertDeadJobAudit,
   insertOrCollapseJob,
   markJobDead,
   markJobDone,
@@ -174,7 +174,8 @@ export function retryJob(
   );
 }
 
-export type OnDead = (tx: Tx, job: JobRow, error: string) => void;
+/** Called inside the dead-letter transaction with the 'job.dead' audit entry (id null if it was already recorded). */
+export type OnDead = (tx: Tx, job: JobRow, error: string, audit: { id: number | null; at: number }) => void;
 
 export type DeadLetterOutcome = { kind: 'dead'; hookError: unknown } | { kind: 'lost' };
 
@@ -192,11 +193,16 @@ export function deadLetterJob(store: Store, claimed: ClaimedJob, error: string, 
   const write = (hook: OnDead | undefined, hookError: unknown): boolean =>
     store.transaction((tx) => {
       if (!markJobDead(tx, lease, error, now)) return false;
-      insertDeadJobAudit(tx, {
-        jobId: job.id,
+      const auditId = insertAudit(tx, {
         at: now,
+        kind: 'job.dead',
+        severity: 'danger',
+        memberId: null,
+        subscriptionId: null,
+        eventId: null,
+        dedupeKey: `job.dead:${job.id}`,
         message: `Job ${job.kind} #${job.id} dead-lettered after ${job.attempts} attempt(s): ${error}`,
-        data: {
+        data: JSON.stringify({
           jobId: job.id,
           kind: job.kind,
           attempts: job.attempts,
@@ -205,9 +211,9 @@ export function deadLetterJob(store: Store, claimed: ClaimedJob, error: string, 
           payload: claimed.payloadError === null ? job.payload : claimed.rawPayload,
           error,
           ...(hookError === null ? {} : { onDeadError: describeThrown(hookError) }),
-        },
+        }),
       });
-      hook?.(tx, job, error);
+      hook?.(tx, job, error, { id: auditId, at: now });
       return true;
     });
 
@@ -216,9 +222,9 @@ export function deadLetterJob(store: Store, claimed: ClaimedJob, error: string, 
   const guarded: OnDead | undefined =
     onDead === undefined
       ? undefined
-      : (tx, j, e) => {
+      : (tx, j, e, a) => {
           try {
-            onDead(tx, j, e);
+            onDead(tx, j, e, a);
           } catch (err) {
             hookThrew = true;
             hookError = err;

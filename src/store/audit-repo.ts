@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { auditEntries } from './schema.ts';
 
@@ -13,14 +13,4 @@ export function insertAudit(db: DbOrTx, entry: AuditWrite): number | null {
 
 export function getAudit(db: DbOrTx, id: number): AuditRow | undefined {
   return db.select().from(auditEntries).where(eq(auditEntries.id, id)).get();
-}
-
-export function listAudit(db: DbOrTx, opts: { memberId?: string; limit?: number } = {}): AuditRow[] {
-  const q = db.select().from(auditEntries);
-  const filtered = opts.memberId === undefined ? q : q.where(eq(auditEntries.memberId, opts.memberId));
-  return filtered.orderBy(desc(auditEntries.id)).limit(opts.limit ?? 100).all();
-}
-
-export function getAuditByDedupeKey(db: DbOrTx, key: string): AuditRow | undefined {
-  return db.select().from(auditEntries).where(eq(auditEntries.dedupeKey, key)).get();
 }

@@ -1,8 +1,8 @@
 import { and, asc, count, eq, inArray, isNotNull, lt, lte, min, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db.ts';
-import { auditEntries, jobs } from './schema.ts';
+import { jobs } from './schema.ts';
 
-/** The only SQL for the `jobs` table (and the audit row a dead job leaves). */
+/** The only SQL for the `jobs` table. */
 
 export type JobRecord = typeof jobs.$inferSelect;
 export type JobStatus = 'queued' | 'running' | 'done' | 'dead';
@@ -193,28 +193,6 @@ export function markJobDead(db: DbOrTx, lease: Lease, lastError: string, now: nu
     .returning({ id: jobs.id })
     .get();
   return row !== undefined;
-}
-
-/**
- * The audit entry a dead job leaves. It lives here rather than in an audit
- * repository because it is written in the dead-letter transaction; the dedupe
- * key makes it idempotent.
- */
-export function insertDeadJobAudit(
-  db: DbOrTx,
-  entry: { jobId: number; at: number; message: string; data: unknown },
-): void {
-  db.insert(auditEntries)
-    .values({
-      at: entry.at,
-      kind: 'job.dead',
-      severity: 'danger',
-      message: entry.message,
-      data: JSON.stringify(entry.data ?? null),
-      dedupeKey: `job.dead:${entry.jobId}`,
-    })
-    .onConflictDoNothing({ target: auditEntries.dedupeKey })
-    .run();
 }
 
 export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
