@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
 import { createWebhookIngest } from './app/ingest-webhook.ts';
-import type { SubscriptionReader } from './app/process-event.ts';
 import { createReadiness } from './app/readiness.ts';
 import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { Events } from 'discord.js';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
+import { createCommandRegistration } from './discord/command-registration.ts';
+import { createMemberCommands } from './discord/commands/index.ts';
+import { registerInteractions } from './discord/interactions.ts';
 import { listManagedRoleHolders } from './discord/guild-members.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
@@ -20,7 +22,7 @@ import { createHandlers } from './jobs/handlers/index.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
-import { createPaypalClient } from './paypal/client.ts';
+import { createPaypalClient, type PaypalClient } from './paypal/client.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
@@ -30,7 +32,7 @@ import { watchTiers, type TiersSource } from './tiers.ts';
 export interface ServiceOverrides {
   clock?: () => number;
   tiers?: TiersSource;
-  paypal?: SubscriptionReader;
+  paypal?: PaypalClient;
   /** How often the tiers file is polled for changes. */
   tiersPollMs?: number;
   pollMs?: number;
@@ -109,9 +111,18 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   registerGuildMemberAdd(discord.client, listenerDeps);
   registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles, botUserId: () => discord.botUserId() });
   startupCheck.run();
+  const commandDeps = { store, tiers, paypal, clock, publicUrl: config.http.publicUrl, serverName: () => messenger.serverName(), wake: () => runner.wake() };
+  const member = createMemberCommands({ ...commandDeps, log: discordLog.child({ component: 'commands' }) });
+  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: discordLog.child({ component: 'interactions' }) });
+  const registration = createCommandRegistration({ discord, tiers, log: discordLog });
+  await registration.register();
   const discordReadiness = () => {
     const state = discord.state();
-    return { discord: state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` }, ...startupCheck.checks() };
+    return {
+      discord: state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` },
+      commands: registration.check(),
+      ...startupCheck.checks(),
+    };
   };
   const metrics = createMetrics({ jobCounts: () => countByStatus(store.db) });
   const http = buildServer({

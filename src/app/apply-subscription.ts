@@ -1,4 +1,4 @@
-import { deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
+import { accessOf, deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
 import { later } from '../core/time.ts';
 import type { TierCatalog } from '../core/tiers.ts';
 import { enqueue } from '../jobs/queue.ts';
@@ -35,6 +35,23 @@ function knownFrom(row: SubscriptionRow | undefined): KnownFacts {
     lastFailedPaymentAt: row.lastFailedPaymentAt,
     revokedAt: row.revokedAt,
   };
+}
+
+/**
+ * A plan change (PayPal's revise, approved by the buyer) to a lower tier keeps
+ * the tier already paid for until the end of the paid period; a change to a
+ * higher tier takes effect at once and ends any carried tier.
+ */
+function carryAfterPlanChange(existing: SubscriptionRow | undefined, planId: string, catalog: TierCatalog, now: number): { key: string | null; until: number | null } {
+  const kept = existing?.carryUntil != null && existing.carryUntil > now ? { key: existing.carryTierKey, until: existing.carryUntil } : { key: null, until: null };
+  if (existing === undefined || existing.planId === planId || planId === '') return kept;
+  const from = catalog.byPlan(existing.planId) ?? (existing.tierKey === null ? undefined : catalog.byKey(existing.tierKey));
+  const to = catalog.byPlan(planId);
+  if (from === undefined || to === undefined || to.rank >= from.rank) return { key: null, until: null };
+  const carriedRank = kept.key === null ? -Infinity : (catalog.byKey(kept.key)?.rank ?? -Infinity);
+  if (carriedRank > from.rank) return kept; // a second downgrade inside the same paid period keeps the highest tier paid for
+  const paidThrough = existing.paidThrough;
+  return paidThrough !== null && paidThrough > now && accessOf(existing, now).has ? { key: from.key, until: paidThrough } : { key: null, until: null };
 }
 
 const fmt = (t: number | null) => (t === null ? 'unknown' : new Date(t).toISOString());
@@ -80,6 +97,7 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
       ? derived
       : deriveSubscription(view, { ...knownFrom(existing), lastPaymentAt }, ctx.catalog.policy, ctx.now);
   const planId = final.planId ?? existing?.planId ?? '';
+  const carry = carryAfterPlanChange(existing, planId, ctx.catalog, ctx.now);
   const row = {
     id: view.id,
     memberId,
@@ -100,6 +118,8 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
     lastFailedPaymentAt: final.lastFailedPaymentAt,
     revokedAt: existing?.revokedAt ?? null,
     revokedReason: existing?.revokedReason ?? null,
+    carryTierKey: carry.key,
+    carryUntil: carry.until,
   };
   upsertSubscription(tx, row, ctx.now);
 

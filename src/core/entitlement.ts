@@ -14,6 +14,9 @@ export interface SubscriptionFacts {
   state: string;
   accessUntil: number | null;
   revokedAt: number | null;
+  /** After a downgrade: the tier already paid for, kept until `carryUntil` (the end of that paid period). */
+  carryTierKey?: string | null;
+  carryUntil?: number | null;
 }
 
 export interface GrantFacts {
@@ -66,7 +69,10 @@ export function entitlement(subscriptions: readonly SubscriptionFacts[], grants:
     // The plan decides the tier under the current tiers file; the stored key covers a plan since removed from it.
     const tier = catalog.byPlan(s.planId) ?? (s.tierKey !== null ? catalog.byKey(s.tierKey) : undefined);
     if (tier === undefined) continue;
-    candidates.push({ tier, source: { kind: 'subscription', id: s.id, state: s.state }, until: access.until });
+    const source = { kind: 'subscription', id: s.id, state: s.state } as const;
+    candidates.push({ tier, source, until: access.until });
+    const carried = s.carryTierKey != null && s.carryUntil != null && s.carryUntil > now ? catalog.byKey(s.carryTierKey) : undefined;
+    if (carried !== undefined && s.carryUntil != null) candidates.push({ tier: carried, source, until: minTime(s.carryUntil, access.until) });
   }
   for (const g of grants) {
     if (g.revokedAt !== null) continue;

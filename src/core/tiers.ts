@@ -7,15 +7,27 @@ import { z } from 'zod';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id in quotes (17–20 digits)');
 
-const tierSchema = z.object({
-  key: z.string().regex(/^[a-z0-9_-]+$/, 'must use only a-z, 0-9, _ and -'),
-  name: z.string().min(1).max(100),
-  rank: z.number().int(),
-  role_id: snowflake,
-  plans: z.array(z.string().regex(/^P-[A-Z0-9]+$/, 'must be a PayPal plan id such as P-1AB23456CD789012EF345678')).min(1),
-  price: z.string().max(100).optional(),
-  description: z.string().max(500).optional(),
-});
+const planId = z.string().regex(/^P-[A-Z0-9]+$/, 'must be a PayPal plan id such as P-1AB23456CD789012EF345678');
+/** What a member picks in /subscribe's `plan` option ("Monthly", "Yearly"); Discord allows 100 characters. */
+const planName = z.string().trim().min(1).max(40);
+
+const tierSchema = z
+  .object({
+    key: z.string().regex(/^[a-z0-9_-]+$/, 'must use only a-z, 0-9, _ and -'),
+    name: z.string().min(1).max(100),
+    rank: z.number().int(),
+    role_id: snowflake,
+    /** A plan is its id, or `{ id, name }` when a tier sells several (monthly, yearly…) and members choose by name. */
+    plans: z.array(z.union([planId, z.object({ id: planId, name: planName })])).min(1),
+    price: z.string().max(100).optional(),
+    description: z.string().max(500).optional(),
+  })
+  .transform(({ plans, ...tier }) => ({
+    ...tier,
+    plans: plans.map((p) => (typeof p === 'string' ? p : p.id)),
+    /** One entry per plan, in file order; unnamed plans are "Plan 1", "Plan 2"… */
+    plan_options: plans.map((p, i) => ({ id: typeof p === 'string' ? p : p.id, name: typeof p === 'string' ? `Plan ${i + 1}` : p.name })),
+  }));
 
 const scriptSchema = z.object({
   key: z.string().regex(/^[a-z0-9_-]+$/, 'must use only a-z, 0-9, _ and -'),
@@ -51,6 +63,11 @@ export const tiersFileSchema = z
     check(file.tiers.map((t) => t.rank), 'rank', 'tiers');
     check(file.tiers.map((t) => t.role_id), 'role_id', 'tiers');
     check(file.tiers.flatMap((t) => t.plans), 'plan', 'tiers');
+    file.tiers.forEach((t, i) => {
+      for (const d of duplicates(t.plan_options.map((p) => p.name.toLowerCase()))) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', i, 'plans'], message: `tier ${t.key} names two plans ${JSON.stringify(d)}; each plan name must be unique within a tier` });
+      }
+    });
     for (const d of duplicates(file.scripts.map((s) => s.key))) {
       ctx.addIssue({ code: 'custom', path: ['scripts'], message: `two scripts share key ${JSON.stringify(d)}` });
     }
@@ -60,7 +77,7 @@ export const tiersFileSchema = z
     });
   });
 
-export type TiersFile = z.infer<typeof tiersFileSchema>;
+export type TiersFile = z.output<typeof tiersFileSchema>;
 export type Tier = TiersFile['tiers'][number];
 export type Script = TiersFile['scripts'][number];
 export type Policy = TiersFile['policy'];

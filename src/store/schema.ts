@@ -54,6 +54,14 @@ export const subscriptions = sqliteTable(
     /** Refund / chargeback revocation; stands until a later completed payment or staff restore. */
     revokedAt: integer('revoked_at'),
     revokedReason: text('revoked_reason'),
+    /** PayPal's approve link while the buyer has not approved yet (created by /subscribe), so a repeat click reuses it. */
+    approveUrl: text('approve_url'),
+    /**
+     * A downgrade keeps the tier already paid for until the end of the paid
+     * period: the previous tier key and when it ends (null when none).
+     */
+    carryTierKey: text('carry_tier_key'),
+    carryUntil: integer('carry_until'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
