@@ -64,7 +64,9 @@ export const tiersFileSchema = z
     check(file.tiers.map((t) => t.role_id), 'role_id', 'tiers');
     check(file.tiers.flatMap((t) => t.plans), 'plan', 'tiers');
     file.tiers.forEach((t, i) => {
-      for (const d of duplicates(t.plan_options.map((p) => p.name.toLowerCase()))) {
+      // zod still runs this refinement when a tier failed its own schema, and then its transform has not run.
+      const options: readonly { name: string }[] = (t as Partial<typeof t>).plan_options ?? [];
+      for (const d of duplicates(options.map((p) => p.name.toLowerCase()))) {
         ctx.addIssue({ code: 'custom', path: ['tiers', i, 'plans'], message: `tier ${t.key} names two plans ${JSON.stringify(d)}; each plan name must be unique within a tier` });
       }
     });
