@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, loadDatabasePath, loadDotEnv } from '../config.ts';
+import { memberCommandDefinitions } from '../discord/commands/definitions.ts';
+import { registerGuildCommands, restForToken } from '../discord/register-commands.ts';
+import { ConciergeError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
 import { readTiersFile, TiersFileError } from '../tiers.ts';
 
@@ -19,6 +22,23 @@ program
     const applied = store.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
     store.close();
     process.stdout.write(`database ${path} is up to date (${applied.n} migration(s) applied)\n`);
+  });
+
+program
+  .command('register-commands')
+  .description('register the slash commands in DISCORD_GUILD_ID from the tiers file (guild bulk overwrite; also done at every start)')
+  .action(async () => {
+    try {
+      const config = loadConfig();
+      const catalog = readTiersFile(config.tiersFile);
+      const { rest, applicationId } = await restForToken(config.discord.apiUrl, config.discord.token);
+      const names = await registerGuildCommands(rest, applicationId, config.discord.guildId, memberCommandDefinitions(catalog));
+      process.stdout.write(`registered ${names.length} command(s) in guild ${config.discord.guildId}: ${names.map((n) => `/${n}`).join(' ')}\n`);
+    } catch (err) {
+      if (!(err instanceof ConfigError || err instanceof TiersFileError || err instanceof ConciergeError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
+    }
   });
 
 program

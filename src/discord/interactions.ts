@@ -76,7 +76,7 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
       await i.reply({ content: `Please wait ${wait} s before using /${command.name} again.`, flags: EPHEMERAL });
       return;
     }
-    if (command.defer) await i.deferReply({ flags: EPHEMERAL });
+    // The cooldown entry is taken before the first await: a second click arriving while this one defers must find it.
     let answer: Promise<CommandReply>;
     if (previous !== undefined && previous.until > inv.now) {
       log.info('repeat inside the cooldown: answering with the first request’s result');
@@ -91,7 +91,9 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
         pruneCooldowns(inv.now);
       }
     }
-    const reply = await answer.catch((err: unknown) => failed(err, log));
+    const settled = answer.catch((err: unknown) => failed(err, log));
+    if (command.defer) await i.deferReply({ flags: EPHEMERAL });
+    const reply = await settled;
     if (command.defer) await i.editReply(reply);
     else await i.reply({ ...reply, flags: EPHEMERAL });
   }
