@@ -140,6 +140,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     metricsToken: config.metricsToken,
     readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
     securityAudit: createSecurityAudit({ store, clock }),
+    paypalReturn: { store, paypal, tiers, clock, wake: () => runner.wake(), serverName: () => messenger.serverName() },
   });
 
   const resyncLog = log.child({ component: 'resync' });

@@ -6,6 +6,7 @@ import type { Store } from '../store/db.ts';
 import type { Metrics } from './metrics.ts';
 import { registerHealthRoutes, type ReadinessProbe } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerPaypalReturnRoutes, type PaypalReturnDeps } from './routes/paypal-return.ts';
 import { registerWebhookRoute, type SecurityAudit } from './routes/webhooks.ts';
 
 export interface ServerDeps {
@@ -17,6 +18,8 @@ export interface ServerDeps {
   metricsToken: string | null;
   readiness: ReadinessProbe;
   securityAudit: SecurityAudit;
+  /** Where PayPal sends the buyer back (`/paypal/return`, `/paypal/cancel`). */
+  paypalReturn: PaypalReturnDeps;
 }
 
 /** Builds the HTTP app without listening (tests use inject or listen on port 0). */
@@ -42,5 +45,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerWebhookRoute(app, deps);
   registerHealthRoutes(app, deps.readiness);
   registerMetricsRoute(app, deps.metrics, deps.metricsToken);
+  registerPaypalReturnRoutes(app, deps.paypalReturn);
   return app;
 }

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { subscriptions } from './schema.ts';
 
@@ -26,4 +26,59 @@ export function setSubscriptionRevoked(db: DbOrTx, id: string, revoked: { at: nu
     .set(revoked === null ? { revokedAt: null, revokedReason: null, updatedAt: now } : { revokedAt: revoked.at, revokedReason: revoked.reason, state: 'revoked', updatedAt: now })
     .where(eq(subscriptions.id, id))
     .run();
+}
+
+/** A subscription /subscribe just created at PayPal, before the buyer approved it. */
+export interface CheckoutWrite {
+  id: string;
+  memberId: string;
+  planId: string;
+  tierKey: string;
+  paypalStatus: string;
+  approveUrl: string;
+}
+
+/**
+ * Stores a checkout as pending. The row may exist already: PayPal answers a
+ * repeated PayPal-Request-Id with the same subscription, and its CREATED
+ * webhook may have been processed first. Then only the approve link is added
+ * (and an abandoned checkout offered again is pending again); what PayPal
+ * reported is left alone.
+ */
+export function recordCheckout(db: DbOrTx, c: CheckoutWrite, now: number): void {
+  db.insert(subscriptions)
+    .values({ ...c, customId: c.memberId, state: 'pending', createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: subscriptions.id,
+      set: {
+        approveUrl: c.approveUrl,
+        memberId: sql`coalesce(${subscriptions.memberId}, excluded.member_id)`,
+        state: sql`case when ${subscriptions.state} = 'abandoned' then 'pending' else ${subscriptions.state} end`,
+        updatedAt: now,
+      },
+    })
+    .run();
+}
+
+/**
+ * Pending checkouts whose approve link carries `token` as a query value (the
+ * `ba_token` PayPal hands back on its cancel redirect). `instr` rather than
+ * LIKE, so the token needs no escaping; the caller checks the exact parameter.
+ */
+export function listPendingWithApproveToken(db: DbOrTx, token: string): SubscriptionRow[] {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.state, 'pending'), isNotNull(subscriptions.approveUrl), sql`instr(${subscriptions.approveUrl}, ${`=${token}`}) > 0`))
+    .all();
+}
+
+/** Marks a checkout the buyer walked away from; only a pending one. True when a row changed. */
+export function markSubscriptionAbandoned(db: DbOrTx, id: string, now: number): boolean {
+  const r = db
+    .update(subscriptions)
+    .set({ state: 'abandoned', updatedAt: now })
+    .where(and(eq(subscriptions.id, id), eq(subscriptions.state, 'pending')))
+    .run();
+  return r.changes > 0;
 }

@@ -1,4 +1,5 @@
 import type { ProcessDeps } from '../../app/process-event.ts';
+import { REFRESH_KIND } from '../../app/refresh-subscription.ts';
 import type { DiscordMessenger } from '../../discord/messenger.ts';
 import type { MemberRoles } from '../../discord/roles.ts';
 import type { Handlers } from '../runner.ts';
@@ -6,6 +7,7 @@ import { auditHandler } from './audit.ts';
 import { dmHandler } from './dm.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { processWebhookHandler } from './process-webhook.ts';
+import { refreshSubscriptionHandler } from './refresh-subscription.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 export interface HandlerDeps extends ProcessDeps {
@@ -21,5 +23,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'role-sync': roleSyncHandler(deps),
     audit: auditHandler(deps),
     dm: dmHandler({ ...deps, sender: deps.messenger }),
+    [REFRESH_KIND]: refreshSubscriptionHandler(deps),
   };
 }

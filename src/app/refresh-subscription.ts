@@ -1,0 +1,95 @@
+import type { SubscriptionState } from '../core/subscription-state.ts';
+import { ConciergeError } from '../errors.ts';
+import { enqueue } from '../jobs/queue.ts';
+import type { Store, Tx } from '../store/db.ts';
+import { getMember } from '../store/member-repo.ts';
+import { getSubscription } from '../store/subscription-repo.ts';
+import type { TiersSource } from '../tiers.ts';
+import { applySubscription } from './apply-subscription.ts';
+import type { SubscriptionReader } from './process-event.ts';
+
+/**
+ * Reads one subscription from PayPal and applies it through the same path as
+ * webhooks (applySubscription), without waiting for a webhook: used by the
+ * return page when the buyer comes back from PayPal and by the
+ * `refresh-subscription` job while a checkout is still being approved.
+ */
+
+export const REFRESH_KIND = 'refresh-subscription';
+
+/**
+ * Delays before each re-read while PayPal still reports the checkout as not
+ * yet active. PayPal usually activates within seconds of the approval; after
+ * the last round an unfinished checkout is left to the webhooks (a buyer who
+ * walked away is not an error, so nothing is dead-lettered).
+ */
+export const REFRESH_DELAYS_MS: readonly number[] = [20_000, 40_000, 60_000, 120_000, 300_000];
+
+export interface RefreshPayload {
+  subscriptionId: string;
+  /** Index into REFRESH_DELAYS_MS of the wait that led to this run. */
+  round: number;
+}
+
+export function refreshJob(subscriptionId: string, round: number): RefreshPayload {
+  return { subscriptionId, round };
+}
+
+/** Schedules a re-read `round`; one queued job per subscription (a second return-page hit collapses into it). */
+export function enqueueRefresh(tx: Tx, subscriptionId: string, now: number, round = 0): void {
+  const delay = REFRESH_DELAYS_MS[Math.min(round, REFRESH_DELAYS_MS.length - 1)] ?? 20_000;
+  enqueue(tx, REFRESH_KIND, refreshJob(subscriptionId, round), now, { runAt: now + delay, dedupeKey: subscriptionId, maxAttempts: 6 });
+}
+
+/** PayPal statuses of a checkout the buyer has not finished (or PayPal has not activated yet). */
+const WAITING_STATUSES: ReadonlySet<string> = new Set(['APPROVAL_PENDING', 'APPROVED']);
+
+export type RefreshResult =
+  | { kind: 'unknown' }
+  | { kind: 'waiting'; paypalStatus: string; known: boolean }
+  | {
+      kind: 'applied';
+      state: SubscriptionState;
+      memberId: string | null;
+      /** The tier the subscription's plan buys now. */
+      tierKey: string | null;
+      /** After a downgrade: the tier kept until the end of the paid period. */
+      carry: { tierKey: string; until: number } | null;
+      /** The member's entitled tier after the change. */
+      entitledTier: string | null;
+    };
+
+export interface RefreshDeps {
+  store: Store;
+  paypal: SubscriptionReader;
+  tiers: TiersSource;
+  clock: () => number;
+}
+
+/**
+ * Throws (a ConciergeError with `retry`) when PayPal cannot be read; a 404
+ * is an answer: PayPal does not know the id.
+ */
+export async function refreshFromPaypal(deps: RefreshDeps, subscriptionId: string): Promise<RefreshResult> {
+  let view;
+  try {
+    view = await deps.paypal.getSubscription(subscriptionId);
+  } catch (err) {
+    if (err instanceof ConciergeError && err.code === 'paypal_not_found') return { kind: 'unknown' };
+    throw err;
+  }
+  const status = view.status ?? 'APPROVAL_PENDING';
+  if (WAITING_STATUSES.has(status)) {
+    return { kind: 'waiting', paypalStatus: status, known: getSubscription(deps.store.db, subscriptionId) !== undefined };
+  }
+  return deps.store.transaction((tx): RefreshResult => {
+    const now = deps.clock();
+    // An older read than the one stored is not applied ('stale'); the stored row answers either way.
+    const r = applySubscription(tx, { ...view, id: subscriptionId }, { catalog: deps.tiers.current(), now, eventId: null });
+    const row = getSubscription(tx, subscriptionId);
+    const carry = row?.carryTierKey != null && row.carryUntil != null && row.carryUntil > now ? { tierKey: row.carryTierKey, until: row.carryUntil } : null;
+    const entitledTier = r.memberId === null ? null : (getMember(tx, r.memberId)?.entitledTier ?? null);
+    const state = (row?.state ?? (r.applied ? r.after : 'pending')) as SubscriptionState;
+    return { kind: 'applied', state, memberId: r.memberId, tierKey: row?.tierKey ?? null, carry, entitledTier };
+  });
+}

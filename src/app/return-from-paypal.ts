@@ -1,0 +1,116 @@
+import type { TierCatalog } from '../core/tiers.ts';
+import type { Store } from '../store/db.ts';
+import { getSubscription, listPendingWithApproveToken, markSubscriptionAbandoned } from '../store/subscription-repo.ts';
+import { enqueueRefresh, refreshFromPaypal, type RefreshDeps } from './refresh-subscription.ts';
+
+/**
+ * `GET /paypal/return?subscription_id=I-…`: the buyer is back from PayPal.
+ * The subscription is read from PayPal and applied at once (the webhook that
+ * follows then finds nothing to change), so the role does not wait for the
+ * webhook. A checkout PayPal has not activated yet, or a PayPal outage, is
+ * handed to the `refresh-subscription` job, for subscriptions Concierge
+ * created only, so strangers cannot fill the queue.
+ */
+
+/** PayPal subscription ids: `I-` and upper-case letters and digits (`I-BW452GLLEP1G`). */
+export const SUBSCRIPTION_ID = /^I-[A-Z0-9]{6,40}$/;
+
+export interface ReturnDeps extends RefreshDeps {
+  /** Wakes the job runner after a commit that enqueued work (role sync, audit, refresh). */
+  wake(): void;
+}
+
+export type ReturnOutcome =
+  | { kind: 'invalid' }
+  | { kind: 'unknown' }
+  | {
+      kind: 'active';
+      tierName: string;
+      /** False when PayPal's custom_id names no Discord member (staff are told through the audit channel). */
+      linked: boolean;
+      /** After a downgrade: the higher tier kept until the end of the paid period. */
+      carried: { tierName: string; until: number } | null;
+    }
+  | { kind: 'waiting'; tierName: string | null }
+  | { kind: 'ended'; tierName: string | null }
+  | { kind: 'unavailable'; error: unknown };
+
+const nameOf = (catalog: TierCatalog, key: string | null): string | null => (key === null ? null : (catalog.byKey(key)?.name ?? key));
+
+export async function returnFromPaypal(deps: ReturnDeps, subscriptionId: string | undefined): Promise<ReturnOutcome> {
+  if (subscriptionId === undefined || !SUBSCRIPTION_ID.test(subscriptionId)) return { kind: 'invalid' };
+  const catalog = deps.tiers.current();
+  const stored = () => getSubscription(deps.store.db, subscriptionId);
+  const later = () => {
+    // Only for a subscription we created (or already heard of): an arbitrary id from the query string never reaches the queue.
+    if (stored() === undefined) return;
+    deps.store.transaction((tx) => enqueueRefresh(tx, subscriptionId, deps.clock()));
+    deps.wake();
+  };
+
+  let result;
+  try {
+    result = await refreshFromPaypal(deps, subscriptionId);
+  } catch (error) {
+    later();
+    return { kind: 'unavailable', error };
+  }
+  switch (result.kind) {
+    case 'unknown':
+      return { kind: 'unknown' };
+    case 'waiting':
+      later();
+      return { kind: 'waiting', tierName: nameOf(catalog, stored()?.tierKey ?? null) };
+    case 'applied': {
+      deps.wake();
+      const tierName = nameOf(catalog, result.tierKey);
+      if (result.state === 'active' || result.state === 'past_due') {
+        const carried = result.carry === null ? null : { tierName: nameOf(catalog, result.carry.tierKey) ?? result.carry.tierKey, until: result.carry.until };
+        return { kind: 'active', tierName: tierName ?? 'your tier', linked: result.memberId !== null, carried };
+      }
+      if (result.state === 'pending' || result.state === 'abandoned') {
+        later();
+        return { kind: 'waiting', tierName };
+      }
+      return { kind: 'ended', tierName };
+    }
+  }
+}
+
+/** The approval token PayPal puts in the approve link and hands back on its redirects (`ba_token=BA-…`, `token=…`). */
+const APPROVAL_TOKEN = /^[A-Z0-9-]{6,60}$/;
+
+export interface CancelQuery {
+  subscriptionId?: string | undefined;
+  baToken?: string | undefined;
+  token?: string | undefined;
+}
+
+function carriesToken(approveUrl: string | null, token: string): boolean {
+  if (approveUrl === null) return false;
+  try {
+    return [...new URL(approveUrl).searchParams.values()].includes(token);
+  } catch {
+    return false; // a stored link that is not a URL cannot be this checkout's
+  }
+}
+
+/**
+ * `GET /paypal/cancel`: the buyer left PayPal without approving. The pending
+ * checkout (found by its id, or by the approval token in its stored approve
+ * link) is marked abandoned; anything else, an active subscription above
+ * all (a declined plan change comes back here too), is left alone.
+ * Returns the ids marked.
+ */
+export function abandonCheckout(store: Store, q: CancelQuery, now: number): string[] {
+  const ids = new Set<string>();
+  if (q.subscriptionId !== undefined && SUBSCRIPTION_ID.test(q.subscriptionId) && getSubscription(store.db, q.subscriptionId)?.state === 'pending') ids.add(q.subscriptionId);
+  // PayPal's `token` may be the approval token without its `BA-` prefix.
+  const tokens = [q.baToken, q.token, q.token === undefined || q.token.startsWith('BA-') ? undefined : `BA-${q.token}`];
+  for (const token of tokens) {
+    if (token === undefined || !APPROVAL_TOKEN.test(token)) continue;
+    for (const row of listPendingWithApproveToken(store.db, token)) if (carriesToken(row.approveUrl, token)) ids.add(row.id);
+  }
+  if (ids.size === 0) return [];
+  return store.transaction((tx) => [...ids].filter((id) => markSubscriptionAbandoned(tx, id, now)));
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { decideCheckout, type CheckoutOutcome } from '../core/checkout.ts';
+import type { PaypalClient } from '../paypal/client.ts';
+import type { Store } from '../store/db.ts';
+import { listMemberGrants } from '../store/grant-repo.ts';
+import { ensureMember } from '../store/member-repo.ts';
+import { listMemberSubscriptions, recordCheckout } from '../store/subscription-repo.ts';
+import type { TiersSource } from '../tiers.ts';
+import { enqueueRefresh } from './refresh-subscription.ts';
+
+/**
+ * `/subscribe tier [plan]`: read what the store knows, decide (core/checkout),
+ * then ask PayPal for a new subscription or a plan change, and store what
+ * PayPal answered. PayPal is called outside any transaction, and nothing is
+ * stored unless PayPal answered: a PayPal failure throws and leaves the store
+ * as it was.
+ */
+
+export interface CheckoutDeps {
+  store: Store;
+  tiers: TiersSource;
+  paypal: Pick<PaypalClient, 'createSubscription' | 'reviseSubscription'>;
+  /** `PUBLIC_URL`: PayPal sends the buyer back to `/paypal/return` or `/paypal/cancel` under it. */
+  publicUrl: string;
+  /** Wakes the job runner after a commit that enqueued work. */
+  wake(): void;
+}
+
+export interface CheckoutInput {
+  memberId: string;
+  tierKey: string;
+  planName: string | null;
+  now: number;
+}
+
+/** A double click, or a retry after a restart, inside one such window reaches PayPal with the same PayPal-Request-Id. */
+const REQUEST_BUCKET_MS = 15 * 60 * 1000;
+
+/**
+ * PayPal answers a repeated `PayPal-Request-Id` with the subscription it made
+ * the first time (for 72 h), so the id is derived from who buys what and
+ * when (in 15-minute buckets) rather than random: a retry never makes a
+ * second subscription.
+ */
+export function checkoutRequestId(memberId: string, planId: string, now: number): string {
+  const bucket = Math.floor(now / REQUEST_BUCKET_MS);
+  const digest = createHash('sha256').update(`${memberId}:${planId}:${bucket}`).digest('hex').slice(0, 40);
+  return `concierge-subscribe-${digest}`;
+}
+
+export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): Promise<CheckoutOutcome> {
+  const catalog = deps.tiers.current();
+  const db = deps.store.db;
+  const decision = decideCheckout({
+    catalog,
+    memberId: input.memberId,
+    tierKey: input.tierKey,
+    planName: input.planName,
+    subscriptions: listMemberSubscriptions(db, input.memberId),
+    grants: listMemberGrants(db, input.memberId),
+    now: input.now,
+  });
+  const urls = { returnUrl: `${deps.publicUrl}/paypal/return`, cancelUrl: `${deps.publicUrl}/paypal/cancel` };
+
+  switch (decision.kind) {
+    case 'refused':
+    case 'held-subscription':
+    case 'held-grant':
+      return decision;
+    case 'reuse':
+      return { kind: 'checkout', tier: decision.tier, plan: decision.plan, approveUrl: decision.approveUrl, reused: true };
+    case 'create': {
+      const created = await deps.paypal.createSubscription({
+        planId: decision.plan.id,
+        customId: input.memberId,
+        ...urls,
+        requestId: checkoutRequestId(input.memberId, decision.plan.id, input.now),
+      });
+      deps.store.transaction((tx) => {
+        ensureMember(tx, input.memberId, input.now);
+        recordCheckout(
+          tx,
+          { id: created.id, memberId: input.memberId, planId: decision.plan.id, tierKey: decision.tier.key, paypalStatus: created.status, approveUrl: created.approveUrl },
+          input.now,
+        );
+      });
+      return { kind: 'checkout', tier: decision.tier, plan: decision.plan, approveUrl: created.approveUrl, reused: false };
+    }
+    case 'change': {
+      const revised = await deps.paypal.reviseSubscription(decision.subscriptionId, decision.plan.id, urls);
+      if (revised.approveUrl === null) {
+        // Nothing brings the buyer back through the return page: read the subscription again shortly.
+        deps.store.transaction((tx) => enqueueRefresh(tx, decision.subscriptionId, input.now));
+        deps.wake();
+      }
+      return {
+        kind: 'changing',
+        tier: decision.tier,
+        plan: decision.plan,
+        from: decision.from,
+        direction: decision.direction,
+        paidThrough: decision.paidThrough,
+        approveUrl: revised.approveUrl,
+      };
+    }
+  }
+}

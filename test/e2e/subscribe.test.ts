@@ -1,0 +1,285 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertGrant } from '../../src/store/grant-repo.ts';
+import { ensureMember } from '../../src/store/member-repo.ts';
+import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
+import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
+
+/**
+ * /subscribe end to end: the REAL discord.js client answering an interaction
+ * from the Discord stand-in, the REAL PayPal SDK creating or revising the
+ * subscription at the PayPal stand-in, the buyer following the approve link
+ * and coming back through the return page, and the role on Discord.
+ * Assertions are on what the member, PayPal and Discord saw.
+ */
+
+const DAY = 86_400_000;
+/** The router's cooldown: a different /subscribe by the same member inside it is asked to wait. */
+const COOLDOWN = 11_000;
+
+let h: Harness;
+let nextMember = 710000000000000000n;
+beforeAll(async () => {
+  // PayPal answers within 5 s here, so a 2 s delay slows /subscribe down without failing it.
+  h = await startHarness({ env: { PAYPAL_TIMEOUT_MS: '5000' } });
+});
+afterAll(() => h.close());
+
+interface Button {
+  type: number;
+  style: number;
+  label?: string;
+  url?: string;
+}
+interface Body {
+  content?: string;
+  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[]; footer?: { text: string } }[];
+  components?: { components: Button[] }[];
+}
+
+const db = () => h.service.store.db;
+const CREATE = /^\/v1\/billing\/subscriptions$/;
+const rolePath = (memberId: string, roleId: string) => new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${roleId}$`);
+const rows = (memberId: string) => db().select().from(subscriptions).where(eq(subscriptions.memberId, memberId)).all();
+const creates = () => h.paypal.requests.filter((r) => r.method === 'POST' && CREATE.test(r.path));
+const text = (b: Body | undefined) => [b?.content ?? '', ...(b?.embeds ?? []).flatMap((e) => [e.title ?? '', e.description ?? '', ...(e.fields ?? []).map((f) => `${f.name}: ${f.value}`), e.footer?.text ?? ''])].join('\n');
+const linkOf = (b: Body | undefined) => b?.components?.[0]?.components[0];
+const auditAbout = (memberId: string) => h.discord.messages(h.discord.auditChannelId).filter((m) => JSON.stringify(m.embeds).includes(memberId));
+
+function guildMember(): string {
+  const id = String(++nextMember);
+  h.discord.addMember(id, { username: `buyer-${id.slice(-4)}` });
+  return id;
+}
+
+/** Runs /subscribe and returns the first callback and the reply the member ends up with. */
+async function subscribe(userId: string, options: Record<string, string>) {
+  const handle = h.discord.interact({ type: 'command', name: 'subscribe', userId, options });
+  const first = await handle.response();
+  const [edit] = await handle.waitForEdits(1, 10_000);
+  return { first, body: edit?.body as Body | undefined };
+}
+
+/** The buyer clicks the approve link: the stand-in approves and redirects to our return URL (PUBLIC_URL), which we call on the service itself. */
+async function approveAndReturn(approveUrl: string): Promise<{ status: number; html: string }> {
+  const res = await fetch(approveUrl, { redirect: 'manual' });
+  expect(res.status).toBe(302);
+  const back = new URL(res.headers.get('location') ?? '');
+  expect(`${back.origin}${back.pathname}`).toBe('https://members.example.test/paypal/return');
+  const page = await fetch(`${h.service.url}/paypal/return${back.search}`);
+  return { status: page.status, html: await page.text() };
+}
+
+async function send(event: WebhookEvent<unknown>) {
+  const res = await h.deliver(event);
+  expect(res.status, res.body).toBe(200);
+  await h.waitFor(() => db().select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get()?.processedAt != null);
+}
+
+/** A member holding `tier` through /subscribe, the approve link and the return page. */
+async function subscribedMember(tier: 'elite' | 'titan') {
+  const memberId = guildMember();
+  const { body } = await subscribe(memberId, { tier });
+  const url = linkOf(body)?.url ?? '';
+  await approveAndReturn(url);
+  await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS[tier]));
+  await h.settle();
+  const sub = rows(memberId)[0];
+  if (sub === undefined) throw new Error('no subscription stored');
+  return { memberId, subId: sub.id };
+}
+
+describe('/subscribe', () => {
+  it('answers in time while PayPal is slow; a double click makes ONE create call; the approve link is a link button', async () => {
+    const memberId = guildMember();
+    const before = creates().length;
+    const slow = h.paypal.fault({ method: 'POST', path: '/v1/billing/subscriptions', delayMs: 2_000 });
+    try {
+      const one = h.discord.interact({ type: 'command', name: 'subscribe', userId: memberId, options: { tier: 'titan' } });
+      const two = h.discord.interact({ type: 'command', name: 'subscribe', userId: memberId, options: { tier: 'titan' } });
+      for (const handle of [one, two]) {
+        const first = await handle.response();
+        expect(first).toMatchObject({ type: 5, accepted: true, ephemeral: true });
+        expect(first.elapsedMs).toBeLessThan(3_000);
+      }
+      const [[a], [b]] = await Promise.all([one.waitForEdits(1, 10_000), two.waitForEdits(1, 10_000)]);
+      const bodyA = a?.body as Body | undefined;
+      expect(linkOf(bodyA)).toMatchObject({ type: 2, style: 5, label: 'Pay with PayPal' });
+      expect(linkOf(bodyA)?.url).toMatch(new RegExp(`^${h.paypal.url}/checkoutnow\\?ba_token=BA-`));
+      expect(linkOf(b?.body as Body | undefined)?.url).toBe(linkOf(bodyA)?.url);
+      expect(slow.hits).toBe(1);
+    } finally {
+      slow.clear();
+    }
+
+    const made = creates().slice(before);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.body).toMatchObject({
+      plan_id: PLAN_IDS.titanMonthly,
+      custom_id: memberId,
+      application_context: { return_url: 'https://members.example.test/paypal/return', cancel_url: 'https://members.example.test/paypal/cancel' },
+    });
+    expect(made[0]?.headers['paypal-request-id']).toMatch(/^concierge-subscribe-[0-9a-f]{40}$/);
+    // Stored as pending with its approve link, linked to the member.
+    expect(rows(memberId)).toEqual([expect.objectContaining({ state: 'pending', planId: PLAN_IDS.titanMonthly, tierKey: 'titan', customId: memberId, paypalStatus: 'APPROVAL_PENDING' })]);
+    expect(rows(memberId)[0]?.approveUrl).toMatch(/checkoutnow\?ba_token=BA-/);
+  });
+
+  it('the reply names the tier, its price and what it unlocks (cumulative by rank)', async () => {
+    const memberId = guildMember();
+    const { body } = await subscribe(memberId, { tier: 'legendary' });
+    const shown = text(body);
+    expect(body?.embeds?.[0]?.title).toBe('Subscribe to Legendary');
+    expect(shown).toContain('9.99 USD / month');
+    expect(shown).toMatch(/Unlocks: .*Starter Scripts, Advanced Scripts/);
+    const elite = await subscribe(guildMember(), { tier: 'elite' });
+    expect(text(elite.body)).toMatch(/Unlocks: .*Starter Scripts/);
+    expect(text(elite.body)).not.toContain('Advanced Scripts');
+  });
+
+  it('following the approve link grants the role before any webhook; the later ACTIVATED webhook changes nothing', async () => {
+    const memberId = guildMember();
+    const { body } = await subscribe(memberId, { tier: 'titan' });
+    const page = await approveAndReturn(linkOf(body)?.url ?? '');
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('You are now Titan in');
+    await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.titan));
+    expect(h.discord.member(memberId)).toContain(ROLE_IDS.titan);
+    const subId = rows(memberId)[0]?.id ?? '';
+    expect(rows(memberId)[0]).toMatchObject({ state: 'active' });
+    // No webhook was involved.
+    expect(db().select().from(webhookEvents).where(eq(webhookEvents.resourceId, subId)).all()).toEqual([]);
+    await h.settle();
+    await h.waitFor(() => auditAbout(memberId).length === 1);
+    await h.discord.waitForDm(memberId);
+
+    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', subId));
+    await h.settle();
+    await new Promise((r) => setTimeout(r, 200));
+    await h.settle();
+    expect(h.discord.callsTo('PUT', rolePath(memberId, ROLE_IDS.titan))).toBe(1);
+    expect(auditAbout(memberId)).toHaveLength(1);
+    expect(h.discord.dms(memberId)).toHaveLength(1);
+    expect(db().select().from(auditEntries).where(and(eq(auditEntries.memberId, memberId), eq(auditEntries.kind, 'entitlement.changed'))).all()).toHaveLength(1);
+  });
+
+  it('a repeat after the cooldown reuses the pending checkout without calling PayPal', async () => {
+    const memberId = guildMember();
+    const first = await subscribe(memberId, { tier: 'elite' });
+    const before = creates().length;
+    h.advance(COOLDOWN);
+    const again = await subscribe(memberId, { tier: 'elite' });
+    expect(creates().length).toBe(before);
+    expect(linkOf(again.body)?.url).toBe(linkOf(first.body)?.url);
+    expect(text(again.body)).toMatch(/link from your earlier \/subscribe/);
+  });
+
+  it('the yearly plan of a tier with several plans', async () => {
+    const memberId = guildMember();
+    const { body } = await subscribe(memberId, { tier: 'titan', plan: 'yearly' });
+    expect(creates().at(-1)?.body).toMatchObject({ plan_id: PLAN_IDS.titanYearly, custom_id: memberId });
+    expect(text(body)).toContain('Plan: Yearly');
+  });
+
+  it('a plan the tier does not sell is refused, naming what it has; PayPal is not called', async () => {
+    const before = creates().length;
+    const { body } = await subscribe(guildMember(), { tier: 'elite', plan: 'yearly' });
+    expect(body?.content).toMatch(/Elite is sold on one plan only \(4\.99 USD \/ month\)/);
+    expect(creates().length).toBe(before);
+  });
+
+  it('a tier already held through a subscription: says so with the renewal date', async () => {
+    const { memberId, subId } = await subscribedMember('elite');
+    const before = h.paypal.requests.length;
+    h.advance(COOLDOWN);
+    const { body } = await subscribe(memberId, { tier: 'elite' });
+    const renews = rows(memberId).find((r) => r.id === subId)?.nextBillingAt ?? 0;
+    expect(renews).toBeGreaterThan(h.now());
+    expect(body?.content).toContain('You already have **Elite**');
+    expect(body?.content).toContain(`renews on <t:${Math.floor(renews / 1000)}:D>`);
+    expect(linkOf(body)).toBeUndefined();
+    expect(h.paypal.requests.length).toBe(before);
+  });
+
+  it('a tier already held through a staff grant: says so with the grant end', async () => {
+    const memberId = guildMember();
+    const until = h.now() + 7 * DAY;
+    h.service.store.transaction((tx) => {
+      ensureMember(tx, memberId, h.now());
+      insertGrant(tx, { memberId, tierKey: 'legendary', grantedBy: 'staff', reason: 'comp', startsAt: h.now() - 1000, expiresAt: until, revokedAt: null }, h.now());
+    });
+    const before = creates().length;
+    const { body } = await subscribe(memberId, { tier: 'legendary' });
+    expect(body?.content).toContain(`You already have **Legendary** until <t:${Math.floor(until / 1000)}:D>`);
+    expect(creates().length).toBe(before);
+  });
+
+  it('upgrade elite → titan: PayPal revise, the member approves, the UPDATED webhook makes them titan at once', async () => {
+    const { memberId, subId } = await subscribedMember('elite');
+    h.advance(COOLDOWN);
+    const { body } = await subscribe(memberId, { tier: 'titan' });
+    expect(body?.embeds?.[0]?.title).toBe('Upgrade to Titan');
+    expect(text(body)).toMatch(/Titan takes effect as soon as PayPal confirms/);
+    expect(linkOf(body)).toMatchObject({ style: 5, label: 'Approve on PayPal' });
+    const revise = h.paypal.requests.filter((r) => r.method === 'POST' && r.path === `/v1/billing/subscriptions/${subId}/revise`);
+    expect(revise).toHaveLength(1);
+    expect(revise[0]?.body).toMatchObject({ plan_id: PLAN_IDS.titanMonthly });
+    expect(creates().filter((r) => (r.body as { custom_id?: string }).custom_id === memberId)).toHaveLength(1);
+
+    h.paypal.approveRevision(subId);
+    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.UPDATED', subId));
+    await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.titan));
+    await h.discord.waitForCalls('DELETE', rolePath(memberId, ROLE_IDS.elite));
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.titan]);
+    expect(rows(memberId)).toEqual([expect.objectContaining({ id: subId, planId: PLAN_IDS.titanMonthly, tierKey: 'titan', carryTierKey: null })]);
+  });
+
+  it('downgrade titan → elite: keeps titan until the paid-through date the reply states, then elite', async () => {
+    const { memberId, subId } = await subscribedMember('titan');
+    const paidThrough = rows(memberId)[0]?.paidThrough ?? 0;
+    expect(paidThrough).toBeGreaterThan(h.now() + 20 * DAY);
+    h.advance(COOLDOWN);
+    const { body } = await subscribe(memberId, { tier: 'elite' });
+    expect(body?.embeds?.[0]?.title).toBe('Change to Elite');
+    expect(text(body)).toContain(`You keep Titan until <t:${Math.floor(paidThrough / 1000)}:D>`);
+
+    // The buyer approves through the link and comes back: the change is applied, Titan stays.
+    const page = await approveAndReturn(linkOf(body)?.url ?? '');
+    expect(page.html).toContain('Your change to Elite is confirmed');
+    expect(page.html).toContain('You keep Titan');
+    await h.settle();
+    expect(rows(memberId)[0]).toMatchObject({ planId: PLAN_IDS.eliteMonthly, carryTierKey: 'titan', carryUntil: paidThrough });
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.titan]);
+    expect(h.discord.callsTo('DELETE', rolePath(memberId, ROLE_IDS.titan))).toBe(0);
+
+    // A day before the paid period ends: still Titan.
+    h.advance(paidThrough - h.now() - DAY);
+    await h.settle();
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.titan]);
+    // Past it: Elite.
+    h.advance(DAY + 60_000);
+    await h.settle();
+    await h.discord.waitForCalls('DELETE', rolePath(memberId, ROLE_IDS.titan));
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.elite]);
+    expect(rows(memberId)[0]).toMatchObject({ id: subId, state: 'active' });
+  });
+
+  it.each([503, 500])('PayPal answering %i → a clear message with a reference id, nothing stored', async (status) => {
+    const memberId = guildMember();
+    const fault = h.paypal.fault({ method: 'POST', path: '/v1/billing/subscriptions', status });
+    try {
+      const { body } = await subscribe(memberId, { tier: 'warlord' });
+      expect(body?.content).toMatch(/PayPal is not answering right now, so nothing was changed.*reference `[0-9a-f]{8}`/);
+      expect(fault.hits).toBeGreaterThanOrEqual(1);
+    } finally {
+      fault.clear();
+    }
+    expect(rows(memberId)).toEqual([]);
+    expect(db().select().from(jobs).where(eq(jobs.dedupeKey, memberId)).all()).toEqual([]);
+    // And the member can try again at once (a failure does not hold the cooldown).
+    const retry = await subscribe(memberId, { tier: 'warlord' });
+    expect(linkOf(retry.body)?.url).toMatch(/checkoutnow/);
+  });
+});
