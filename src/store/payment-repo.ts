@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { desc, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { payments } from './schema.ts';
 
@@ -15,4 +15,10 @@ export function getPayment(db: DbOrTx, id: string): PaymentRow | undefined {
 
 export function setPaymentState(db: DbOrTx, id: string, state: 'refunded' | 'reversed' | 'disputed', at: number): void {
   db.update(payments).set({ state, refundedAt: at }).where(eq(payments.id, id)).run();
+}
+
+/** The most recent sale of any of these subscriptions (payments_subscription_idx, then a sort of a member's few sales). */
+export function latestPayment(db: DbOrTx, subscriptionIds: readonly string[]): PaymentRow | undefined {
+  if (subscriptionIds.length === 0) return undefined;
+  return db.select().from(payments).where(inArray(payments.subscriptionId, [...subscriptionIds])).orderBy(desc(payments.paidAt)).limit(1).get();
 }

@@ -1,4 +1,4 @@
-import { cancelCommand } from './cancel.ts';
+import { cancelButton, cancelCommand } from './cancel.ts';
 import { scriptsCommand } from './scripts.ts';
 import { statusCommand } from './status.ts';
 import { subscribeCommand } from './subscribe.ts';
@@ -8,6 +8,6 @@ import type { ButtonHandler, CommandDeps, SlashCommand } from './types.ts';
 export function createMemberCommands(deps: CommandDeps): { commands: SlashCommand[]; buttons: ButtonHandler[] } {
   return {
     commands: [subscribeCommand(deps), statusCommand(deps), scriptsCommand(deps), cancelCommand(deps)],
-    buttons: [],
+    buttons: [cancelButton(deps)],
   };
 }

@@ -1,6 +1,15 @@
+import { readMemberOverview } from '../../app/member-overview.ts';
+import { statusEmbed } from '../../core/member-summary.ts';
 import type { CommandDeps, SlashCommand } from './types.ts';
 
-/** /status: placeholder until built. */
-export function statusCommand(_deps: CommandDeps): SlashCommand {
-  return { name: 'status', defer: false, run: async () => ({ content: 'Not available yet.' }) };
+/**
+ * /status: the member's tier, where it comes from, its state and dates, the
+ * last payment. Store only (no PayPal call), so it answers without a defer.
+ */
+export function statusCommand(deps: CommandDeps): SlashCommand {
+  return {
+    name: 'status',
+    defer: false,
+    run: async (_i, inv) => ({ embeds: [statusEmbed(readMemberOverview(deps.store, inv.userId), deps.tiers.current(), inv.now)] }),
+  };
 }

@@ -1,0 +1,108 @@
+import { accessFrom, isCancellable, planCancel, type CancelOutcome, type CancelPlan } from '../core/cancel-plan.ts';
+import type { TierCatalog } from '../core/tiers.ts';
+import { ConciergeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { PaypalClient } from '../paypal/client.ts';
+import type { Store, Tx } from '../store/db.ts';
+import { getSubscription } from '../store/subscription-repo.ts';
+import type { TiersSource } from '../tiers.ts';
+import { applySubscription } from './apply-subscription.ts';
+import { recordAudit } from './audit.ts';
+import { readMemberOverview } from './member-overview.ts';
+
+/**
+ * A member cancels their own subscription from Discord (/cancel, then
+ * Confirm). PayPal is asked first; the subscription is then re-read and
+ * applied through the same path as a webhook (applySubscription), so the
+ * CANCELLED webhook PayPal sends later finds nothing left to change. The role
+ * stays until paid-through; the lapse check that recomputeMember schedules
+ * removes it then.
+ */
+
+export interface CancelDeps {
+  store: Store;
+  paypal: Pick<PaypalClient, 'cancelSubscription' | 'getSubscription'>;
+  tiers: TiersSource;
+  clock: () => number;
+  /** Wakes the job runner for the role sync, audit post and DM just enqueued. */
+  wake(): void;
+  log: Logger;
+}
+
+/** PayPal keeps this as the cancellation note (at most 128 characters); staff see it in PayPal's dashboard. */
+export const CANCEL_REASON = 'Cancelled by the member from Discord';
+
+/** What /cancel offers, from the store alone (no PayPal call: the first reply needs no defer). */
+export function previewCancel(store: Store, memberId: string, catalog: TierCatalog, now: number): CancelPlan {
+  const o = readMemberOverview(store, memberId);
+  return planCancel(o.subscriptions, o.grants, catalog, now);
+}
+
+/** PayPal answers 422 SUBSCRIPTION_STATUS_INVALID to a cancel of a subscription that is no longer active or suspended. */
+function isStatusRefusal(err: unknown): boolean {
+  return err instanceof ConciergeError && err.context['status'] === 422;
+}
+
+/**
+ * Cancels `subscriptionId` for `memberId` (the clicking member: the router
+ * checked the button is theirs). A PayPal failure throws with nothing
+ * changed, so the member can simply try again.
+ */
+export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subscriptionId: string): Promise<CancelOutcome> {
+  const row = getSubscription(deps.store.db, subscriptionId);
+  // The custom id names the subscription; it must still be this member's.
+  if (row === undefined || row.memberId !== memberId) return { kind: 'not_found' };
+  if (row.state === 'cancelled') return { kind: 'already_cancelled', after: accessFrom(row, deps.tiers.current(), deps.clock()) };
+  if (!isCancellable(row.state)) return { kind: 'not_cancellable', paypalStatus: row.paypalStatus };
+
+  let alreadyAtPaypal = false;
+  try {
+    await deps.paypal.cancelSubscription(subscriptionId, CANCEL_REASON);
+  } catch (err) {
+    if (!isStatusRefusal(err)) throw err;
+    // Cancelled (or ended) at PayPal already, e.g. from the buyer's PayPal account: the re-read below tells which.
+    alreadyAtPaypal = true;
+  }
+
+  let view: Awaited<ReturnType<CancelDeps['paypal']['getSubscription']>>;
+  try {
+    view = await deps.paypal.getSubscription(subscriptionId);
+  } catch (err) {
+    if (alreadyAtPaypal) throw err;
+    // The cancel went through, only the re-read failed: PayPal's CANCELLED webhook brings the new state.
+    deps.log.warn({ err, subscriptionId }, 'cancelled at PayPal but could not re-read the subscription; the webhook will apply it');
+    deps.store.transaction((tx) => recordMemberCancel(tx, memberId, subscriptionId, deps.clock(), ' (PayPal could not be re-read yet; the state follows with its webhook)'));
+    deps.wake();
+    return { kind: 'accepted' };
+  }
+
+  const catalog = deps.tiers.current();
+  const now = deps.clock();
+  const after = deps.store.transaction((tx) => {
+    if (!alreadyAtPaypal) recordMemberCancel(tx, memberId, subscriptionId, now, '');
+    applySubscription(tx, { ...view, id: subscriptionId }, { catalog, now, eventId: null });
+    return getSubscription(tx, subscriptionId);
+  });
+  deps.wake();
+
+  if (after?.state === 'cancelled') return { kind: alreadyAtPaypal ? 'already_cancelled' : 'cancelled', after: accessFrom(after, catalog, now) };
+  if (alreadyAtPaypal) return { kind: 'not_cancellable', paypalStatus: view.status ?? 'unknown' };
+  // PayPal took the cancel but its read still shows the old status: the webhook will settle it.
+  deps.log.warn({ subscriptionId, paypalStatus: view.status }, 'PayPal accepted the cancel but still reports the subscription as not cancelled');
+  return { kind: 'accepted' };
+}
+
+function recordMemberCancel(tx: Tx, memberId: string, subscriptionId: string, now: number, note: string): void {
+  recordAudit(
+    tx,
+    {
+      kind: 'subscription.member_cancelled',
+      severity: 'info',
+      memberId,
+      subscriptionId,
+      message: `<@${memberId}> cancelled subscription ${subscriptionId} from Discord (/cancel)${note}`,
+      data: { via: 'discord' },
+    },
+    now,
+  );
+}
