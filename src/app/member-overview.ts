@@ -18,7 +18,7 @@ export interface MemberOverview extends MemberFacts {
  * A deferred (read) transaction gives the three one snapshot without taking
  * the write lock that store.transaction() takes.
  */
-export function readMemberOverview(store: Store, memberId: string): MemberOverview {
+export function readMemberOverview(store: Pick<Store, 'db'>, memberId: string): MemberOverview {
   return store.db.transaction(
     (tx) => {
       const subscriptions = listMemberSubscriptions(tx, memberId);
