@@ -55,14 +55,15 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   if (row.state === 'cancelled') return { kind: 'already_cancelled', after: accessFrom(row, deps.tiers.current(), deps.clock()) };
   if (!isCancellable(row.state)) return { kind: 'not_cancellable', paypalStatus: row.paypalStatus };
 
-  let alreadyAtPaypal = false;
+  let refusal: unknown = null;
   try {
     await deps.paypal.cancelSubscription(subscriptionId, CANCEL_REASON);
   } catch (err) {
     if (!isStatusRefusal(err)) throw err;
     // Cancelled (or ended) at PayPal already, e.g. from the buyer's PayPal account: the re-read below tells which.
-    alreadyAtPaypal = true;
+    refusal = err;
   }
+  const alreadyAtPaypal = refusal !== null;
 
   let view: Awaited<ReturnType<CancelDeps['paypal']['getSubscription']>>;
   try {
@@ -86,7 +87,11 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   deps.wake();
 
   if (after?.state === 'cancelled') return { kind: alreadyAtPaypal ? 'already_cancelled' : 'cancelled', after: accessFrom(after, catalog, now) };
-  if (alreadyAtPaypal) return { kind: 'not_cancellable', paypalStatus: view.status ?? 'unknown' };
+  if (alreadyAtPaypal) {
+    // PayPal refused to cancel a subscription it still reports as cancellable: not something the member can fix.
+    if (after !== undefined && isCancellable(after.state)) throw refusal;
+    return { kind: 'not_cancellable', paypalStatus: view.status ?? 'unknown' };
+  }
   // PayPal took the cancel but its read still shows the old status: the webhook will settle it.
   deps.log.warn({ subscriptionId, paypalStatus: view.status }, 'PayPal accepted the cancel but still reports the subscription as not cancelled');
   return { kind: 'accepted' };

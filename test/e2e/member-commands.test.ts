@@ -256,6 +256,32 @@ describe('/cancel', () => {
     expect(holds(memberId)).toContain(ROLE_IDS.elite);
   });
 
+  it('PayPal refusing the cancel of a subscription it still reports active: an error with a reference id, nothing changes', async () => {
+    const { memberId, subId } = await subscriber(PLAN_IDS.eliteMonthly, ROLE_IDS.elite);
+    const { confirm } = await askToCancel(memberId, subId);
+    const body = { name: 'UNPROCESSABLE_ENTITY', message: 'The requested action could not be performed.', debug_id: 'f00d', details: [{ issue: 'SUBSCRIPTION_STATUS_INVALID' }] };
+    const fault = h.paypal.fault({ method: 'POST', path: /\/cancel$/, status: 422, body, times: 1 });
+    const { content } = await click(confirm, memberId);
+    expect(fault.hits).toBe(1);
+    expect(content).toMatch(/^Something went wrong on our side and nothing was changed\..*reference `[0-9a-f]{8}`/);
+    expect(sub(subId)?.state).toBe('active');
+    expect(audits(subId).map((a) => a.kind)).not.toContain('subscription.member_cancelled');
+  });
+
+  it('cancelled at PayPal but the re-read fails: the member is told it was accepted, and PayPal’s webhook applies it', async () => {
+    const { memberId, subId, nextBilling } = await subscriber(PLAN_IDS.eliteMonthly, ROLE_IDS.elite);
+    const { confirm } = await askToCancel(memberId, subId);
+    const fault = h.paypal.fault({ method: 'GET', path: new RegExp(`^/v1/billing/subscriptions/${subId}$`), status: 500, times: 1 });
+    const { content } = await click(confirm, memberId);
+    expect(fault.hits).toBe(1);
+    expect(content).toMatch(/PayPal accepted the cancellation/);
+    expect(h.paypal.get(subId)?.status).toBe('CANCELLED');
+    expect(audits(subId).map((a) => a.kind)).toContain('subscription.member_cancelled');
+    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', subId));
+    expect(sub(subId)).toMatchObject({ state: 'cancelled', accessUntil: nextBilling });
+    expect(holds(memberId)).toContain(ROLE_IDS.elite);
+  });
+
   it('PayPal down on Confirm: a clear message with a reference id, and nothing changes', async () => {
     const { memberId, subId } = await subscriber(PLAN_IDS.eliteMonthly, ROLE_IDS.elite);
     const { confirm } = await askToCancel(memberId, subId);
