@@ -175,19 +175,16 @@ function noMembershipEmbed(f: MemberFacts, catalog: TierCatalog, now: number): E
 
 /** What ended most recently, so a former member reads why they have nothing now. */
 function pastNote(f: MemberFacts, catalog: TierCatalog, now: number): string | null {
-  let best: { at: number; text: string } | null = null;
-  const consider = (at: number, text: string) => {
-    if (best === null || at > best.at) best = { at, text };
-  };
+  const ended: { at: number; text: string }[] = [];
   for (const s of f.subscriptions) {
     const name = tierOfSubscription(s, catalog)?.name ?? 'previous';
-    if (s.revokedAt !== null) consider(s.revokedAt, `Your **${name}** membership was revoked after a refund or chargeback; ask staff if this is a mistake.`);
-    else if (s.accessUntil !== null && s.accessUntil <= now && s.state !== 'active') consider(s.accessUntil, `Your **${name}** membership ended on ${discordDate(s.accessUntil)}.`);
+    if (s.revokedAt !== null) ended.push({ at: s.revokedAt, text: `Your **${name}** membership was revoked after a refund or chargeback; ask staff if this is a mistake.` });
+    else if (s.accessUntil !== null && s.accessUntil <= now && s.state !== 'active') ended.push({ at: s.accessUntil, text: `Your **${name}** membership ended on ${discordDate(s.accessUntil)}.` });
   }
   for (const g of f.grants) {
     const name = catalog.byKey(g.tierKey)?.name ?? g.tierKey;
-    if (g.revokedAt !== null) consider(g.revokedAt, `Your staff-granted **${name}** access was revoked on ${discordDate(g.revokedAt)}.`);
-    else if (g.expiresAt !== null && g.expiresAt <= now) consider(g.expiresAt, `Your staff-granted **${name}** access ended on ${discordDate(g.expiresAt)}.`);
+    if (g.revokedAt !== null) ended.push({ at: g.revokedAt, text: `Your staff-granted **${name}** access was revoked on ${discordDate(g.revokedAt)}.` });
+    else if (g.expiresAt !== null && g.expiresAt <= now) ended.push({ at: g.expiresAt, text: `Your staff-granted **${name}** access ended on ${discordDate(g.expiresAt)}.` });
   }
-  return (best as { at: number; text: string } | null)?.text ?? null;
+  return ended.sort((a, b) => b.at - a.at)[0]?.text ?? null;
 }
