@@ -25,13 +25,20 @@ export async function fixedRate(url: string, next: () => { body: Buffer; headers
   const start = performance.now();
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
+  // BENCH_TRACE=1: the phases of every request (socket assigned, connected, written, response head, end), to locate a slow ack.
+  const trace = process.env['BENCH_TRACE'] === '1';
+  const phases: { due: number; socket: number; connect: number; written: number; head: number; end: number; reused: boolean }[] = [];
 
   const send = (due: number): void => {
     const e = next();
     const p = new Promise<void>((resolve) => {
+      const t = { due, socket: 0, connect: 0, written: 0, head: 0, end: 0, reused: false };
       const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...e.headers, 'content-length': e.body.length } }, (res) => {
+        t.head = performance.now();
         res.resume();
         res.on('end', () => {
+          t.end = performance.now();
+          if (trace) phases.push(t);
           latencies.push(performance.now() - due);
           if (res.statusCode === 200) ok++;
           else errors++;
@@ -42,6 +49,14 @@ export async function fixedRate(url: string, next: () => { body: Buffer; headers
         errors++;
         resolve();
       });
+      if (trace) {
+        req.on('socket', (sock) => {
+          t.socket = performance.now();
+          t.reused = !sock.connecting;
+          sock.once('connect', () => (t.connect = performance.now()));
+        });
+        req.on('finish', () => (t.written = performance.now()));
+      }
       req.end(e.body);
     });
     inFlight.add(p);
@@ -57,6 +72,12 @@ export async function fixedRate(url: string, next: () => { body: Buffer; headers
   await Promise.all(inFlight);
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  if (trace) {
+    const slow = phases.filter((p) => p.end - p.due > 50).slice(0, 40);
+    const r = (x: number, from: number) => (x === 0 ? '-' : (x - from).toFixed(1));
+    process.stderr.write(`[trace] ${slow.length} slow of ${phases.length}; new sockets: ${phases.filter((p) => !p.reused).length}\n`);
+    for (const p of slow) process.stderr.write(`[trace] due+${(p.due - start).toFixed(0)} socket ${r(p.socket, p.due)} connect ${r(p.connect, p.due)} written ${r(p.written, p.due)} head ${r(p.head, p.due)} end ${r(p.end, p.due)} ${p.reused ? 'reused' : 'new'}\n`);
+  }
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   return { acks: ok / ((performance.now() - start) / 1000), p50: q(0.5), p99: q(0.99), errors };
 }

@@ -27,11 +27,44 @@ if (mode === 'verify') {
 } else if (mode === 'concierge') {
   const service = await startService(config, createLogger('warn'));
   if (process.env['BENCH_NO_WORKER'] === '1') await service.runner.stop();
+  if (process.env['BENCH_TRACE'] === '1') traceService(service);
   url = service.url;
 } else {
   throw new Error('usage: serve.ts verify|concierge');
 }
 process.stdout.write(`READY ${url}\n`);
+
+/**
+ * BENCH_TRACE=1: server-side time of every request (Node's 'request' event to
+ * 'finish') and of every durable commit, printed on SIGINT around the slowest
+ * request, to tell where a slow acknowledgement spent its time.
+ */
+function traceService(service: Awaited<ReturnType<typeof startService>>): void {
+  const requests: { at: number; ms: number }[] = [];
+  const commits: { at: number; ms: number }[] = [];
+  service.http.server.on('request', (_req, res) => {
+    const at = performance.now();
+    res.on('finish', () => requests.push({ at, ms: performance.now() - at }));
+  });
+  const durable = service.store.durableTransaction;
+  service.store.durableTransaction = (fn) => {
+    const at = performance.now();
+    try {
+      return durable(fn);
+    } finally {
+      commits.push({ at, ms: performance.now() - at });
+    }
+  };
+  process.on('SIGINT', () => {
+    const sorted = requests.map((r) => r.ms).sort((a, b) => a - b);
+    const q = (p: number) => (sorted[Math.floor(sorted.length * p)] ?? 0).toFixed(1);
+    const worst = requests.reduce((a, b) => (b.ms > a.ms ? b : a), { at: 0, ms: 0 });
+    const near = (xs: { at: number; ms: number }[]) => xs.filter((x) => x.at > worst.at - 50 && x.at < worst.at + worst.ms + 10);
+    process.stderr.write(`[trace] server-side ms: p50 ${q(0.5)} p99 ${q(0.99)} max ${worst.ms.toFixed(1)}; commits ${commits.length}, slowest ${Math.max(...commits.map((c) => c.ms)).toFixed(1)} ms\n`);
+    process.stderr.write(`[trace] around the slowest request (t=0 at its arrival): commits ${JSON.stringify(near(commits).map((c) => [+(c.at - worst.at).toFixed(1), +c.ms.toFixed(2)]))}\n`);
+    process.stderr.write(`[trace] requests ${JSON.stringify(near(requests).map((r) => [+(r.at - worst.at).toFixed(1), +r.ms.toFixed(1)]).slice(0, 80))}\n`);
+  });
+}
 // Event-loop delay while serving: printed on SIGINT, so a benchmark can tell a slow disk from a blocked loop.
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
