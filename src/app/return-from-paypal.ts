@@ -9,7 +9,8 @@ import { enqueueRefresh, refreshFromPaypal, type RefreshDeps } from './refresh-s
  * follows then finds nothing to change), so the role does not wait for the
  * webhook. A checkout PayPal has not activated yet, or a PayPal outage, is
  * handed to the `refresh-subscription` job, for subscriptions Concierge
- * created only, so strangers cannot fill the queue.
+ * created only, so strangers cannot fill the queue. `GET /paypal/cancel`
+ * (abandonCheckout, below) is the other way back.
  */
 
 /** PayPal subscription ids: `I-` and upper-case letters and digits (`I-BW452GLLEP1G`). */
@@ -37,8 +38,19 @@ export type ReturnOutcome =
 
 const nameOf = (catalog: TierCatalog, key: string | null): string | null => (key === null ? null : (catalog.byKey(key)?.name ?? key));
 
-export async function returnFromPaypal(deps: ReturnDeps, subscriptionId: string | undefined): Promise<ReturnOutcome> {
-  if (subscriptionId === undefined || !SUBSCRIPTION_ID.test(subscriptionId)) return { kind: 'invalid' };
+/**
+ * The subscription the buyer came back for: `subscription_id`, or else the
+ * pending checkout whose approve link carries the `ba_token` PayPal handed
+ * back (in case a redirect arrives without the id).
+ */
+function subscriptionIdOf(store: Store, q: PaypalRedirectQuery): string | undefined {
+  if (q.subscriptionId !== undefined) return SUBSCRIPTION_ID.test(q.subscriptionId) ? q.subscriptionId : undefined;
+  return q.baToken === undefined ? undefined : pendingWithToken(store, q.baToken)[0];
+}
+
+export async function returnFromPaypal(deps: ReturnDeps, q: PaypalRedirectQuery): Promise<ReturnOutcome> {
+  const subscriptionId = subscriptionIdOf(deps.store, q);
+  if (subscriptionId === undefined) return { kind: 'invalid' };
   const catalog = deps.tiers.current();
   const stored = () => getSubscription(deps.store.db, subscriptionId);
   const later = () => {
@@ -80,10 +92,19 @@ export async function returnFromPaypal(deps: ReturnDeps, subscriptionId: string 
 /** The approval token PayPal puts in the approve link and hands back on its redirects (`ba_token=BA-…`, `token=…`). */
 const APPROVAL_TOKEN = /^[A-Z0-9-]{6,60}$/;
 
-export interface CancelQuery {
+/** What PayPal appends to the return and cancel URLs. */
+export interface PaypalRedirectQuery {
   subscriptionId?: string | undefined;
   baToken?: string | undefined;
   token?: string | undefined;
+}
+
+/** Ids of pending checkouts whose stored approve link has `token` as a query value. */
+function pendingWithToken(store: Store, token: string): string[] {
+  if (!APPROVAL_TOKEN.test(token)) return [];
+  return listPendingWithApproveToken(store.db, token)
+    .filter((row) => carriesToken(row.approveUrl, token))
+    .map((row) => row.id);
 }
 
 function carriesToken(approveUrl: string | null, token: string): boolean {
@@ -102,15 +123,12 @@ function carriesToken(approveUrl: string | null, token: string): boolean {
  * all (a declined plan change comes back here too), is left alone.
  * Returns the ids marked.
  */
-export function abandonCheckout(store: Store, q: CancelQuery, now: number): string[] {
+export function abandonCheckout(store: Store, q: PaypalRedirectQuery, now: number): string[] {
   const ids = new Set<string>();
   if (q.subscriptionId !== undefined && SUBSCRIPTION_ID.test(q.subscriptionId) && getSubscription(store.db, q.subscriptionId)?.state === 'pending') ids.add(q.subscriptionId);
   // PayPal's `token` may be the approval token without its `BA-` prefix.
   const tokens = [q.baToken, q.token, q.token === undefined || q.token.startsWith('BA-') ? undefined : `BA-${q.token}`];
-  for (const token of tokens) {
-    if (token === undefined || !APPROVAL_TOKEN.test(token)) continue;
-    for (const row of listPendingWithApproveToken(store.db, token)) if (carriesToken(row.approveUrl, token)) ids.add(row.id);
-  }
+  for (const token of tokens) if (token !== undefined) for (const id of pendingWithToken(store, token)) ids.add(id);
   if (ids.size === 0) return [];
   return store.transaction((tx) => [...ids].filter((id) => markSubscriptionAbandoned(tx, id, now)));
 }

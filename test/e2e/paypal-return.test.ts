@@ -97,6 +97,15 @@ describe('GET /paypal/return', () => {
     expect(refreshJobs(id).map((j) => j.status)).toEqual(['done']);
   });
 
+  it('a redirect without subscription_id finds the checkout by the ba_token in its approve link', async () => {
+    const memberId = guildMember();
+    const { id, baToken } = await checkout(memberId, 'legendary');
+    h.paypal.approve(id);
+    const page = await get(`/paypal/return?ba_token=${baToken}`);
+    expect(page.html).toContain('You are now Legendary');
+    await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.legendary));
+  });
+
   it('a checkout never approved: the job reads PayPal a few times, then stops without a dead letter', async () => {
     const memberId = guildMember();
     const { id } = await checkout(memberId);

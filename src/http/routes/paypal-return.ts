@@ -6,9 +6,15 @@ import { cancelPage, failurePage, PAGE_HEADERS, renderPage, returnPage, tooManyR
 export interface PaypalReturnDeps extends ReturnDeps {
   /** The Discord server's name, shown on the pages. */
   serverName(): string;
-  /** Requests per client IP per minute on these pages; each may call PayPal. Default 30. */
-  pagesPerMinute?: number;
 }
+
+/**
+ * Per client IP: a buyer loads these pages once or twice per checkout, and
+ * each return-page hit reads PayPal, so 30 a minute is plenty for people
+ * and keeps one client from turning the page into a PayPal load generator.
+ * (nginx's own per-IP limit is coarser: 10 r/s.)
+ */
+const PAGES_PER_MINUTE = 30;
 
 /** One query value, or undefined when it is absent, repeated or not text. */
 function one(query: unknown, name: string): string | undefined {
@@ -26,7 +32,7 @@ export function registerPaypalReturnRoutes(app: FastifyInstance, deps: PaypalRet
   const send = (reply: FastifyReply, page: Page) => reply.code(page.status).headers(PAGE_HEADERS).send(renderPage(page, deps.serverName()));
 
   app.register(async (scope) => {
-    await scope.register(rateLimit, { max: deps.pagesPerMinute ?? 30, timeWindow: 60_000 });
+    await scope.register(rateLimit, { max: PAGES_PER_MINUTE, timeWindow: 60_000 });
     // Errors here (a 429 from the limiter, anything unexpected) are pages too, not the API's JSON.
     scope.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
       if (err.statusCode === 429) return send(reply, tooManyRequestsPage());
@@ -36,7 +42,7 @@ export function registerPaypalReturnRoutes(app: FastifyInstance, deps: PaypalRet
 
     scope.get('/paypal/return', async (req, reply) => {
       const subscriptionId = one(req.query, 'subscription_id');
-      const outcome = await returnFromPaypal(deps, subscriptionId);
+      const outcome = await returnFromPaypal(deps, { subscriptionId, baToken: one(req.query, 'ba_token') });
       if (outcome.kind === 'unavailable') req.log.warn({ err: outcome.error, subscriptionId }, 'PayPal could not be read for the return page; a refresh job will apply it');
       else req.log.info({ subscriptionId: outcome.kind === 'invalid' ? null : subscriptionId, outcome: outcome.kind }, 'buyer returned from PayPal');
       return send(reply, returnPage(outcome, deps.serverName()));
