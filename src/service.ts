@@ -160,6 +160,18 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     resyncLog.warn('new gateway session: events may have been lost; resyncing every member');
     resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a new gateway session failed'));
   });
+  // A tiers file that moves a tier to another role: entitled members need the new role now, not at their next change.
+  let managedRoles = tiers.current().managedRoleIds;
+  tiers.onChange((catalog) => {
+    const before = managedRoles;
+    managedRoles = catalog.managedRoleIds;
+    const added = [...managedRoles].filter((r) => !before.has(r));
+    if (added.length === 0) return;
+    const released = [...before].filter((r) => !managedRoles.has(r));
+    // A role no tier names any more is not Concierge's: it is left on members for staff to remove.
+    resyncLog.warn({ added, released }, 'tier roles changed in the tiers file; resyncing every member');
+    resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a tier role change failed'));
+  });
 
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
