@@ -17,6 +17,8 @@ export interface ApplyContext {
   eventId: string | null;
   /** A completed payment this notification brought, not yet in PayPal's billing_info. */
   paymentAt?: number | null;
+  /** Who caused the change, when Concierge knows (e.g. "by the member from Discord"): added to the audit entry of the transition. */
+  cause?: string;
 }
 
 export type ApplyResult =
@@ -126,7 +128,10 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
   const before = existing === undefined ? null : (existing.state as SubscriptionState);
   if (before !== final.state) {
     const note = describeTransition(final.state, memberId === null ? 'An unlinked member’s' : `<@${memberId}>`, view.id, row);
-    if (note !== null) recordAudit(tx, { kind: `subscription.${final.state}`, ...note, memberId, subscriptionId: view.id, eventId: ctx.eventId }, ctx.now);
+    if (note !== null) {
+      const message = ctx.cause === undefined ? note.message : `${note.message} (${ctx.cause})`;
+      recordAudit(tx, { kind: `subscription.${final.state}`, severity: note.severity, message, memberId, subscriptionId: view.id, eventId: ctx.eventId }, ctx.now);
+    }
   }
   if (memberId !== null && before !== final.state && (final.state === 'past_due' || final.state === 'cancelled')) {
     const dm: DmPayload = {

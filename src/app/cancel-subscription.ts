@@ -80,8 +80,8 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   const catalog = deps.tiers.current();
   const now = deps.clock();
   const after = deps.store.transaction((tx) => {
-    if (!alreadyAtPaypal) recordMemberCancel(tx, memberId, subscriptionId, now, '');
-    applySubscription(tx, { ...view, id: subscriptionId }, { catalog, now, eventId: null });
+    // One audit entry for the cancellation: the transition's, saying who did it.
+    applySubscription(tx, { ...view, id: subscriptionId }, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: 'by the member from Discord, /cancel' }) });
     return getSubscription(tx, subscriptionId);
   });
   deps.wake();

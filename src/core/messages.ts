@@ -28,6 +28,7 @@ const TITLES: Record<string, string> = {
   'subscription.past_due': 'Payment failed',
   'subscription.suspended': 'Subscription suspended',
   'subscription.cancelled': 'Subscription cancelled',
+  'subscription.member_cancelled': 'Cancelled by the member (Discord)',
   'subscription.expired': 'Subscription expired',
   'subscription.revoked': 'Access revoked (refund / chargeback)',
   'subscription.unlinked': 'Subscription without a member',

@@ -119,6 +119,8 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
     }
     if (handler.defer) await i.deferUpdate();
     const reply = await handler.run(i, inv, args).catch((err: unknown) => failed(err, log));
+    // Otherwise running the command again inside the cooldown would replay the question just answered.
+    cooldowns.delete(`${prefix}:${i.user.id}`);
     if (handler.defer) await i.editReply(clearComponents(reply));
     else await i.update(clearComponents(reply));
   }

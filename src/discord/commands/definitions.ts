@@ -41,6 +41,6 @@ export function memberCommandDefinitions(catalog: TierCatalog): RESTPostAPIAppli
     },
     { name: 'status', description: 'See your membership: tier, renewal date and last payment' },
     { name: 'scripts', description: 'See the scripts your tier unlocks, and which tier unlocks the rest' },
-    { name: 'cancel', description: 'Cancel your PayPal subscription (you keep access until the paid period ends)' },
+    { name: 'cancel', description: 'Cancel your PayPal subscription (you see what you keep before confirming)' },
   ];
 }

@@ -54,6 +54,7 @@ export interface SlashCommand {
  * click without running the handler.
  */
 export interface ButtonHandler {
+  /** When it names a command (e.g. `cancel`), using the button ends the member's cooldown on that command: the question was answered. */
   prefix: string;
   /** How long after issue the button may be used. */
   ttlMs: number;
