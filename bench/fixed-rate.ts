@@ -76,6 +76,7 @@ export async function fixedRate(url: string, next: () => { body: Buffer; headers
     const slow = phases.filter((p) => p.end - p.due > 50).slice(0, 40);
     const r = (x: number, from: number) => (x === 0 ? '-' : (x - from).toFixed(1));
     process.stderr.write(`[trace] ${slow.length} slow of ${phases.length}; new sockets: ${phases.filter((p) => !p.reused).length}\n`);
+    process.stderr.write(`[trace] phase start epoch ms ${(performance.timeOrigin + start).toFixed(1)}\n`);
     for (const p of slow) process.stderr.write(`[trace] due+${(p.due - start).toFixed(0)} socket ${r(p.socket, p.due)} connect ${r(p.connect, p.due)} written ${r(p.written, p.due)} head ${r(p.head, p.due)} end ${r(p.end, p.due)} ${p.reused ? 'reused' : 'new'}\n`);
   }
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;

@@ -42,6 +42,14 @@ process.stdout.write(`READY ${url}\n`);
 function traceService(service: Awaited<ReturnType<typeof startService>>): void {
   const requests: { at: number; ms: number }[] = [];
   const commits: { at: number; ms: number }[] = [];
+  // Maps a CPU profile's monotonic microseconds (BENCH_CPUPROF=1) to wall-clock time.
+  process.stderr.write(`[trace] clock pair: hrtime_us ${process.hrtime.bigint() / 1000n} epoch_ms ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`);
+  const conns: { accepted: number; firstRequest: number }[] = [];
+  service.http.server.on('connection', (sock) => {
+    const c = { accepted: performance.timeOrigin + performance.now(), firstRequest: 0 };
+    conns.push(c);
+    sock.once('data', () => (c.firstRequest = performance.timeOrigin + performance.now()));
+  });
   service.http.server.on('request', (_req, res) => {
     const at = performance.now();
     res.on('finish', () => requests.push({ at, ms: performance.now() - at }));
@@ -62,6 +70,7 @@ function traceService(service: Awaited<ReturnType<typeof startService>>): void {
     const near = (xs: { at: number; ms: number }[]) => xs.filter((x) => x.at > worst.at - 50 && x.at < worst.at + worst.ms + 10);
     process.stderr.write(`[trace] server-side ms: p50 ${q(0.5)} p99 ${q(0.99)} max ${worst.ms.toFixed(1)}; commits ${commits.length}, slowest ${Math.max(...commits.map((c) => c.ms)).toFixed(1)} ms\n`);
     process.stderr.write(`[trace] around the slowest request (t=0 at its arrival): commits ${JSON.stringify(near(commits).map((c) => [+(c.at - worst.at).toFixed(1), +c.ms.toFixed(2)]))}\n`);
+    process.stderr.write(`[trace] connections (epoch ms accepted, first data +ms): ${JSON.stringify(conns.map((c) => [+c.accepted.toFixed(1), +(c.firstRequest - c.accepted).toFixed(1)]).slice(0, 60))}\n`);
     process.stderr.write(`[trace] requests ${JSON.stringify(near(requests).map((r) => [+(r.at - worst.at).toFixed(1), +r.ms.toFixed(1)]).slice(0, 80))}\n`);
   });
 }

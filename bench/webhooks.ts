@@ -77,7 +77,8 @@ async function sign(bodies: string[]): Promise<Signed[]> {
 
 async function startServer(mode: 'verify' | 'concierge'): Promise<{ url: string; stop: () => void }> {
   const env = testEnv(paypal.url, join(dir, `${mode}-${Date.now()}.db`), { ...discordEnv(discord), LOG_LEVEL: 'warn', PAYPAL_TIMEOUT_MS: '5000' });
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
+  const profile = process.env['BENCH_CPUPROF'] === '1' && mode === 'concierge' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/concierge-prof'] : [];
+  const child = spawn(process.execPath, [...profile, '--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -86,6 +86,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
     await discord.start();
   } catch (err) {
+    paypal.close();
     tiers.close();
     store.close();
     throw err;
@@ -93,8 +94,8 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   const roles = createMemberRoles(discord, clock);
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
 
-  const ingest = createWebhookIngest({ store, clock, onCommitted: () => runner.wake() });
-  const priority = createIngestPriority({ arrivals: () => ingest.received() });
+  const priority = createIngestPriority();
+  const ingest = createWebhookIngest({ store, clock, onReceived: () => priority.noteArrival(), onCommitted: () => runner.wake() });
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
@@ -195,7 +196,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
         await http.close();
         await runner.stop();
         await discord.close();
-        priority.stop();
+        paypal.close();
         tiers.close();
         store.close();
       })()),

@@ -6,8 +6,6 @@ export type IngestOutcome = 'stored' | 'duplicate';
 export interface WebhookIngest {
   /** Resolves once the event and its processing job are committed durably; rejects if they could not be stored. */
   submit(event: Omit<NewWebhookEvent, 'receivedAt'>): Promise<IngestOutcome>;
-  /** How many events were submitted since start (a monotonic counter, for back-pressure). */
-  received(): number;
 }
 
 interface Waiting {
@@ -25,11 +23,10 @@ interface Waiting {
  * the group grows with the load, and a lone event waits for no timer. Each
  * caller is answered only after its group's commit returned.
  */
-export function createWebhookIngest(o: { store: Store; clock: () => number; onCommitted?: () => void }): WebhookIngest {
+export function createWebhookIngest(o: { store: Store; clock: () => number; onReceived?: () => void; onCommitted?: () => void }): WebhookIngest {
   const write = prepareIngestBatch(o.store.sqlite);
   let waiting: Waiting[] = [];
   let scheduled = false;
-  let received = 0;
 
   const flush = (): void => {
     scheduled = false;
@@ -47,10 +44,9 @@ export function createWebhookIngest(o: { store: Store; clock: () => number; onCo
   };
 
   return {
-    received: () => received,
     submit: (event) =>
       new Promise<IngestOutcome>((resolve, reject) => {
-        received += 1;
+        o.onReceived?.();
         waiting.push({ event, resolve, reject });
         if (!scheduled) {
           scheduled = true;

@@ -1,6 +1,7 @@
 import { ApiError, ApplicationContextUserAction, ArgumentsValidationError, Client, Environment, ExperienceContextShippingPreference } from '@paypal/paypal-server-sdk';
 import { ResponseValidationError, SubscriptionsController } from '@paypal/paypal-server-sdk';
 import type { ClientCredentialsAuthManager, OAuthToken, Subscription, SubscriptionTransactionDetails } from '@paypal/paypal-server-sdk';
+import { Agent } from 'node:https';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import { ConciergeError } from '../errors.ts';
@@ -59,6 +60,8 @@ export interface PaypalClient {
   activateSubscription(id: string, reason: string): Promise<void>;
   reviseSubscription(id: string, planId: string, urls: { returnUrl: string; cancelUrl: string }): Promise<RevisedSubscription>;
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
+  /** Closes the kept-alive connections to PayPal. */
+  close(): void;
 }
 
 /** The hosts the SDK hard-codes; it has no setting for another base URL. */
@@ -73,6 +76,10 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
   const retryInterval = (o.retryIntervalMs ?? 1000) / 1000;
   const maxRetries = o.maxRetries ?? 2;
   const httpAdapter = axios.getAdapter('http');
+  // The SDK's axios opens a new TLS connection per call; a handshake costs more
+  // CPU than the whole job that makes the call (measured: ~5 ms of the event
+  // loop per PayPal read against the stand-in), and a round trip to PayPal more.
+  const httpsAgent = new Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 60_000 });
   // Set when fetching a token failed: the SDK then keeps the rejected token
   // promise and fails every later call with the same error (measured with
   // 2.5.0), so the next call must start from a fresh SDK client.
@@ -129,7 +136,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         },
       },
       unstable_httpClientOptions: {
-        adapter: (c: InternalAxiosRequestConfig) => httpAdapter({ ...c, url: rewrite(c.url) }),
+        adapter: (c: InternalAxiosRequestConfig) => httpAdapter({ ...c, url: rewrite(c.url), httpsAgent }),
       },
     });
     return new SubscriptionsController(client);
@@ -200,6 +207,8 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         const { result } = await api.listSubscriptionTransactions({ id, startTime: start.toISOString(), endTime: end.toISOString() });
         return result.transactions ?? [];
       }),
+
+    close: () => httpsAgent.destroy(),
   };
 }
 
