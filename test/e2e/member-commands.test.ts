@@ -1,10 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recomputeMember } from '../../src/app/recompute-member.ts';
 import { discordDate } from '../../src/core/member-summary.ts';
-import { insertGrant } from '../../src/store/grant-repo.ts';
-import { ensureMember } from '../../src/store/member-repo.ts';
 import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { CallbackRecord } from '../fakes/discord/server.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';
@@ -125,12 +122,7 @@ describe('/status and /scripts', () => {
   it('a member with a staff grant sees the grant and its end', async () => {
     const memberId = guildMember();
     const expiresAt = h.now() + 10 * DAY;
-    h.service.store.transaction((tx) => {
-      ensureMember(tx, memberId, h.now());
-      insertGrant(tx, { memberId, tierKey: 'legendary', grantedBy: h.discord.ownerId, reason: 'contest prize', startsAt: h.now() - 1000, expiresAt }, h.now());
-      recomputeMember(tx, memberId, h.service.tiers.current(), h.now(), { reason: 'staff grant' });
-    });
-    h.service.runner.wake();
+    h.grantTier(memberId, 'legendary', expiresAt);
 
     const status = await command('status', memberId);
     expect(embedOf(status).title).toBe('Your membership: Legendary');

@@ -1,7 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertGrant } from '../../src/store/grant-repo.ts';
-import { ensureMember } from '../../src/store/member-repo.ts';
 import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -206,10 +204,7 @@ describe('/subscribe', () => {
   it('a tier already held through a staff grant: says so with the grant end', async () => {
     const memberId = guildMember();
     const until = h.now() + 7 * DAY;
-    h.service.store.transaction((tx) => {
-      ensureMember(tx, memberId, h.now());
-      insertGrant(tx, { memberId, tierKey: 'legendary', grantedBy: 'staff', reason: 'comp', startsAt: h.now() - 1000, expiresAt: until, revokedAt: null }, h.now());
-    });
+    h.grantTier(memberId, 'legendary', until);
     const before = creates().length;
     const { body } = await subscribe(memberId, { tier: 'legendary' });
     expect(body?.content).toContain(`You already have **Legendary** until <t:${Math.floor(until / 1000)}:D>`);

@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recomputeMember } from '../../src/app/recompute-member.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startService, type Service, type ServiceOverrides } from '../../src/service.ts';
+import { insertGrant } from '../../src/store/grant-repo.ts';
+import { ensureMember } from '../../src/store/member-repo.ts';
 import { createDiscordStandIn, type DiscordStandIn, type DiscordStandInOptions } from '../fakes/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';
@@ -70,6 +73,8 @@ export interface Harness {
   waitFor<T>(fn: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   /** Runs every due job to completion. */
   settle(): Promise<void>;
+  /** A staff grant of `tierKey` (until `expiresAt`, null = lifetime), recorded the way staff commands will: grant + recompute, runner woken. */
+  grantTier(memberId: string, tierKey: string, expiresAt: number | null): void;
   close(): Promise<void>;
 }
 
@@ -109,6 +114,14 @@ export async function startHarness(
     deliver: (event, opts = {}) => paypal.deliver(event, { url: webhookUrl, webhookId: TEST_WEBHOOK_ID, transmissionTime: new Date(now()).toISOString(), ...opts }),
     waitFor,
     settle: () => service.runner.runUntilIdle(),
+    grantTier: (memberId, tierKey, expiresAt) => {
+      service.store.transaction((tx) => {
+        ensureMember(tx, memberId, now());
+        insertGrant(tx, { memberId, tierKey, grantedBy: discord.ownerId, reason: 'test grant', startsAt: now() - 1000, expiresAt }, now());
+        recomputeMember(tx, memberId, service.tiers.current(), now(), { reason: 'staff grant' });
+      });
+      service.runner.wake();
+    },
     close: async () => {
       await service.close();
       await paypal.close();
