@@ -1,6 +1,6 @@
 import { entitlement, type GrantFacts } from './entitlement.ts';
-import { discordDate, tierOfSubscription, type SummarySubscription } from './member-summary.ts';
-import { SEVERITY_COLORS, type Embed } from './messages.ts';
+import { tierOfSubscription, type SummarySubscription } from './member-summary.ts';
+import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { unlockedScripts, type CheckoutOutcome } from './checkout.ts';
-import { SEVERITY_COLORS, type Embed } from './messages.ts';
-import type { Tier, TierCatalog } from './tiers.ts';
+import type { CheckoutOutcome } from './checkout.ts';
+import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
+import { unlockedScripts, type Tier, type TierCatalog } from './tiers.ts';
 
 /**
  * What `/subscribe` shows the member, as data (pure, no discord.js): a line
@@ -15,14 +15,12 @@ export interface CheckoutReply {
   link?: { label: string; url: string };
 }
 
-/** Discord renders `<t:unix:D>` as a date in the reader's own time zone and language. */
-export const discordDate = (t: number): string => `<t:${Math.floor(t / 1000)}:D>`;
 
 function tierFields(tier: Tier, catalog: TierCatalog, plan: { name: string } | null): NonNullable<Embed['fields']> {
   const fields: NonNullable<Embed['fields']> = [];
   if (tier.price) fields.push({ name: 'Price', value: tier.price, inline: true });
   if (plan !== null && tier.plan_options.length > 1) fields.push({ name: 'Plan', value: plan.name, inline: true });
-  const scripts = unlockedScripts(catalog, tier);
+  const scripts = unlockedScripts(catalog, tier).map((s) => s.name);
   fields.push({ name: 'Unlocks', value: scripts.length > 0 ? `The ${tier.name} role and ${scripts.join(', ')}` : `The ${tier.name} role` });
   return fields;
 }

@@ -134,10 +134,4 @@ export type CheckoutOutcome =
   /** `approveUrl` null: PayPal applied the revision without asking the buyer. */
   | { kind: 'changing'; tier: Tier; plan: PlanOption; from: Tier; direction: ChangeDirection; paidThrough: number | null; approveUrl: string | null };
 
-/**
- * Scripts a tier unlocks: access is cumulative by rank, so every script whose
- * minimum tier ranks at or below it.
- */
-export function unlockedScripts(catalog: TierCatalog, tier: Tier): string[] {
-  return catalog.file.scripts.filter((s) => (catalog.byKey(s.min_tier)?.rank ?? Infinity) <= tier.rank).map((s) => s.name);
-}
+

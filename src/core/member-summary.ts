@@ -1,5 +1,5 @@
 import { entitlement, type Entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
-import { SEVERITY_COLORS, type Embed } from './messages.ts';
+import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
 import { scriptAccess } from './script-access.ts';
 import { accessOf } from './subscription-state.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
@@ -36,10 +36,6 @@ export interface MemberFacts {
 
 type Field = NonNullable<Embed['fields']>[number];
 
-/** A date the member's own Discord client renders in their time zone. */
-export function discordDate(t: number): string {
-  return `<t:${Math.floor(t / 1000)}:D>`;
-}
 
 /** The tier a subscription's plan buys under the current file (the stored key covers a plan since removed). */
 export function tierOfSubscription(s: { planId: string; tierKey: string | null }, catalog: TierCatalog): Tier | undefined {

@@ -1,5 +1,5 @@
 import { SEVERITY_COLORS, type Embed } from './messages.ts';
-import type { Script, Tier, TierCatalog } from './tiers.ts';
+import { unlocks, type Script, type Tier, type TierCatalog } from './tiers.ts';
 
 /**
  * Which catalogue scripts a tier unlocks, and the /scripts embed. Access is
@@ -18,7 +18,7 @@ export interface ScriptAccess {
 export function scriptAccess(tier: Tier | null, catalog: TierCatalog): ScriptAccess[] {
   return catalog.file.scripts.map((script) => {
     const minTier = catalog.byKey(script.min_tier);
-    return { script, minTier, unlocked: tier !== null && minTier !== undefined && tier.rank >= minTier.rank };
+    return { script, minTier, unlocked: tier !== null && unlocks(catalog, tier, script) };
   });
 }
 

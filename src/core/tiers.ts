@@ -109,6 +109,17 @@ export function buildCatalog(file: TiersFile): TierCatalog {
   };
 }
 
+/** Access is cumulative by rank: a tier unlocks every script whose minimum tier ranks at or below it. */
+export function unlocks(catalog: TierCatalog, tier: Tier, script: Script): boolean {
+  const min = catalog.byKey(script.min_tier);
+  return min !== undefined && tier.rank >= min.rank;
+}
+
+/** The catalogue scripts `tier` unlocks, in file order. */
+export function unlockedScripts(catalog: TierCatalog, tier: Tier): Script[] {
+  return catalog.file.scripts.filter((s) => unlocks(catalog, tier, s));
+}
+
 export type ParseTiersResult = { ok: true; catalog: TierCatalog } | { ok: false; problems: string[] };
 
 /** Validates an already-parsed YAML document. */

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discordDate } from '../../src/core/member-summary.ts';
+import { discordDate } from '../../src/core/messages.ts';
 import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { CallbackRecord } from '../fakes/discord/server.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';

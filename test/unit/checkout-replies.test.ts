@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkoutReply, discordDate } from '../../src/core/checkout-replies.ts';
+import { checkoutReply } from '../../src/core/checkout-replies.ts';
+import { discordDate } from '../../src/core/messages.ts';
 import type { CheckoutOutcome } from '../../src/core/checkout.ts';
 import { DAY_MS } from '../../src/core/time.ts';
 import { PLAN_IDS, testCatalog } from '../helpers/tiers.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { accessAfterCancel, cancelOutcomeText, cancelPrompt, cancelRefusal, planCancel, type CancelPlan } from '../../src/core/cancel-plan.ts';
 import type { GrantFacts } from '../../src/core/entitlement.ts';
-import { discordDate, statusEmbed, type MemberFacts, type SummarySubscription } from '../../src/core/member-summary.ts';
+import { discordDate } from '../../src/core/messages.ts';
+import { statusEmbed, type MemberFacts, type SummarySubscription } from '../../src/core/member-summary.ts';
 import { SEVERITY_COLORS, type Embed } from '../../src/core/messages.ts';
 import { scriptAccess, scriptsEmbed } from '../../src/core/script-access.ts';
 import { DAY_MS } from '../../src/core/time.ts';
