@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, lt, lte, min, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, lt, lte, min, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db.ts';
 import { jobs } from './schema.ts';
 
