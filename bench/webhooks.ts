@@ -153,6 +153,8 @@ for (const [i, load] of loads.entries()) {
     // at 1,000/s the requests queued behind that one fetch alone were 1% of the sample.
     const queue = [...warmup];
     await autocannon({ url: `${server.url}/webhooks/paypal`, connections: 10, amount: queue.length, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, ...(queue.pop() ?? {}) }) }] });
+    // BENCH_PAUSE_MS: a quiet gap after the warm-up, so the phase starts while the warm-up's backlog is worked off at full concurrency.
+    await new Promise((r) => setTimeout(r, Number(process.env['BENCH_PAUSE_MS'] ?? 0)));
     rows.push({ target: target === 'verify' ? 'verify-only' : 'concierge', load: load.label, ...(await run(server.url, events, load, target === 'concierge')) });
     server.stop();
     await new Promise((r) => setTimeout(r, 300));
