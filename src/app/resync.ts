@@ -15,11 +15,14 @@ import { jobs } from '../store/schema.ts';
  * serialises the guild's member-role bucket and waits on its headers, so
  * the runner's few concurrent jobs only queue up behind each other there.
  *
+ * The jobs are bulk work: a live role sync (a member who just paid) is
+ * claimed before them, so it waits for at most the few already running.
+ *
  * Returns the job ids (existing or new), for progress.
  */
 export function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
   const unique = [...new Set(memberIds)];
-  return store.transaction((tx) => unique.map((memberId) => enqueue(tx, 'role-sync', { memberId, resync: true }, now, { dedupeKey: memberId })));
+  return store.transaction((tx) => unique.map((memberId) => enqueue(tx, 'role-sync', { memberId, resync: true }, now, { dedupeKey: memberId, bulk: true })));
 }
 
 /**

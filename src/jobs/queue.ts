@@ -29,6 +29,8 @@ export interface EnqueueOptions {
   dedupeKey?: string;
   /** Default 10. A handler's own maxAttempts, when set, takes precedence at run time. */
   maxAttempts?: number;
+  /** Bulk work (a full resync): run only when no live job is due. A live enqueue collapsing into it makes it live. */
+  bulk?: boolean;
 }
 
 /** A claimed job as handlers and hooks see it. */
@@ -60,7 +62,7 @@ export function enqueue(tx: DbOrTx, kind: string, payload: unknown, now: number,
   if (!Number.isFinite(runAt)) throw new RangeError(`enqueue ${kind}: runAt must be a finite number, got ${runAt}`);
   return insertOrCollapseJob(
     tx,
-    { kind, payload: JSON.stringify(payload ?? null), dedupeKey: opts.dedupeKey ?? null, maxAttempts, runAt },
+    { kind, payload: JSON.stringify(payload ?? null), dedupeKey: opts.dedupeKey ?? null, maxAttempts, runAt, priority: opts.bulk === true ? -1 : 0 },
     now,
   );
 }

@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNotNull, lt, lte, min, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, isNotNull, lt, lte, min, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db.ts';
 import { jobs } from './schema.ts';
 
@@ -28,6 +28,8 @@ export interface NewJob {
   dedupeKey: string | null;
   maxAttempts: number;
   runAt: number;
+  /** 0 live, -1 bulk (see the column). */
+  priority: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export function insertOrCollapseJob(tx: DbOrTx, job: NewJob, now: number): numbe
       attempts: 0,
       maxAttempts: job.maxAttempts,
       runAt: job.runAt,
+      priority: job.priority,
       createdAt: now,
       updatedAt: now,
     })
@@ -55,6 +58,8 @@ export function insertOrCollapseJob(tx: DbOrTx, job: NewJob, now: number): numbe
       targetWhere: sql`status = 'queued' AND dedupe_key IS NOT NULL`,
       set: {
         runAt: sql`min(${jobs.runAt}, excluded.run_at)`,
+        // A live change collapsing into a queued bulk job makes it live.
+        priority: sql`max(${jobs.priority}, excluded.priority)`,
         payload: sql`excluded.payload`,
         updatedAt: sql`excluded.updated_at`,
       },
@@ -67,7 +72,7 @@ export function insertOrCollapseJob(tx: DbOrTx, job: NewJob, now: number): numbe
 /**
  * Compare-and-swap claim of the next due job, prepared once per database:
  * first a running job whose lease expired (its worker died or stalled), then
- * the oldest queued job that is due. Each candidate comes from its own index
+ * the oldest due live job, then the oldest due bulk job. Each candidate comes from its own index
  * (an OR of the two would make SQLite sort every due row on each claim: with
  * 30,000 queued jobs that cost milliseconds per claim, measured), and the
  * UPDATE re-checks the condition, so two connections can never both take one
@@ -90,9 +95,13 @@ export function prepareClaimNextJob(db: Db): (opts: { now: number; lockedUntil: 
       .prepare();
   const expiredLease = and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now));
   const dueQueued = and(eq(jobs.status, 'queued'), lte(jobs.runAt, now));
+  const dueLive = and(dueQueued, gte(jobs.priority, 0));
   const takeExpired = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${expiredLease} ORDER BY ${jobs.lockedUntil} LIMIT 1)`, expiredLease);
-  const takeDue = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${dueQueued} ORDER BY ${jobs.runAt}, ${jobs.id} LIMIT 1)`, dueQueued);
-  return (opts) => takeExpired.get(opts) ?? takeDue.get(opts);
+  // ORDER BY run_at alone: the index (status, run_at, priority, rowid) already gives it, oldest first
+  // and in insertion order within a millisecond; adding id would make SQLite sort every due row.
+  const takeLive = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${dueLive} ORDER BY ${jobs.runAt} LIMIT 1)`, dueLive);
+  const takeAny = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${dueQueued} ORDER BY ${jobs.runAt} LIMIT 1)`, dueQueued);
+  return (opts) => takeExpired.get(opts) ?? takeLive.get(opts) ?? takeAny.get(opts);
 }
 
 function leaseHeld(lease: Lease) {

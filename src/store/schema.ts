@@ -148,6 +148,12 @@ export const jobs = sqliteTable(
     maxAttempts: integer('max_attempts').notNull(),
     /** Earliest time the job may run (backoff and scheduled jobs). */
     runAt: integer('run_at').notNull(),
+    /**
+     * 0 for live work; -1 for bulk work (a full resync), which is claimed only
+     * when no live job is due: a member who just paid must not wait behind a
+     * thousand-member resync paced by Discord's rate limit.
+     */
+    priority: integer('priority').notNull().default(0),
     /** Lease: a running job whose lease passed is claimed again (its worker died). */
     lockedUntil: integer('locked_until'),
     lockedBy: text('locked_by'),
@@ -156,7 +162,8 @@ export const jobs = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
-    index('jobs_due_idx').on(t.status, t.runAt),
+    // priority last: min(run_at) and the oldest-first claim still walk (status, run_at), and skipping bulk rows needs no table read.
+    index('jobs_due_idx').on(t.status, t.runAt, t.priority),
     index('jobs_lease_idx').on(t.status, t.lockedUntil),
     uniqueIndex('jobs_queued_dedupe_idx')
       .on(t.kind, t.dedupeKey)

@@ -104,6 +104,26 @@ describe('enqueue', () => {
     expect(getJob(store.db, first)?.status).toBe('done');
   });
 
+  it('bulk jobs wait for every due live job, oldest first; a live enqueue collapsing into a bulk job makes it live', () => {
+    const store = open(tempDbPath());
+    const bulk1 = add(store, 'role-sync', { m: 1 }, T0, { dedupeKey: 'm1', bulk: true });
+    const bulk2 = add(store, 'role-sync', { m: 2 }, T0, { dedupeKey: 'm2', bulk: true });
+    const bulk3 = add(store, 'role-sync', { m: 3 }, T0, { dedupeKey: 'm3', bulk: true });
+    const live = add(store, 'dm', { m: 9 }, T0 + 5);
+    // The member behind bulk3 just paid: the same role sync, now live.
+    expect(add(store, 'role-sync', { m: 3 }, T0 + 6, { dedupeKey: 'm3' })).toBe(bulk3);
+    const notYet = add(store, 'audit', {}, T0 + 60_000, { runAt: T0 + 60_000 });
+
+    const order: number[] = [];
+    for (;;) {
+      const c = claimJob(store, { now: T0 + 10, leaseMs: 30_000, workerId: 'w' });
+      if (c == null) break;
+      order.push(c.job.id);
+    }
+    expect(order).toEqual([bulk3, live, bulk1, bulk2]);
+    expect(getJob(store.db, notYet)?.status).toBe('queued');
+  });
+
   it('a failed run folds into a duplicate queued while it ran', () => {
     const store = open(tempDbPath());
     const first = add(store, 'role-sync', { v: 1 }, T0, { dedupeKey: 'm1' });
