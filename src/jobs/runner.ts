@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { z } from 'zod';
 import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
-import { extendLease, nextWakeAt } from '../store/job-repo.ts';
+import { nextWakeAt } from '../store/job-repo.ts';
+import { keepLease } from './lease-keeper.ts';
 import {
   claimJob,
   completeJob,
@@ -14,33 +14,9 @@ import {
   retryJob,
   validateClaim,
   type ClaimedJob,
-  type JobRow,
   type OnDead,
 } from './queue.ts';
-
-export interface JobContext {
-  job: JobRow;
-  /** Child logger with { jobId, kind, attempt }. */
-  log: Logger;
-  now: () => number;
-  /** Aborted when the runner stops (after its grace period) or the lease was lost. */
-  signal: AbortSignal;
-}
-
-export interface JobHandler<S extends z.ZodType = z.ZodType> {
-  /** Validates the payload at claim; a payload that fails it is dead-lettered at once. */
-  schema: S;
-  run(payload: z.infer<S>, ctx: JobContext): Promise<void>;
-  /** Per-kind override of the stored max_attempts. */
-  maxAttempts?: number;
-}
-
-export type Handlers = Record<string, JobHandler>;
-
-/** Identity helper so `run`'s payload type is inferred from `schema`. */
-export function defineJobHandler<S extends z.ZodType>(handler: JobHandler<S>): JobHandler<S> {
-  return handler;
-}
+import type { Handlers, JobHandler } from './handler.ts';
 
 /** SPEC: a job's lease is at most 30 s, so acknowledged work completes within one lease after a crash. */
 export const MAX_LEASE_MS = 30_000;
@@ -197,20 +173,10 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
     const payload = checked.payload;
 
     const controller = new AbortController();
-    const heartbeat = setInterval(() => {
-      try {
-        const now = clock();
-        if (!extendLease(store.db, claimed.lease, now + leaseMs, now)) {
-          jobLog.warn('lease lost to another worker; aborting the handler');
-          clearInterval(heartbeat);
-          running.leaseLost = true;
-          controller.abort(new Error('job lease lost'));
-        }
-      } catch (err) {
-        // Transient (e.g. busy database): the next beat tries again well within the lease.
-        jobLog.warn({ error: describeThrown(err) }, 'extending the job lease failed');
-      }
-    }, Math.max(1, Math.floor(leaseMs / 3)));
+    const heartbeat = keepLease({ store, lease: claimed.lease, leaseMs, clock, log: jobLog }, () => {
+      running.leaseLost = true;
+      controller.abort(new Error('job lease lost'));
+    });
 
     const running: Running = { claimed, controller, stoppedByUs: false, leaseLost: false, heartbeat, promise: Promise.resolve() };
     active.add(running);

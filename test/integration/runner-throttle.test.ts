@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { z } from 'zod';
 import { enqueue } from '../../src/jobs/queue.ts';
-import { createJobRunner, defineJobHandler } from '../../src/jobs/runner.ts';
+import { defineJobHandler } from '../../src/jobs/handler.ts';
+import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/db.ts';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditEmbed, type Embed } from '../../core/messages.ts';
 import { getAudit } from '../../store/audit-repo.ts';
 import type { Store } from '../../store/db.ts';
-import { defineJobHandler } from '../runner.ts';
+import { defineJobHandler } from '../handler.ts';
 
 /**
  * Posts an audit entry to the audit channel. The entry was recorded in the

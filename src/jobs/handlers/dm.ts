@@ -3,7 +3,7 @@ import { recordAudit } from '../../app/audit.ts';
 import { memberDm, type Embed } from '../../core/messages.ts';
 import type { Store } from '../../store/db.ts';
 import type { TiersSource } from '../../tiers.ts';
-import { defineJobHandler } from '../runner.ts';
+import { defineJobHandler } from '../handler.ts';
 
 /** Sends a DM; 'closed' when the member does not accept DMs from the server (Discord 50007). */
 export interface DmSender {

@@ -2,7 +2,7 @@ import type { ProcessDeps } from '../../app/process-event.ts';
 import { REFRESH_KIND } from '../../app/refresh-subscription.ts';
 import type { DiscordMessenger } from '../../discord/messenger.ts';
 import type { MemberRoles } from '../../discord/roles.ts';
-import type { Handlers } from '../runner.ts';
+import type { Handlers } from '../handler.ts';
 import { auditHandler } from './audit.ts';
 import { dmHandler } from './dm.ts';
 import { lapseCheckHandler } from './lapse-check.ts';

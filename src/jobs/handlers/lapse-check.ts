@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recomputeMember } from '../../app/recompute-member.ts';
 import type { Store } from '../../store/db.ts';
 import type { TiersSource } from '../../tiers.ts';
-import { defineJobHandler } from '../runner.ts';
+import { defineJobHandler } from '../handler.ts';
 
 /**
  * Runs when a member's entitlement may end (paid-through, grace or a grant's

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { processWebhookEvent, type ProcessDeps } from '../../app/process-event.ts';
 import { PROCESS_WEBHOOK_MAX_ATTEMPTS } from '../../store/inbox-repo.ts';
-import { defineJobHandler } from '../runner.ts';
+import { defineJobHandler } from '../handler.ts';
 
 /** Processes a stored PayPal event (fetch-on-notify, state change, follow-up jobs). */
 export function processWebhookHandler(deps: ProcessDeps) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { enqueueRefresh, REFRESH_DELAYS_MS, refreshFromPaypal, type RefreshDeps } from '../../app/refresh-subscription.ts';
-import { defineJobHandler } from '../runner.ts';
+import { defineJobHandler } from '../handler.ts';
 
 /**
  * Re-reads a checkout from PayPal after the buyer came back (or PayPal was

@@ -4,7 +4,7 @@ import type { MemberRoles } from '../../discord/roles.ts';
 import type { Store } from '../../store/db.ts';
 import { getMember } from '../../store/member-repo.ts';
 import type { TiersSource } from '../../tiers.ts';
-import { defineJobHandler } from '../runner.ts';
+import { defineJobHandler } from '../handler.ts';
 
 /**
  * The role-sync reconciler: the managed roles the member should hold (from
