@@ -72,7 +72,7 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
     if (alreadyAtPaypal) throw err;
     // The cancel went through, only the re-read failed: PayPal's CANCELLED webhook brings the new state.
     deps.log.warn({ err, subscriptionId }, 'cancelled at PayPal but could not re-read the subscription; the webhook will apply it');
-    deps.store.transaction((tx) => recordMemberCancel(tx, memberId, subscriptionId, deps.clock(), ' (PayPal could not be re-read yet; the state follows with its webhook)'));
+    deps.store.transaction((tx) => recordMemberCancel(tx, memberId, subscriptionId, deps.clock()));
     deps.wake();
     return { kind: 'accepted' };
   }
@@ -97,7 +97,8 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   return { kind: 'accepted' };
 }
 
-function recordMemberCancel(tx: Tx, memberId: string, subscriptionId: string, now: number, note: string): void {
+/** Only when PayPal took the cancel but could not be re-read: the transition's own audit entry comes later, with the webhook. */
+function recordMemberCancel(tx: Tx, memberId: string, subscriptionId: string, now: number): void {
   recordAudit(
     tx,
     {
@@ -105,7 +106,7 @@ function recordMemberCancel(tx: Tx, memberId: string, subscriptionId: string, no
       severity: 'info',
       memberId,
       subscriptionId,
-      message: `<@${memberId}> cancelled subscription ${subscriptionId} from Discord (/cancel)${note}`,
+      message: `<@${memberId}> cancelled subscription ${subscriptionId} from Discord (/cancel); PayPal could not be re-read yet, the state follows with its webhook`,
       data: { via: 'discord' },
     },
     now,

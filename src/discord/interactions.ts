@@ -24,18 +24,19 @@ interface Cooldown {
   until: number;
   /** The request's identity (command + options); a repeat of it shares `answer`. */
   key: string;
+  /** The reply, failures already turned into a message (never rejects). */
   answer: Promise<CommandReply>;
 }
 
 const EPHEMERAL = MessageFlags.Ephemeral;
 
 /** A short id the member can quote and staff can grep for. */
-export function referenceId(): string {
+function referenceId(): string {
   return randomBytes(4).toString('hex');
 }
 
 /** What the member reads when a handler failed; the detail stays in the log. */
-export function failureReply(err: unknown, ref: string): CommandReply {
+function failureReply(err: unknown, ref: string): CommandReply {
   if (err instanceof MemberFacingError) return { content: err.message };
   if (err instanceof ConciergeError && err.code.startsWith('paypal_') && err.retry) {
     return { content: `PayPal is not answering right now, so nothing was changed. Please try again in a few minutes. (reference \`${ref}\`)` };
@@ -55,9 +56,7 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
   const cooldowns = new Map<string, Cooldown>();
 
   function invocation(i: Interaction, log: Logger): Invocation {
-    const roles = i.member?.roles;
-    const roleIds = Array.isArray(roles) ? roles : (roles?.cache.map((r) => r.id) ?? []);
-    return { userId: i.user.id, guildId: i.guildId ?? '', roleIds, now: o.clock(), log };
+    return { userId: i.user.id, now: o.clock(), log };
   }
 
   async function runCommand(i: ChatInputCommandInteraction): Promise<void> {
@@ -82,18 +81,19 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
       log.info('repeat inside the cooldown: answering with the first request’s result');
       answer = previous.answer;
     } else {
-      answer = command.run(i, inv);
+      const run = command.run(i, inv);
+      // Settled once: a failure is logged with one reference id, whoever else waits on it.
+      answer = run.catch((err: unknown) => failed(err, log));
       if (command.cooldownMs !== undefined) {
         const entry: Cooldown = { until: inv.now + command.cooldownMs, key, answer };
         cooldowns.set(slot, entry);
         // A failed request does not hold the member back.
-        answer.catch(() => cooldowns.get(slot) === entry && cooldowns.delete(slot));
+        run.catch(() => cooldowns.get(slot) === entry && cooldowns.delete(slot));
         pruneCooldowns(inv.now);
       }
     }
-    const settled = answer.catch((err: unknown) => failed(err, log));
     if (command.defer) await i.deferReply({ flags: EPHEMERAL });
-    const reply = await settled;
+    const reply = await answer;
     if (command.defer) await i.editReply(reply);
     else await i.reply({ ...reply, flags: EPHEMERAL });
   }
@@ -114,7 +114,7 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
     const inv = invocation(i, log);
     const issued = Number(issuedAt) * 1000;
     if (!Number.isFinite(issued) || inv.now - issued > handler.ttlMs) {
-      await i.update({ ...clearComponents(handler.expired()) });
+      await i.update(clearComponents(handler.expired()));
       return;
     }
     if (handler.defer) await i.deferUpdate();

@@ -23,9 +23,6 @@ export interface CommandReply {
 /** Who is asking, already checked by the router (right guild, not a bot). */
 export interface Invocation {
   userId: string;
-  guildId: string;
-  /** The member's role ids at the moment of the interaction. */
-  roleIds: readonly string[];
   now: number;
   /** Logger bound to this interaction (command, user, interaction id). */
   log: Logger;
