@@ -27,6 +27,8 @@ if (mode === 'verify') {
 } else if (mode === 'concierge') {
   const service = await startService(config, createLogger('warn'));
   if (process.env['BENCH_NO_WORKER'] === '1') await service.runner.stop();
+  // BENCH_PRAGMA="wal_autocheckpoint=0;cache_size=-65536": storage experiments without editing the service.
+  for (const p of (process.env['BENCH_PRAGMA'] ?? '').split(';').filter((x) => x !== '')) service.store.sqlite.pragma(p);
   if (process.env['BENCH_TRACE'] === '1') traceService(service);
   url = service.url;
 } else {
@@ -36,12 +38,11 @@ process.stdout.write(`READY ${url}\n`);
 
 /**
  * BENCH_TRACE=1: server-side time of every request (Node's 'request' event to
- * 'finish') and of every durable commit, printed on SIGINT around the slowest
+ * 'finish'), printed on SIGINT around the slowest
  * request, to tell where a slow acknowledgement spent its time.
  */
 function traceService(service: Awaited<ReturnType<typeof startService>>): void {
   const requests: { at: number; ms: number }[] = [];
-  const commits: { at: number; ms: number }[] = [];
   // Maps a CPU profile's monotonic microseconds (BENCH_CPUPROF=1) to wall-clock time.
   process.stderr.write(`[trace] clock pair: hrtime_us ${process.hrtime.bigint() / 1000n} epoch_ms ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`);
   const conns: { accepted: number; firstRequest: number }[] = [];
@@ -54,22 +55,12 @@ function traceService(service: Awaited<ReturnType<typeof startService>>): void {
     const at = performance.now();
     res.on('finish', () => requests.push({ at, ms: performance.now() - at }));
   });
-  const durable = service.store.durableTransaction;
-  service.store.durableTransaction = (fn) => {
-    const at = performance.now();
-    try {
-      return durable(fn);
-    } finally {
-      commits.push({ at, ms: performance.now() - at });
-    }
-  };
   process.on('SIGINT', () => {
     const sorted = requests.map((r) => r.ms).sort((a, b) => a - b);
     const q = (p: number) => (sorted[Math.floor(sorted.length * p)] ?? 0).toFixed(1);
     const worst = requests.reduce((a, b) => (b.ms > a.ms ? b : a), { at: 0, ms: 0 });
     const near = (xs: { at: number; ms: number }[]) => xs.filter((x) => x.at > worst.at - 50 && x.at < worst.at + worst.ms + 10);
-    process.stderr.write(`[trace] server-side ms: p50 ${q(0.5)} p99 ${q(0.99)} max ${worst.ms.toFixed(1)}; commits ${commits.length}, slowest ${Math.max(...commits.map((c) => c.ms)).toFixed(1)} ms\n`);
-    process.stderr.write(`[trace] around the slowest request (t=0 at its arrival): commits ${JSON.stringify(near(commits).map((c) => [+(c.at - worst.at).toFixed(1), +c.ms.toFixed(2)]))}\n`);
+    process.stderr.write(`[trace] server-side ms: p50 ${q(0.5)} p99 ${q(0.99)} max ${worst.ms.toFixed(1)}\n`);
     process.stderr.write(`[trace] connections (epoch ms accepted, first data +ms): ${JSON.stringify(conns.map((c) => [+c.accepted.toFixed(1), +(c.firstRequest - c.accepted).toFixed(1)]).slice(0, 60))}\n`);
     process.stderr.write(`[trace] requests ${JSON.stringify(near(requests).map((r) => [+(r.at - worst.at).toFixed(1), +r.ms.toFixed(1)]).slice(0, 80))}\n`);
   });

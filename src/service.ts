@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
-import { createWebhookIngest } from './app/ingest-webhook.ts';
+import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts';
 import { createReadiness } from './app/readiness.ts';
 import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
@@ -95,7 +95,22 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
 
   const priority = createIngestPriority();
-  const ingest = createWebhookIngest({ store, clock, onReceived: () => priority.noteArrival(), onCommitted: () => runner.wake() });
+  let ingest: WebhookIngest;
+  try {
+    ingest = await startWebhookIngest({
+      databasePath: config.databasePath,
+      clock,
+      log: log.child({ component: 'webhook-writer' }),
+      onReceived: () => priority.noteArrival(),
+      onCommitted: () => runner.wake(),
+    });
+  } catch (err) {
+    await discord.close();
+    paypal.close();
+    tiers.close();
+    store.close();
+    throw err;
+  }
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
@@ -122,6 +137,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     return {
       discord: state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` },
       commands: registration.check(),
+      ingest: ingest.check(),
       ...startupCheck.checks(),
     };
   };
@@ -194,6 +210,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       (closing ??= (async () => {
         for (const stop of progress) stop();
         await http.close();
+        await ingest.close();
         await runner.stop();
         await discord.close();
         paypal.close();

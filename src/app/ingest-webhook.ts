@@ -1,78 +1,153 @@
-import type { Store } from '../store/db.ts';
-import { prepareIngestBatch, type NewWebhookEvent } from '../store/inbox-repo.ts';
+import { Worker } from 'node:worker_threads';
+import type { Check } from '../http/routes/health.ts';
+import type { Logger } from '../log.ts';
+import type { FromWriter, IngestOutcome, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
 
-export type IngestOutcome = 'stored' | 'duplicate';
+export type { IngestOutcome } from './ingest-protocol.ts';
+
+export interface IngestReceipt {
+  outcome: IngestOutcome;
+  /** PayPal's event id; null when the body was not an event envelope. */
+  eventId: string | null;
+}
 
 export interface WebhookIngest {
-  /** Resolves once the event and its processing job are committed durably; rejects if they could not be stored. */
-  submit(event: Omit<NewWebhookEvent, 'receivedAt'>): Promise<IngestOutcome>;
+  /**
+   * Stores a verified delivery. Resolves once its inbox row and processing
+   * job are committed durably (or it proved a duplicate, or not an event
+   * envelope); rejects when it could not be stored (answer 5xx: PayPal retries).
+   */
+  submit(delivery: { text: string; transmissionId: string }): Promise<IngestReceipt>;
+  /** /readyz: is the writer thread up. */
+  check(): Check;
+  /** Stops the writer after the deliveries already handed to it (call after the HTTP server closed). */
+  close(): Promise<void>;
 }
 
 interface Waiting {
-  event: Omit<NewWebhookEvent, 'receivedAt'>;
-  resolve: (o: IngestOutcome) => void;
-  reject: (e: unknown) => void;
+  resolve: (r: IngestReceipt) => void;
+  reject: (e: Error) => void;
 }
 
+const ENTRY = new URL('../workers/ts-worker.mjs', import.meta.url);
+const WRITER = new URL('./ingest-writer.ts', import.meta.url).href;
+/** A writer thread that died is started again after this long (PayPal retries whatever was refused meanwhile). */
+const RESTART_MS = 1000;
+const CLOSE_TIMEOUT_MS = 5000;
+
 /**
- * Group commit. Every commit that must survive power loss costs an fsync
- * (~0.3–0.4 ms here), which caps one-transaction-per-request ingest near
- * 1,800–2,800/s while the signature check alone allows 10,000/s. Events that
- * arrive together are inserted (inbox row + process-webhook job) in ONE
- * durable transaction. The group is flushed on setImmediate once a turn of
- * the event loop brought no new event, or after MAX_GROUP_WAIT_MS: the group
- * grows with the load, and a lone event waits for no timer. Each caller is
- * answered only after its group's commit returned.
- *
- * Waiting for a quiet turn (instead of flushing after the first turn) raised
- * bench:webhooks at concurrency 10 from 0.37× to 0.46–0.49× of the
- * verify-only route: with few requests in flight, each fsync now covers all
- * of them instead of about half.
+ * Webhook ingest, main-thread side. Verified deliveries of one event-loop
+ * turn go to the writer thread (app/ingest-writer.ts) in one message; its
+ * answers settle each request. See the writer for why it is a thread.
  */
-const MAX_GROUP_WAIT_MS = 1;
+export async function startWebhookIngest(o: {
+  databasePath: string;
+  clock: () => number;
+  log: Logger;
+  onReceived?: () => void;
+  onCommitted?: () => void;
+}): Promise<WebhookIngest> {
+  const waiting = new Map<number, Waiting>();
+  let outbox: IngestRequest[] = [];
+  let posting = false;
+  let seq = 0;
+  let worker: Worker | null = null;
+  let lastError: string | null = null;
+  let closing = false;
 
-export function createWebhookIngest(o: { store: Store; clock: () => number; onReceived?: () => void; onCommitted?: () => void }): WebhookIngest {
-  const write = prepareIngestBatch(o.store.sqlite);
-  let waiting: Waiting[] = [];
-  let scheduled = false;
+  const failAll = (why: string): void => {
+    const err = new Error(why);
+    outbox = [];
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
 
-  /** Group size at the last turn, and when the group's first event came. */
-  let seen = 0;
-  let since = 0;
-  const flushWhenQuiet = (): void => {
-    if (waiting.length > seen && performance.now() - since < MAX_GROUP_WAIT_MS) {
-      seen = waiting.length;
-      setImmediate(flushWhenQuiet);
-      return;
+  const settle = (m: Extract<FromWriter, { type: 'results' }>): void => {
+    if (m.error !== null) o.log.error({ error: m.error }, 'webhook group could not be committed; its deliveries get 503 and PayPal retries them');
+    let committed = false;
+    for (const r of m.results as IngestResult[]) {
+      const w = waiting.get(r.seq);
+      if (w === undefined) continue;
+      waiting.delete(r.seq);
+      if (r.outcome === 'failed') w.reject(new Error(`webhook not stored: ${m.error ?? 'unknown error'}`));
+      else {
+        if (r.outcome === 'stored') committed = true;
+        w.resolve({ outcome: r.outcome, eventId: r.eventId });
+      }
     }
-    flush();
+    if (committed) o.onCommitted?.();
   };
-  const flush = (): void => {
-    scheduled = false;
-    const group = waiting;
-    waiting = [];
-    let isNew: boolean[];
-    try {
-      isNew = o.store.durableTransaction(() => write(group.map((w) => w.event), o.clock()));
-    } catch (err) {
-      for (const w of group) w.reject(err);
-      return;
-    }
-    group.forEach((w, i) => w.resolve(isNew[i] === false ? 'duplicate' : 'stored'));
-    o.onCommitted?.();
+
+  const spawn = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const data: WriterData = { script: WRITER, databasePath: o.databasePath };
+      const w = new Worker(ENTRY, { workerData: data });
+      // The HTTP server and the job runner keep the process alive; close() ends the writer.
+      w.unref();
+      w.on('message', (m: FromWriter) => {
+        if (m.type === 'ready') {
+          worker = w;
+          lastError = null;
+          resolve();
+        } else if (m.type === 'fatal') {
+          lastError = m.message;
+          reject(new Error(`the webhook writer could not open the database ${o.databasePath}: ${m.message}. Check that the file and its directory are writable.`));
+        } else settle(m);
+      });
+      w.on('error', (err) => {
+        lastError = err.message;
+        o.log.error({ err }, 'webhook writer thread failed');
+      });
+      w.on('exit', (code) => {
+        if (worker === w) worker = null;
+        // Deliveries in flight may or may not have committed: refusing them is safe (a redelivery of a stored event is a no-op).
+        failAll(`webhook writer stopped (exit code ${code})`);
+        reject(new Error(`the webhook writer stopped before it was ready (exit code ${code})${lastError === null ? '' : `: ${lastError}`}`));
+        if (closing) return;
+        lastError ??= `exit code ${code}`;
+        o.log.error({ code, restartInMs: RESTART_MS }, 'webhook writer thread stopped; webhooks get 503 (PayPal retries) until it is back');
+        setTimeout(() => {
+          if (!closing) spawn().catch((err: unknown) => o.log.error({ err }, 'webhook writer did not restart'));
+        }, RESTART_MS).unref();
+      });
+    });
+
+  const post = (): void => {
+    posting = false;
+    const events = outbox;
+    outbox = [];
+    if (worker === null) return failAll(`webhook writer is not running (${lastError ?? 'starting'})`);
+    worker.postMessage({ type: 'ingest', events } satisfies ToWriter);
   };
+
+  await spawn();
 
   return {
-    submit: (event) =>
-      new Promise<IngestOutcome>((resolve, reject) => {
+    submit: (delivery) =>
+      new Promise<IngestReceipt>((resolve, reject) => {
         o.onReceived?.();
-        waiting.push({ event, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          seen = 1;
-          since = performance.now();
-          setImmediate(flushWhenQuiet);
+        if (worker === null || closing) return reject(new Error(`webhook writer is not running (${closing ? 'shutting down' : (lastError ?? 'starting')})`));
+        const s = ++seq;
+        waiting.set(s, { resolve, reject });
+        outbox.push({ seq: s, text: delivery.text, transmissionId: delivery.transmissionId, receivedAt: o.clock() });
+        if (!posting) {
+          posting = true;
+          setImmediate(post);
         }
       }),
+    check: () =>
+      worker !== null
+        ? { ok: true }
+        : { ok: false, detail: `the webhook writer thread is down (${lastError ?? 'starting'}); it restarts by itself. If this persists, check the database file, its directory's permissions and free disk space.` },
+    close: async () => {
+      closing = true;
+      const w = worker;
+      if (w === null) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.postMessage({ type: 'close' } satisfies ToWriter);
+      const timer = setTimeout(() => void w.terminate(), CLOSE_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }

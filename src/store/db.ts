@@ -19,25 +19,19 @@ export interface Store {
   db: Db;
   /** Runs fn in one synchronous transaction (never pass an async callback: it would commit at the first await). */
   transaction<T>(fn: (tx: Tx) => T): T;
-  /** Like transaction, but the commit is fsynced before it returns (synchronous=FULL): it survives power loss. */
-  durableTransaction<T>(fn: (tx: Tx) => T): T;
   close(): void;
 }
 
 /**
  * Opens the SQLite database with the pragmas Concierge relies on.
  *
- * Durability is chosen per transaction. An acknowledged webhook must survive
- * power loss, so webhook ingest commits with synchronous=FULL (one fsync of
- * the WAL, ~0.3–0.4 ms here, shared by every event of a group commit).
- * Everything else — queue bookkeeping, processing, audit — commits with
- * NORMAL: WAL commits are ordered, so a power loss can only drop a suffix of
- * them, which idempotent jobs redo from the durable inbox; and the next FULL
- * commit makes every earlier one durable too.
- *
- * Measured alternative: fsyncing the WAL on libuv's thread pool, off the
- * event loop, was slower here (0.60× vs 0.67× of the verify-only route at
- * concurrency 50): with both cores busy, the thread hop cost ~3 ms per sync.
+ * Durability is chosen per connection. An acknowledged webhook must survive
+ * power loss, so the webhook writer thread (app/ingest-writer.ts) opens its
+ * own connection with synchronous=FULL (one fsync of the WAL per group
+ * commit). This connection — queue bookkeeping, processing, audit — commits
+ * with NORMAL: WAL commits are ordered, so a power loss can only drop a
+ * suffix of them, which idempotent jobs redo from the durable inbox; and the
+ * writer's next FULL commit makes every earlier one durable too.
  */
 /**
  * Drizzle asks better-sqlite3 to compile every query anew; compiling costs
@@ -77,14 +71,6 @@ export function openStore(path: string, opts: { migrate?: boolean } = {}): Store
     sqlite,
     db,
     transaction: (fn) => db.transaction((tx) => fn(tx), { behavior: 'immediate' }),
-    durableTransaction: (fn) => {
-      sqlite.pragma('synchronous = FULL');
-      try {
-        return db.transaction((tx) => fn(tx), { behavior: 'immediate' });
-      } finally {
-        sqlite.pragma('synchronous = NORMAL');
-      }
-    },
     close: () => sqlite.close(),
   };
 }

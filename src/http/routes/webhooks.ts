@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebhookIngest } from '../../app/ingest-webhook.ts';
-import { ingestEnvelopeSchema } from '../../core/webhook-event.ts';
 import type { WebhookVerifier } from '../../paypal/verify-webhook.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -13,8 +12,9 @@ export interface SecurityAudit {
 }
 
 /**
- * POST /webhooks/paypal: verify the raw bytes, parse only then, store the
- * event and its processing job in one (group-)commit, answer 200. Never waits
+ * POST /webhooks/paypal: verify the raw bytes, then hand them to the webhook
+ * writer, which parses them and stores the event and its processing job in
+ * one (group-)commit; answer 200 once that is durable. Never waits
  * on PayPal or Discord. A 5xx only when the event could not be stored, so
  * PayPal retries; a permanent problem is a 4xx (a 5xx would be retried for
  * three days).
@@ -36,33 +36,18 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
         return reply.code(400).send({ error: verdict.reason });
       }
 
-      const text = raw.toString('utf8');
-      let envelope;
       try {
-        envelope = ingestEnvelopeSchema.safeParse(JSON.parse(text));
-      } catch {
-        envelope = null;
-      }
-      if (envelope === null || !envelope.success) {
-        deps.metrics.webhooks.inc({ result: 'invalid_event' });
-        req.log.warn({ transmissionId: verdict.transmissionId }, 'signed webhook is not a PayPal event envelope');
-        return reply.code(400).send({ error: 'invalid_event' });
-      }
-
-      const resourceId = envelope.data.resource?.id;
-      try {
-        const outcome = await deps.ingest.submit({
-          id: envelope.data.id,
-          eventType: envelope.data.event_type,
-          resourceId: typeof resourceId === 'string' ? resourceId : null,
-          transmissionId: verdict.transmissionId,
-          rawBody: text,
-        });
-        deps.metrics.webhooks.inc({ result: outcome });
-        return reply.code(200).send({ status: outcome });
+        const receipt = await deps.ingest.submit({ text: raw.toString('utf8'), transmissionId: verdict.transmissionId });
+        if (receipt.outcome === 'invalid') {
+          deps.metrics.webhooks.inc({ result: 'invalid_event' });
+          req.log.warn({ transmissionId: verdict.transmissionId }, 'signed webhook is not a PayPal event envelope');
+          return reply.code(400).send({ error: 'invalid_event' });
+        }
+        deps.metrics.webhooks.inc({ result: receipt.outcome });
+        return reply.code(200).send({ status: receipt.outcome });
       } catch (err) {
         deps.metrics.webhooks.inc({ result: 'store_error' });
-        req.log.error({ err, eventId: envelope.data.id }, 'webhook could not be stored; PayPal will retry');
+        req.log.error({ err, transmissionId: verdict.transmissionId }, 'webhook could not be stored; PayPal will retry');
         return reply.code(503).send({ error: 'store_unavailable' });
       }
     });

@@ -1,6 +1,0 @@
-// Worker threads on Node 20 do not inherit `--import tsx`: register it here, then load the TypeScript worker.
-import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
-
-register();
-await import(workerData.script);

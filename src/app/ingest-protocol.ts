@@ -1,0 +1,37 @@
+/**
+ * Messages between the service and its webhook writer thread
+ * (app/ingest-writer.ts). Plain data: they cross a thread by structured clone.
+ */
+
+export interface WriterData {
+  /** Worker entry (src/workers/ts-worker.mjs) loads this module. */
+  script: string;
+  databasePath: string;
+}
+
+/** One verified delivery, as the HTTP route received it. */
+export interface IngestRequest {
+  seq: number;
+  /** The verified raw body (UTF-8): parsed in the writer, stored as is. */
+  text: string;
+  transmissionId: string;
+  /** Service clock at arrival: the inbox's received_at and the job's run_at. */
+  receivedAt: number;
+}
+
+export type IngestOutcome = 'stored' | 'duplicate' | 'invalid';
+
+export interface IngestResult {
+  seq: number;
+  /** 'failed': the group's transaction did not commit (error names why); nothing of it is stored. */
+  outcome: IngestOutcome | 'failed';
+  eventId: string | null;
+}
+
+export type ToWriter = { type: 'ingest'; events: IngestRequest[] } | { type: 'close' };
+
+export type FromWriter =
+  | { type: 'ready' }
+  /** The writer could not open the database; it exits after sending this. */
+  | { type: 'fatal'; message: string }
+  | { type: 'results'; results: IngestResult[]; error: string | null };

@@ -1,0 +1,85 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { readIngestFields } from '../core/webhook-event.ts';
+import { openStore, type Store } from '../store/db.ts';
+import { prepareIngestBatch, type NewWebhookEvent } from '../store/inbox-repo.ts';
+import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
+
+/**
+ * The webhook writer: a worker thread with its own connection, opened with
+ * synchronous=FULL, that parses verified deliveries and commits them (inbox
+ * row + process-webhook job, one transaction per group) before they are
+ * acknowledged.
+ *
+ * Why a thread: a durable commit waits for an fsync. On the event loop that
+ * wait stalled every request behind it, so at concurrency 10 only ~0.45× of
+ * the verify-only route's acknowledgements got through. Here the event loop
+ * keeps verifying while the writer syncs, and the deliveries that arrive
+ * during one commit form the next group: group commit without a timer.
+ */
+
+const port = parentPort;
+if (port === null) throw new Error('app/ingest-writer.ts runs as a worker thread (see app/ingest-webhook.ts)');
+const send = (m: FromWriter): void => port.postMessage(m);
+const { databasePath } = workerData as WriterData;
+
+let store: Store;
+let write: ReturnType<typeof prepareIngestBatch>;
+try {
+  store = openStore(databasePath, { migrate: false });
+  store.sqlite.pragma('synchronous = FULL');
+  write = prepareIngestBatch(store.sqlite);
+} catch (err) {
+  send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+  port.close();
+  throw err;
+}
+
+let pending: IngestRequest[] = [];
+let scheduled = false;
+
+function flush(): void {
+  scheduled = false;
+  const batch = pending;
+  pending = [];
+  if (batch.length === 0) return;
+  const results: IngestResult[] = [];
+  const events: NewWebhookEvent[] = [];
+  const stored: IngestResult[] = [];
+  for (const r of batch) {
+    const fields = readIngestFields(r.text);
+    if (fields === null) {
+      results.push({ seq: r.seq, outcome: 'invalid', eventId: null });
+      continue;
+    }
+    const result: IngestResult = { seq: r.seq, outcome: 'stored', eventId: fields.id };
+    results.push(result);
+    stored.push(result);
+    events.push({ ...fields, transmissionId: r.transmissionId, rawBody: r.text, receivedAt: r.receivedAt });
+  }
+  let error: string | null = null;
+  try {
+    const isNew = events.length === 0 ? [] : write(events);
+    stored.forEach((s, i) => (s.outcome = isNew[i] === false ? 'duplicate' : 'stored'));
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    for (const s of stored) s.outcome = 'failed';
+  }
+  send({ type: 'results', results, error });
+}
+
+port.on('message', (m: ToWriter) => {
+  if (m.type === 'close') {
+    // Deliveries handed over before the close are answered first.
+    flush();
+    store.close();
+    port.close();
+    return;
+  }
+  for (const e of m.events) pending.push(e);
+  // Every message that arrived while the last commit synced is taken before this runs.
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+});
+send({ type: 'ready' });
