@@ -46,6 +46,8 @@ export interface Service {
   store: Store;
   http: FastifyInstance;
   runner: JobRunner;
+  /** Webhook ingest and its writer thread. */
+  ingest: WebhookIngest;
   tiers: TiersSource;
   discord: DiscordClient;
   roles: MemberRoles;
@@ -200,6 +202,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     store,
     http,
     runner,
+    ingest,
     tiers,
     discord,
     roles,

@@ -20,6 +20,8 @@ export interface WebhookIngest {
   submit(delivery: { text: string; transmissionId: string }): Promise<IngestReceipt>;
   /** /readyz: is the writer thread up. */
   check(): Check;
+  /** The writer thread while it runs (diagnostics, and fault tests that stop it the way a crash would). */
+  thread(): Worker | null;
   /** Stops the writer after the deliveries already handed to it (call after the HTTP server closed). */
   close(): Promise<void>;
 }
@@ -139,6 +141,7 @@ export async function startWebhookIngest(o: {
       worker !== null
         ? { ok: true }
         : { ok: false, detail: `the webhook writer thread is down (${lastError ?? 'starting'}); it restarts by itself. If this persists, check the database file, its directory's permissions and free disk space.` },
+    thread: () => worker,
     close: async () => {
       closing = true;
       const w = worker;
