@@ -69,6 +69,6 @@ function traceService(service: Awaited<ReturnType<typeof startService>>): void {
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 process.on('SIGINT', () => {
-  process.stderr.write(`[${mode}] event-loop delay ms: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} max ${(loopDelay.max / 1e6).toFixed(1)}\n`);
+  process.stderr.write(`[${mode}] event-loop delay ms: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} max ${(loopDelay.max / 1e6).toFixed(1)}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`);
   process.exit(0);
 });

@@ -65,7 +65,7 @@ async function sign(bodies: string[]): Promise<Signed[]> {
   const certUrl = `${paypal.url}/v1/notifications/certs/CERT-bench`;
   const parts = await Promise.all(
     Array.from({ length: threads }, (_, t) => {
-      const worker = new Worker(new URL('../src/workers/ts-worker.mjs', import.meta.url), { workerData: { script: new URL('./sign-worker.ts', import.meta.url).href, bodies: bodies.slice(t * per, (t + 1) * per), webhookId: TEST_WEBHOOK_ID, certUrl } });
+      const worker = new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { script: new URL('./sign-worker.ts', import.meta.url).href, bodies: bodies.slice(t * per, (t + 1) * per), webhookId: TEST_WEBHOOK_ID, certUrl } });
       return new Promise<Signed[]>((resolve, reject) => {
         worker.once('message', (m: { body: string; headers: Record<string, string> }[]) => resolve(m.map((e) => ({ body: Buffer.from(e.body), headers: e.headers }))));
         worker.once('error', reject);

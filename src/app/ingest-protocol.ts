@@ -4,8 +4,6 @@
  */
 
 export interface WriterData {
-  /** Worker entry (src/workers/ts-worker.mjs) loads this module. */
-  script: string;
   databasePath: string;
 }
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Check } from '../http/routes/health.ts';
 import type { Logger } from '../log.ts';
+import { bundleWorker } from '../workers/bundle.ts';
 import type { FromWriter, IngestOutcome, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
 
 export type { IngestOutcome } from './ingest-protocol.ts';
@@ -31,8 +32,7 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-const ENTRY = new URL('../workers/ts-worker.mjs', import.meta.url);
-const WRITER = new URL('./ingest-writer.ts', import.meta.url).href;
+const WRITER = new URL('./ingest-writer.ts', import.meta.url);
 /** A writer thread that died is started again after this long (PayPal retries whatever was refused meanwhile). */
 const RESTART_MS = 1000;
 const CLOSE_TIMEOUT_MS = 5000;
@@ -80,10 +80,11 @@ export async function startWebhookIngest(o: {
     if (committed) o.onCommitted?.();
   };
 
+  const script = await bundleWorker(WRITER, ['better-sqlite3']);
   const spawn = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const data: WriterData = { script: WRITER, databasePath: o.databasePath };
-      const w = new Worker(ENTRY, { workerData: data });
+      const data: WriterData = { databasePath: o.databasePath };
+      const w = new Worker(script, { eval: true, workerData: data });
       // The HTTP server and the job runner keep the process alive; close() ends the writer.
       w.unref();
       w.on('message', (m: FromWriter) => {

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { readIngestFields } from '../core/webhook-event.ts';
-import { openStore, type Store } from '../store/db.ts';
-import { prepareIngestBatch, type NewWebhookEvent } from '../store/inbox-repo.ts';
+import { readIngestFields } from '../core/ingest-fields.ts';
+import type Database from 'better-sqlite3';
+import { openConnection } from '../store/connection.ts';
+import { prepareIngestBatch, type NewWebhookEvent } from '../store/ingest-batch.ts';
 import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
 
 /**
@@ -22,12 +23,12 @@ if (port === null) throw new Error('app/ingest-writer.ts runs as a worker thread
 const send = (m: FromWriter): void => port.postMessage(m);
 const { databasePath } = workerData as WriterData;
 
-let store: Store;
+let sqlite: Database.Database;
 let write: ReturnType<typeof prepareIngestBatch>;
 try {
-  store = openStore(databasePath, { migrate: false });
-  store.sqlite.pragma('synchronous = FULL');
-  write = prepareIngestBatch(store.sqlite);
+  sqlite = openConnection(databasePath);
+  sqlite.pragma('synchronous = FULL');
+  write = prepareIngestBatch(sqlite);
 } catch (err) {
   send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
   port.close();
@@ -71,7 +72,7 @@ port.on('message', (m: ToWriter) => {
   if (m.type === 'close') {
     // Deliveries handed over before the close are answered first.
     flush();
-    store.close();
+    sqlite.close();
     port.close();
     return;
   }

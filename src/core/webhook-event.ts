@@ -14,43 +14,6 @@ export const envelopeSchema = z.object({
 });
 export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
 
-/**
- * What ingest needs to store an event: its id, type and resource id. Only
- * these are checked on the hot path (a loose object: other keys are not
- * walked); the processing job parses the whole envelope.
- */
-export const ingestEnvelopeSchema = z.looseObject({
-  id: z.string().min(1).max(200),
-  event_type: z.string().min(1).max(200),
-  resource: z.looseObject({ id: z.unknown().optional() }).optional(),
-});
-
-/** What the inbox stores of an event besides its raw body. */
-export interface IngestFields {
-  id: string;
-  eventType: string;
-  /** The subscription or sale the event names, for search (null when absent or not a string). */
-  resourceId: string | null;
-}
-
-/**
- * Reads the inbox fields from a VERIFIED raw body; null when it is not JSON
- * or not a PayPal event envelope (the caller answers 400: a 5xx would make
- * PayPal retry a body that can never be stored).
- */
-export function readIngestFields(text: string): IngestFields | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const envelope = ingestEnvelopeSchema.safeParse(json);
-  if (!envelope.success) return null;
-  const resourceId = envelope.data.resource?.id;
-  return { id: envelope.data.id, eventType: envelope.data.event_type, resourceId: typeof resourceId === 'string' ? resourceId : null };
-}
-
 export type EventRoute =
   /** Fetch-on-notify: re-read the subscription named by resource.id. */
   | { kind: 'subscription'; subscriptionId: string }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { processWebhookEvent, type ProcessDeps } from '../../app/process-event.ts';
-import { PROCESS_WEBHOOK_MAX_ATTEMPTS } from '../../store/inbox-repo.ts';
+import { PROCESS_WEBHOOK_MAX_ATTEMPTS } from '../../store/ingest-batch.ts';
 import { defineJobHandler } from '../handler.ts';
 
 /** Processes a stored PayPal event (fetch-on-notify, state change, follow-up jobs). */

@@ -1,0 +1,36 @@
+/**
+ * What the inbox stores of an event besides its raw body. Pure, and free of
+ * zod on purpose: it runs in the webhook writer thread, which loads only what
+ * it needs (zod alone was 700 KB of its bundle); the processing job parses
+ * the whole envelope with core/webhook-event.ts.
+ */
+export interface IngestFields {
+  id: string;
+  eventType: string;
+  /** The subscription or sale the event names, for search (null when absent or not a string). */
+  resourceId: string | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 200;
+
+/**
+ * Reads the inbox fields from a VERIFIED raw body; null when it is not JSON
+ * or not a PayPal event envelope (an object with a non-empty `id` and
+ * `event_type` of at most 200 characters, and `resource`, when present, an
+ * object). The caller answers 400: a 5xx would make PayPal retry a body that
+ * can never be stored.
+ */
+export function readIngestFields(text: string): IngestFields | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(json) || !isName(json['id']) || !isName(json['event_type'])) return null;
+  const resource = json['resource'];
+  if (resource !== undefined && !isObject(resource)) return null;
+  const resourceId = resource?.['id'];
+  return { id: json['id'], eventType: json['event_type'], resourceId: typeof resourceId === 'string' ? resourceId : null };
+}
