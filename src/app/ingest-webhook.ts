@@ -56,6 +56,8 @@ export async function startWebhookIngest(o: {
   let worker: Worker | null = null;
   let lastError: string | null = null;
   let closing = false;
+  /** Restarts only after a first successful start: a writer that cannot open the database fails the service's start instead. */
+  let started = false;
 
   const failAll = (why: string): void => {
     const err = new Error(why);
@@ -106,7 +108,7 @@ export async function startWebhookIngest(o: {
         // Deliveries in flight may or may not have committed: refusing them is safe (a redelivery of a stored event is a no-op).
         failAll(`webhook writer stopped (exit code ${code})`);
         reject(new Error(`the webhook writer stopped before it was ready (exit code ${code})${lastError === null ? '' : `: ${lastError}`}`));
-        if (closing) return;
+        if (closing || !started) return;
         lastError ??= `exit code ${code}`;
         o.log.error({ code, restartInMs: RESTART_MS }, 'webhook writer thread stopped; webhooks get 503 (PayPal retries) until it is back');
         setTimeout(() => {
@@ -124,6 +126,7 @@ export async function startWebhookIngest(o: {
   };
 
   await spawn();
+  started = true;
 
   return {
     submit: (delivery) =>

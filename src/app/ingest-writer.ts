@@ -11,11 +11,12 @@ import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } fr
  * row + process-webhook job, one transaction per group) before they are
  * acknowledged.
  *
- * Why a thread: a durable commit waits for an fsync. On the event loop that
- * wait stalled every request behind it, so at concurrency 10 only ~0.45× of
- * the verify-only route's acknowledgements got through. Here the event loop
- * keeps verifying while the writer syncs, and the deliveries that arrive
- * during one commit form the next group: group commit without a timer.
+ * Why a thread: a durable commit waits for an fsync (~150 µs idle, ~400 µs
+ * under load here). On the event loop that wait stalled every request
+ * behind it: at concurrency 50 the service acknowledged 0.60× the rate of
+ * the verify-only route, 0.73–0.77× with this thread. The event loop keeps
+ * verifying while the writer syncs, and the deliveries that arrive during one
+ * commit form the next group: group commit without a timer.
  */
 
 const port = parentPort;
