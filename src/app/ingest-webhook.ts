@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Check } from '../http/routes/health.ts';
 import type { Logger } from '../log.ts';
 import { bundleWorker } from '../workers/bundle.ts';
-import type { FromWriter, IngestOutcome, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
+import type { FromWriter, IngestOutcome, IngestRequest, ToWriter, WriterData } from './ingest-protocol.ts';
 
 export type { IngestOutcome } from './ingest-protocol.ts';
 
@@ -69,7 +69,7 @@ export async function startWebhookIngest(o: {
   const settle = (m: Extract<FromWriter, { type: 'results' }>): void => {
     if (m.error !== null) o.log.error({ error: m.error }, 'webhook group could not be committed; its deliveries get 503 and PayPal retries them');
     let committed = false;
-    for (const r of m.results as IngestResult[]) {
+    for (const r of m.results) {
       const w = waiting.get(r.seq);
       if (w === undefined) continue;
       waiting.delete(r.seq);

@@ -46,6 +46,7 @@ function flush(): void {
   if (batch.length === 0) return;
   const results: IngestResult[] = [];
   const events: NewWebhookEvent[] = [];
+  /** The results of the events handed to the transaction, in the same order. */
   const stored: IngestResult[] = [];
   for (const r of batch) {
     const fields = readIngestFields(r.text);
