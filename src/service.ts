@@ -84,21 +84,11 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
 
   const discordLog = log.child({ component: 'discord' });
   const discord = createDiscordClient({ ...config.discord, log: discordLog });
-  try {
-    // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
-    await discord.start();
-  } catch (err) {
-    paypal.close();
-    tiers.close();
-    store.close();
-    throw err;
-  }
-  const roles = createMemberRoles(discord, clock);
-  const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
-
   const priority = createIngestPriority();
   let ingest: WebhookIngest;
   try {
+    // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
+    await discord.start();
     ingest = await startWebhookIngest({
       databasePath: config.databasePath,
       clock,
@@ -113,6 +103,8 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     store.close();
     throw err;
   }
+  const roles = createMemberRoles(discord, clock);
+  const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
