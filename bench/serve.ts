@@ -30,6 +30,8 @@ if (mode === 'verify') {
   // BENCH_PRAGMA="wal_autocheckpoint=0;cache_size=-65536": storage experiments without editing the service.
   for (const p of (process.env['BENCH_PRAGMA'] ?? '').split(';').filter((x) => x !== '')) service.store.sqlite.pragma(p);
   if (process.env['BENCH_TRACE'] === '1') traceService(service);
+  // BENCH_NO_STORE=1: the real service but every verified webhook is answered without storing it, to measure what storage costs.
+  if (process.env['BENCH_NO_STORE'] === '1') service.ingest.submit = async () => ({ outcome: 'stored', eventId: null });
   url = service.url;
 } else {
   throw new Error('usage: serve.ts verify|concierge');
