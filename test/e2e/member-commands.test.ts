@@ -110,7 +110,7 @@ describe('/status and /scripts', () => {
     expect(field(status, 'Source')).toBe(`PayPal subscription \`${subId}\``);
     expect(field(status, 'State')).toBe('Active');
     expect(field(status, 'Next billing')).toBe(discordDate(nextBilling));
-    expect(field(status, 'Last payment')).toBe(`9.99 USD on ${discordDate(paidAt)}`);
+    expect(field(status, 'Last payment')).toBe(`4.99 USD on ${discordDate(paidAt)}`);
     expect(field(status, 'Scripts')).toBe('1 of 2 unlocked — see /scripts');
 
     const scripts = embedOf(await command('scripts', memberId));

@@ -11,7 +11,8 @@ import { createDiscordStandIn, type DiscordStandIn, type DiscordStandInOptions }
 import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
 import type { WebhookEvent } from '../fakes/paypal/events.ts';
 import type { SignedRequestOptions } from '../fakes/paypal/deliver.ts';
-import { ROLE_IDS, TIER_ORDER, TIERS_FIXTURE_PATH } from './tiers.ts';
+import type { PlanSpec } from '../fakes/paypal/state.ts';
+import { FIXTURE_PLANS, ROLE_IDS, TIER_ORDER, TIERS_FIXTURE_PATH } from './tiers.ts';
 
 export const TEST_WEBHOOK_ID = 'WH-TEST-0000000000000000';
 export const MEMBER_ID = '300000000000000001';
@@ -79,11 +80,18 @@ export interface Harness {
 }
 
 export async function startHarness(
-  o: { env?: Record<string, string>; overrides?: ServiceOverrides; log?: Logger; discord?: DiscordStandInOptions } = {},
+  o: {
+    env?: Record<string, string>;
+    overrides?: ServiceOverrides;
+    log?: Logger;
+    discord?: DiscordStandInOptions;
+    /** Plans PayPal sells besides the fixture's (any other plan id is unknown to it, as at PayPal). */
+    paypalPlans?: readonly PlanSpec[];
+  } = {},
 ): Promise<Harness> {
   let offset = 0;
   const now = () => Date.now() + offset;
-  const paypal = await createPaypalStandIn({ now: () => new Date(now()) });
+  const paypal = await createPaypalStandIn({ now: () => new Date(now()), plans: [...FIXTURE_PLANS, ...(o.paypalPlans ?? [])] });
   const discord = await createTestDiscord(o.discord);
   const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
   const config = loadConfig(testEnv(paypal.url, join(dir, 'concierge.db'), { ...discordEnv(discord), ...o.env }));

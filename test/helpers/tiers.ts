@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TierCatalog } from '../../src/core/tiers.ts';
 import { readTiersFile } from '../../src/tiers.ts';
+import type { PlanSpec } from '../fakes/paypal/state.ts';
 
 /**
  * The shared tiers fixture (test/fixtures/tiers.yaml) and its values, so tests
@@ -29,6 +30,18 @@ export const PLAN_IDS = {
   titanYearly: 'P-TITAN0YEARLY000000000001',
   warlordMonthly: 'P-WARLORD0MONTHLY000000001',
 } as const;
+
+/**
+ * The fixture's plans as the PayPal stand-in sells them, at the prices
+ * tiers.yaml shows members, so an amount a test sees is the one a member pays.
+ */
+export const FIXTURE_PLANS: PlanSpec[] = [
+  { id: PLAN_IDS.eliteMonthly, name: 'Elite Monthly', intervalUnit: 'MONTH', intervalCount: 1, price: '4.99', currency: 'USD' },
+  { id: PLAN_IDS.legendaryMonthly, name: 'Legendary Monthly', intervalUnit: 'MONTH', intervalCount: 1, price: '9.99', currency: 'USD' },
+  { id: PLAN_IDS.titanMonthly, name: 'Titan Monthly', intervalUnit: 'MONTH', intervalCount: 1, price: '19.99', currency: 'USD' },
+  { id: PLAN_IDS.titanYearly, name: 'Titan Yearly', intervalUnit: 'YEAR', intervalCount: 1, price: '199.99', currency: 'USD' },
+  { id: PLAN_IDS.warlordMonthly, name: 'Warlord Monthly', intervalUnit: 'MONTH', intervalCount: 1, price: '49.99', currency: 'USD' },
+];
 
 export const SCRIPT_KEYS = { starter: 'starter-scripts', advanced: 'advanced-scripts' } as const;
 
