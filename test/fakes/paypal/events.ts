@@ -1,4 +1,5 @@
-import { disputeId, paypalTime, transactionId, webhookEventId } from './ids.ts';
+import { paypalTime, transactionId, webhookEventId } from './ids.ts';
+import { disputeJson, type DisputeStage, type DisputeStore } from './disputes.ts';
 import { subscriptionJson, type Link } from './shapes.ts';
 import type { StandInState } from './state.ts';
 
@@ -42,9 +43,10 @@ export type SubscriptionEventType =
 
 export type SaleEventType = 'PAYMENT.SALE.COMPLETED' | 'PAYMENT.SALE.REFUNDED' | 'PAYMENT.SALE.REVERSED';
 export type DisputeEventType = 'CUSTOMER.DISPUTE.CREATED' | 'CUSTOMER.DISPUTE.UPDATED' | 'CUSTOMER.DISPUTE.RESOLVED';
-export type DisputeStage = 'INQUIRY' | 'CHARGEBACK';
+export type { DisputeStage };
 
 export interface DisputeOptions extends EventOptions {
+  /** A stored dispute to describe, or the id to open a new one under. */
   disputeId?: string;
   /** Default by type: OPEN, UNDER_REVIEW, RESOLVED. */
   status?: string;
@@ -73,7 +75,7 @@ function resourceTypeOf(eventType: string): string {
   return 'unknown';
 }
 
-export function createEvents(o: { base: string; state: StandInState; now: () => Date }) {
+export function createEvents(o: { base: string; state: StandInState; disputes: DisputeStore; now: () => Date }) {
   function event<R>(eventType: string, resource: R, opts: EventOptions = {}): WebhookEvent<R> {
     const id = opts.id ?? webhookEventId();
     const self = `${o.base}/v1/notifications/webhooks-events/${id}`;
@@ -151,30 +153,28 @@ export function createEvents(o: { base: string; state: StandInState; now: () => 
     return event(type, resource, { summary, ...opts });
   }
 
-  /** The disputed sale may be one the stand-in never recorded (a dispute on an old payment). */
+  /**
+   * The resource is the dispute as GET /v1/customer/disputes/{id} shows it,
+   * so the app can look it up by dispute_id. With `disputeId` of a stored
+   * dispute the event describes that dispute (its own stage and status: drive
+   * them with setDisputeStage first); otherwise a dispute on the sale is opened
+   * with `stage`. The sale may be one the stand-in never recorded.
+   */
   function disputeEvent(type: DisputeEventType, saleId: string, stage: DisputeStage, opts: DisputeOptions = {}) {
-    const sale = o.state.findSale(saleId);
-    const id = opts.disputeId ?? disputeId();
-    const at = o.now().toISOString();
+    const stored = opts.disputeId ? o.disputes.getDispute(opts.disputeId) : undefined;
     const status = opts.status ?? (type === 'CUSTOMER.DISPUTE.CREATED' ? 'OPEN' : type === 'CUSTOMER.DISPUTE.UPDATED' ? 'UNDER_REVIEW' : 'RESOLVED');
-    const disputeAmount = { currency_code: sale?.currency ?? 'USD', value: sale?.amount ?? '9.99' };
+    const reason = opts.reason ?? (stage === 'CHARGEBACK' ? 'UNAUTHORISED' : 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED');
+    const d = stored ?? o.disputes.openDispute(saleId, { stage, status, reason, ...(opts.disputeId ? { id: opts.disputeId } : {}) });
+    const json = disputeJson(o.base, d);
     const resource = {
-      dispute_id: id,
-      create_time: at,
-      update_time: at,
-      disputed_transactions: [{ seller_transaction_id: saleId, seller: { merchant_id: 'MERCHANT0TEST' } }],
-      reason: opts.reason ?? (stage === 'CHARGEBACK' ? 'UNAUTHORISED' : 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED'),
-      status,
-      dispute_amount: disputeAmount,
-      dispute_life_cycle_stage: stage,
-      dispute_channel: stage === 'CHARGEBACK' ? 'EXTERNAL' : 'INTERNAL',
+      ...json,
+      ...(opts.status ? { status: opts.status } : {}),
       ...(type === 'CUSTOMER.DISPUTE.RESOLVED'
-        ? { dispute_outcome: { outcome_code: opts.outcome ?? 'RESOLVED_BUYER_FAVOUR', amount_refunded: disputeAmount } }
+        ? { dispute_outcome: { outcome_code: opts.outcome ?? 'RESOLVED_BUYER_FAVOUR', amount_refunded: json.dispute_amount } }
         : {}),
-      links: [{ href: `${o.base}/v1/customer/disputes/${id}`, rel: 'self', method: 'GET' }],
     };
     const verb = type === 'CUSTOMER.DISPUTE.CREATED' ? 'A new dispute opened' : type === 'CUSTOMER.DISPUTE.UPDATED' ? 'A dispute was updated' : 'A dispute was resolved';
-    return event(type, resource, { summary: `${verb} with Case # ${id}`, ...opts });
+    return event(type, resource, { summary: `${verb} with Case # ${d.id}`, ...opts });
   }
 
   return { event, subscriptionEvent, saleEvent, disputeEvent };

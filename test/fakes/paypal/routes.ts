@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { paypalTime } from './ids.ts';
 import { SIGNING_CERT_PEM, WRONG_CN_CERT_PEM } from './sign-webhook.ts';
 import { WRONG_CN_CERT_NAME } from './deliver.ts';
+import { disputeJson, type DisputeStore } from './disputes.ts';
 import {
+  billingPlanJson,
   createdSubscriptionJson,
   errorJson,
   invalidRequestJson,
@@ -39,11 +41,24 @@ const CreateBody = z.object({
   plan_id: z.string().min(3).max(50),
   custom_id: z.string().max(127).optional(),
   application_context: z.looseObject({ return_url: z.string().optional(), cancel_url: z.string().optional() }).optional(),
+  start_time: z.iso.datetime({ offset: true }).optional(),
+  plan: z
+    .looseObject({
+      payment_preferences: z
+        .looseObject({
+          setup_fee: z.object({ currency_code: z.string().length(3), value: z.string().regex(/^\d{1,10}(\.\d{1,2})?$/) }).optional(),
+          setup_fee_failure_action: z.enum(['CONTINUE', 'CANCEL']).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 const ReasonBody = z.object({ reason: z.string().min(1).max(128) });
 const OptionalReasonBody = z.object({ reason: z.string().max(128).optional() }).optional();
 const ReviseBody = z.object({ plan_id: z.string().min(3).max(50) });
 
+const PLAN_PATH = /^\/v1\/billing\/plans\/([^/]+)$/;
+const DISPUTE_PATH = /^\/v1\/customer\/disputes\/([^/]+)$/;
 const SUB_PATH = /^\/v1\/billing\/subscriptions\/([^/]+)(?:\/(cancel|suspend|activate|revise|transactions))?$/;
 
 /** Which statuses each action accepts, and what it leads to (PayPal's own 422 texts). */
@@ -71,7 +86,7 @@ function schemaError(err: z.ZodError, body: unknown): Reply {
   return { status: 400, json: invalidRequestJson(field, missing ? 'MISSING_REQUIRED_PARAMETER' : 'INVALID_PARAMETER_SYNTAX', issue?.message ?? 'invalid') };
 }
 
-export function createRoutes(o: { base: string; state: StandInState; now: () => Date }) {
+export function createRoutes(o: { base: string; state: StandInState; disputes: DisputeStore; now: () => Date }) {
   /** Ids already used in `PayPal-Request-Id`, with the answer PayPal replays for 72 hours. */
   const idempotent = new Map<string, Reply>();
 
@@ -92,11 +107,15 @@ export function createRoutes(o: { base: string; state: StandInState; now: () => 
       };
     }
     const ctx = parsed.data.application_context;
+    const prefs = parsed.data.plan?.payment_preferences;
     const sub = o.state.create({
       planId: plan.id,
       customId: parsed.data.custom_id ?? null,
       returnUrl: ctx?.return_url ?? null,
       cancelUrl: ctx?.cancel_url ?? null,
+      ...(parsed.data.start_time ? { startTime: paypalTime(new Date(parsed.data.start_time)) } : {}),
+      ...(prefs?.setup_fee ? { setupFee: { value: prefs.setup_fee.value, currency: prefs.setup_fee.currency_code } } : {}),
+      ...(prefs?.setup_fee_failure_action ? { setupFeeFailureAction: prefs.setup_fee_failure_action } : {}),
     });
     const reply: Reply = { status: 201, json: createdSubscriptionJson(o.base, sub, plan) };
     if (key) idempotent.set(key, reply);
@@ -184,8 +203,30 @@ export function createRoutes(o: { base: string; state: StandInState; now: () => 
     return undefined;
   }
 
+  function plan(id: string): Reply {
+    const p = o.state.planFor(id);
+    return p ? { status: 200, json: billingPlanJson(o.base, p) } : { status: 404, json: notFoundJson(id) };
+  }
+
+  function dispute(id: string): Reply {
+    const d = o.disputes.getDispute(id);
+    return d ? { status: 200, json: disputeJson(o.base, d) } : { status: 404, json: notFoundJson(id) };
+  }
+
+  /** Reads outside the subscriptions path: plans and disputes. */
+  function handleOther(req: ParsedRequest): Reply | undefined {
+    if (req.method !== 'GET') return undefined;
+    const p = PLAN_PATH.exec(req.path);
+    if (p) return plan(decodeURIComponent(p[1] ?? ''));
+    const d = DISPUTE_PATH.exec(req.path);
+    if (d) return dispute(decodeURIComponent(d[1] ?? ''));
+    return undefined;
+  }
+
   function handle(req: ParsedRequest): Reply {
     if (req.path === '/v1/billing/subscriptions' && req.method === 'POST') return createSubscription(req);
+    const other = handleOther(req);
+    if (other) return other;
     const m = SUB_PATH.exec(req.path);
     if (!m) return { status: 404, json: errorJson('NOT_FOUND', `No route for ${req.method} ${req.path} in the PayPal stand-in.`) };
     const [, id = '', action] = m;

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { SERVER_CERT_PEM, SERVER_KEY_PEM } from './sign-webhook.ts';
 import { accessToken, debugId } from './ids.ts';
-import { createState, type PlanSpec, type ShortcutSubscription, type StoredSale, type StoredSubscription, type SubscriptionStatus } from './state.ts';
+import { createState, type ApproveOptions, type PlanSpec, type ShortcutSubscription, type StoredSale, type StoredSubscription, type SubscriptionStatus } from './state.ts';
+import { createDisputes, type DisputeStage, type OpenDisputeOptions, type StoredDispute } from './disputes.ts';
+import { createRefunds } from './refunds.ts';
 import { createRoutes, type ParsedRequest, type Reply } from './routes.ts';
 import { createEvents, type WebhookEvent } from './events.ts';
 import { createFaults, type FaultHandle, type FaultSpec } from './faults.ts';
@@ -16,9 +18,10 @@ import { faultBodyFor } from './shapes.ts';
  * The real SDK talks to it unchanged (see test/fakes/paypal/README.md).
  */
 
-export type { PlanSpec, StoredSale, StoredSubscription, SubscriptionStatus, ShortcutSubscription, FaultSpec, FaultHandle, WebhookEvent };
+export type { ApproveOptions, PlanSpec, StoredDispute, OpenDisputeOptions, StoredSale, StoredSubscription, SubscriptionStatus, ShortcutSubscription, FaultSpec, FaultHandle, WebhookEvent };
 export type { DeliverOptions, SignedRequest, SignedRequestOptions };
 export type { SubscriptionEventType, SaleEventType, DisputeEventType, DisputeStage, DisputeOptions, EventOptions } from './events.ts';
+export type { SaleStatus } from './model.ts';
 
 export interface PaypalStandInOptions {
   clientId?: string;
@@ -53,12 +56,14 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
   const timers = new Set<NodeJS.Timeout>();
   const faults = createFaults();
   const state = createState({ ...(opts.plans ? { plans: opts.plans } : {}), now });
+  const disputes = createDisputes({ findSale: state.findSale, now });
+  const refunds = createRefunds(state.findSale);
 
   const server: Server = createServer({ cert: SERVER_CERT_PEM, key: SERVER_KEY_PEM });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const routes = createRoutes({ base: url, state, now });
-  const events = createEvents({ base: url, state, now });
+  const routes = createRoutes({ base: url, state, disputes, now });
+  const events = createEvents({ base: url, state, disputes, now });
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -178,11 +183,18 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     callsTo: (method: string, path: RegExp): number => requests.filter((r) => r.method === method && path.test(r.path)).length,
 
     createSubscription: (s: ShortcutSubscription): StoredSubscription => state.createShortcut(s),
-    approve: (id: string, o?: { at?: Date }): StoredSale => state.approve(id, o),
+    /** The buyer approved; null only when `setupFeeFails` (no sale). */
+    approve: state.approve,
     setStatus: (id: string, status: SubscriptionStatus): StoredSubscription => state.setStatus(id, status),
     failPayment: (id: string): StoredSubscription => state.failPayment(id),
     recordPayment: (id: string, at?: Date): StoredSale => state.recordPayment(id, at),
     approveRevision: (id: string): StoredSubscription => state.approveRevision(id),
+    refundSale: refunds.refundSale,
+    reverseSale: refunds.reverseSale,
+    openDispute: (saleId: string, o: OpenDisputeOptions): StoredDispute => disputes.openDispute(saleId, o),
+    setDisputeStage: (id: string, stage: DisputeStage): StoredDispute => disputes.setDisputeStage(id, stage),
+    setDisputeStatus: (id: string, status: string): StoredDispute => disputes.setDisputeStatus(id, status),
+    dispute: (id: string): StoredDispute | undefined => disputes.getDispute(id),
     get: (id: string): StoredSubscription | undefined => state.get(id),
     /** Every stored subscription, oldest first. */
     subscriptions: (): StoredSubscription[] => state.all(),
@@ -201,11 +213,12 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     clearRequests: (): void => {
       requests.length = 0;
     },
-    /** Log, faults, subscriptions and idempotency keys; issued tokens stay valid so a client under test keeps working. */
+    /** Log, faults, subscriptions, disputes and idempotency keys; issued tokens stay valid so a client under test keeps working. */
     reset: (): void => {
       requests.length = 0;
       faults.clear();
       state.clear();
+      disputes.clear();
       routes.clear();
     },
     close: async (): Promise<void> => {

@@ -1,5 +1,5 @@
 import { debugId, money } from './ids.ts';
-import type { PlanSpec, StoredSale, StoredSubscription } from './state.ts';
+import type { Money, PlanSpec, StoredSale, StoredSubscription } from './model.ts';
 
 /**
  * PayPal's JSON, snake_case, exactly as the REST API writes it. The SDK
@@ -44,7 +44,7 @@ export function createdSubscriptionJson(base: string, sub: StoredSubscription, p
     status: sub.status,
     status_update_time: sub.statusUpdateTime,
     plan_id: sub.planId,
-    plan_overridden: false,
+    plan_overridden: sub.setupFee !== null,
     start_time: sub.startTime,
     quantity: '1',
     shipping_amount: amountOf('0.0', plan.currency),
@@ -82,8 +82,8 @@ export function subscriptionJson(base: string, sub: StoredSubscription, plan: Pl
     create_time: sub.createTime,
     update_time: sub.updateTime,
     ...(sub.customId === null ? {} : { custom_id: sub.customId }),
-    plan_overridden: false,
-    ...(fields.includes('plan') && plan ? { plan: planJson(plan) } : {}),
+    plan_overridden: sub.setupFee !== null,
+    ...(fields.includes('plan') && plan ? { plan: { ...planJson(plan), payment_preferences: paymentPreferencesJson(sub.setupFee ?? zero(plan), sub.setupFeeFailureAction) } } : {}),
     links: subscriptionLinks(base, sub),
     status: sub.status,
     ...(sub.statusChangeNote === null ? {} : { status_change_note: sub.statusChangeNote }),
@@ -133,6 +133,43 @@ export function planJson(plan: PlanSpec) {
         total_cycles: 0,
         pricing_scheme: { version: 1, fixed_price: amountOf(plan.price, plan.currency) },
       },
+    ],
+  };
+}
+
+const zero = (plan: PlanSpec): Money => ({ value: '0.0', currency: plan.currency });
+
+/** PayPal's defaults for a plan created without payment preferences, but for the setup fee. */
+function paymentPreferencesJson(setupFee: Money, failureAction: 'CONTINUE' | 'CANCEL') {
+  return {
+    auto_bill_outstanding: true,
+    setup_fee: amountOf(setupFee.value, setupFee.currency),
+    setup_fee_failure_action: failureAction,
+    payment_failure_threshold: 3,
+  };
+}
+
+/** The fixture plans exist before any subscription; their catalog product is one membership product. */
+const PLAN_CREATE_TIME = '2024-01-01T00:00:00Z';
+const PRODUCT_ID = 'PROD-5FC18574UJ1236839';
+
+/** GET /v1/billing/plans/{id}. */
+export function billingPlanJson(base: string, plan: PlanSpec) {
+  const self = `${base}/v1/billing/plans/${plan.id}`;
+  return {
+    id: plan.id,
+    product_id: PRODUCT_ID,
+    name: plan.name ?? plan.id,
+    status: 'ACTIVE',
+    ...planJson(plan),
+    payment_preferences: paymentPreferencesJson(zero(plan), 'CONTINUE'),
+    quantity_supported: false,
+    create_time: PLAN_CREATE_TIME,
+    update_time: PLAN_CREATE_TIME,
+    links: [
+      { href: self, rel: 'self', method: 'GET' },
+      { href: self, rel: 'edit', method: 'PATCH' },
+      { href: `${self}/deactivate`, rel: 'self', method: 'POST' },
     ],
   };
 }

@@ -1,4 +1,5 @@
-import { addInterval, approvalToken, feeFor, payerId, paypalTime, subscriptionId, transactionId, type IntervalUnit } from './ids.ts';
+import { addInterval, approvalToken, feeFor, payerId, paypalTime, subscriptionId, transactionId } from './ids.ts';
+import type { ApproveOptions, Money, PlanSpec, ShortcutSubscription, StoredSale, StoredSubscription, SubscriptionStatus } from './model.ts';
 
 /**
  * What the stand-in remembers: plans, subscriptions and their sales. Test code
@@ -7,79 +8,23 @@ import { addInterval, approvalToken, feeFor, payerId, paypalTime, subscriptionId
  * transitions the REST API allows.
  */
 
-export type SubscriptionStatus = 'APPROVAL_PENDING' | 'APPROVED' | 'ACTIVE' | 'SUSPENDED' | 'CANCELLED' | 'EXPIRED';
-
-export interface PlanSpec {
-  id: string;
-  intervalUnit: IntervalUnit;
-  intervalCount: number;
-  /** `"9.99"`: a string, as PayPal writes amounts. */
-  price: string;
-  currency: string;
-  name?: string;
-}
-
-export interface StoredSale {
-  id: string;
-  subscriptionId: string;
-  /** Gross amount, e.g. `"9.99"`. */
-  amount: string;
-  currency: string;
-  fee: string;
-  /** PayPal time, e.g. `2026-01-01T10:00:00Z`. */
-  time: string;
-  status: 'COMPLETED' | 'REFUNDED';
-}
-
-export interface StoredFailedPayment {
-  amount: string;
-  currency: string;
-  time: string;
-  reasonCode: 'PAYMENT_DENIED';
-  nextPaymentRetryTime: string;
-}
-
-export interface StoredSubscription {
-  id: string;
-  planId: string;
-  customId: string | null;
-  status: SubscriptionStatus;
-  statusUpdateTime: string;
-  statusChangeNote: string | null;
-  createTime: string;
-  updateTime: string;
-  startTime: string;
-  /** The `ba_token` of the approve link. */
-  approvalToken: string;
-  returnUrl: string | null;
-  cancelUrl: string | null;
-  /** Set once the buyer approved. */
-  subscriber: { payerId: string; email: string; givenName: string; surname: string } | null;
-  lastPayment: { amount: string; currency: string; time: string } | null;
-  nextBillingTime: string | null;
-  cyclesCompleted: number;
-  failedPaymentsCount: number;
-  lastFailedPayment: StoredFailedPayment | null;
-  outstandingBalance: string;
-  /** A revision waiting for the buyer's consent (see `approveRevision`). */
-  pendingRevision: { planId: string; approvalToken: string } | null;
-  sales: StoredSale[];
-}
-
-export interface ShortcutSubscription {
-  planId: string;
-  customId?: string | null;
-  status?: SubscriptionStatus;
-  /** ISO time; default for an ACTIVE subscription: last payment (or now) + one interval. */
-  nextBillingTime?: string;
-  /** ISO time of a completed payment to record. */
-  lastPaymentTime?: string;
-}
+export type { ApproveOptions, Money, PlanSpec, SaleStatus, ShortcutSubscription, StoredFailedPayment, StoredSale, StoredSubscription, SubscriptionStatus } from './model.ts';
 
 /** PayPal's sandbox plans all cost something; 9.99 USD a month is the documented example. */
 const DEFAULT_PLAN: Omit<PlanSpec, 'id'> = { intervalUnit: 'MONTH', intervalCount: 1, price: '9.99', currency: 'USD' };
 /** PayPal retries a failed renewal after 5 days. */
 const RETRY_DAYS = 5;
+
+interface CreateSpec {
+  planId: string;
+  customId: string | null;
+  returnUrl: string | null;
+  cancelUrl: string | null;
+  /** PayPal time; absent = when the buyer approves. */
+  startTime?: string;
+  setupFee?: Money;
+  setupFeeFailureAction?: 'CONTINUE' | 'CANCEL';
+}
 
 export function createState(o: { plans?: readonly PlanSpec[]; now: () => Date }) {
   const subs = new Map<string, StoredSubscription>();
@@ -115,7 +60,7 @@ export function createState(o: { plans?: readonly PlanSpec[]; now: () => Date })
     return sub;
   }
 
-  function create(c: { planId: string; customId: string | null; returnUrl: string | null; cancelUrl: string | null }): StoredSubscription {
+  function create(c: CreateSpec): StoredSubscription {
     const t = paypalTime(o.now());
     const sub: StoredSubscription = {
       id: subscriptionId(),
@@ -126,7 +71,10 @@ export function createState(o: { plans?: readonly PlanSpec[]; now: () => Date })
       statusChangeNote: null,
       createTime: t,
       updateTime: t,
-      startTime: t,
+      startTime: c.startTime ?? t,
+      requestedStartTime: c.startTime ?? null,
+      setupFee: c.setupFee ?? null,
+      setupFeeFailureAction: c.setupFeeFailureAction ?? 'CONTINUE',
       approvalToken: approvalToken(),
       returnUrl: c.returnUrl,
       cancelUrl: c.cancelUrl,
@@ -144,21 +92,34 @@ export function createState(o: { plans?: readonly PlanSpec[]; now: () => Date })
     return sub;
   }
 
-  /** A completed charge: one sale, one more cycle, the next billing time one interval on. */
+  /** One completed sale of `amount`, recorded as the last payment. */
+  function addSale(sub: StoredSubscription, amount: Money, at: Date): StoredSale {
+    const sale: StoredSale = {
+      id: transactionId(),
+      subscriptionId: sub.id,
+      amount: amount.value,
+      currency: amount.currency,
+      fee: feeFor(amount.value),
+      time: paypalTime(at),
+      status: 'COMPLETED',
+      refunded: '0.00',
+    };
+    sub.sales.push(sale);
+    sub.lastPayment = { amount: amount.value, currency: amount.currency, time: sale.time };
+    touch(sub, at);
+    return sale;
+  }
+
+  /**
+   * A completed charge of the plan's price: one sale, one more cycle, the next
+   * billing time one interval on. The price is the plan's at charge time, so
+   * after a revision the new plan's price is charged from the next payment, as
+   * PayPal does ("effective starting on the next billing cycle").
+   */
   function recordPayment(id: string, at: Date = o.now()): StoredSale {
     const sub = mustGet(id);
     const plan = mustPlan(sub.planId);
-    const sale: StoredSale = {
-      id: transactionId(),
-      subscriptionId: id,
-      amount: plan.price,
-      currency: plan.currency,
-      fee: feeFor(plan.price),
-      time: paypalTime(at),
-      status: 'COMPLETED',
-    };
-    sub.sales.push(sale);
-    sub.lastPayment = { amount: plan.price, currency: plan.currency, time: sale.time };
+    const sale = addSale(sub, { value: plan.price, currency: plan.currency }, at);
     sub.cyclesCompleted += 1;
     // PayPal bills on a fixed schedule: the next date moves on from the one
     // just billed, not from the moment a late retry succeeded.
@@ -168,19 +129,48 @@ export function createState(o: { plans?: readonly PlanSpec[]; now: () => Date })
     sub.nextBillingTime = paypalTime(next);
     sub.failedPaymentsCount = 0;
     sub.outstandingBalance = '0.0';
-    touch(sub, at);
     return sale;
   }
 
-  function approve(id: string, opts: { at?: Date } = {}): StoredSale {
+  function approve(id: string, opts?: ApproveOptions & { setupFeeFails?: false }): StoredSale;
+  function approve(id: string, opts: ApproveOptions): StoredSale | null;
+  /**
+   * The buyer approved. PayPal charges a setup fee "immediately upon sign-up"
+   * and regular payments from start_time: with a future start the first sale
+   * is the fee alone and next_billing_time is the start. Without either, the
+   * first regular payment is charged now.
+   */
+  function approve(id: string, opts: ApproveOptions = {}): StoredSale | null {
     const sub = mustGet(id);
     if (sub.status !== 'APPROVAL_PENDING') throw new Error(`PayPal stand-in: ${id} is ${sub.status}, not APPROVAL_PENDING`);
     const at = opts.at ?? o.now();
     sub.subscriber = { payerId: payerId(), email: 'buyer@example.com', givenName: 'John', surname: 'Doe' };
+    const fee = sub.setupFee && Number(sub.setupFee.value) > 0 ? sub.setupFee : null;
+    if (fee && opts.setupFeeFails) return failSetupFee(sub, fee, at);
     sub.status = 'ACTIVE';
     sub.statusUpdateTime = paypalTime(at);
-    sub.startTime = paypalTime(at);
-    return recordPayment(id, at);
+    const start = sub.requestedStartTime ? new Date(sub.requestedStartTime) : at;
+    sub.startTime = paypalTime(start);
+    const feeSale = fee ? addSale(sub, fee, at) : null;
+    if (start > at) {
+      sub.nextBillingTime = paypalTime(start);
+      touch(sub, at);
+      return feeSale;
+    }
+    const regular = recordPayment(id, at);
+    return feeSale ?? regular;
+  }
+
+  /** CANCEL: the subscription never activates; CONTINUE: it does, owing the fee. No sale either way. */
+  function failSetupFee(sub: StoredSubscription, fee: Money, at: Date): null {
+    sub.status = sub.setupFeeFailureAction === 'CANCEL' ? 'CANCELLED' : 'ACTIVE';
+    sub.statusUpdateTime = paypalTime(at);
+    if (sub.status === 'ACTIVE') {
+      sub.outstandingBalance = fee.value;
+      sub.nextBillingTime = paypalTime(sub.requestedStartTime ? new Date(sub.requestedStartTime) : at);
+    }
+    touch(sub, at);
+    return null;
   }
 
   function failPayment(id: string): StoredSubscription {
