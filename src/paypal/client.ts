@@ -1,11 +1,16 @@
-import { ApiError, ApplicationContextUserAction, ArgumentsValidationError, Client, Environment, ExperienceContextShippingPreference } from '@paypal/paypal-server-sdk';
-import { ResponseValidationError, SubscriptionsController } from '@paypal/paypal-server-sdk';
-import type { ClientCredentialsAuthManager, OAuthToken, Subscription, SubscriptionTransactionDetails } from '@paypal/paypal-server-sdk';
+import { ApplicationContextUserAction, Client, Environment, ExperienceContextShippingPreference, SetupFeeFailureAction } from '@paypal/paypal-server-sdk';
+import { SubscriptionsController } from '@paypal/paypal-server-sdk';
+import type { ClientCredentialsAuthManager, OAuthToken, PlanOverride, Subscription, SubscriptionTransactionDetails } from '@paypal/paypal-server-sdk';
 import { Agent } from 'node:https';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
-import { z } from 'zod';
 import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { parseDispute, type PaypalDispute } from './dispute.ts';
+import { toConciergeError } from './paypal-error.ts';
+import { planPriceOf, type PlanPrice } from './plan-price.ts';
+
+export { toConciergeError };
+export type { PaypalDispute, PlanPrice };
 
 /**
  * Our one door to PayPal's REST API: the official SDK with a deadline on every
@@ -37,6 +42,10 @@ export interface CreateSubscriptionInput {
   /** `PayPal-Request-Id`: PayPal answers a repeat within 72 h with the first subscription instead of a second one. */
   requestId: string;
   brandName?: string;
+  /** Regular billing starts then (PayPal's `start_time`); absent = on approval. */
+  startTime?: Date;
+  /** Charged at once on approval (a plan override); if it fails, PayPal cancels the subscription. */
+  setupFee?: { value: string; currency: string };
 }
 
 export interface CreatedSubscription {
@@ -60,16 +69,14 @@ export interface PaypalClient {
   activateSubscription(id: string, reason: string): Promise<void>;
   reviseSubscription(id: string, planId: string, urls: { returnUrl: string; cancelUrl: string }): Promise<RevisedSubscription>;
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
+  getPlan(planId: string): Promise<PlanPrice>;
+  getDispute(id: string): Promise<PaypalDispute>;
   /** Closes the kept-alive connections to PayPal. */
   close(): void;
 }
 
 /** The hosts the SDK hard-codes; it has no setting for another base URL. */
 const SDK_HOSTS: ReadonlySet<string> = new Set(['api-m.sandbox.paypal.com', 'api-m.paypal.com']);
-/** Both PayPal error shapes: REST `{name, message, debug_id, details}` and OAuth `{error, error_description}`. */
-const opt = z.string().optional();
-const PaypalErrorBody = z.looseObject({ name: opt, message: opt, debug_id: opt, error: opt, error_description: opt, details: z.array(z.looseObject({ issue: opt })).optional() });
-const BODY_EXCERPT = 300;
 
 export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
   const base = o.apiUrl.replace(/\/+$/, '');
@@ -86,7 +93,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
   let tokenBroken = false;
   // The SDK starts a token request per concurrent call while it has none (3 parallel first calls = 3 requests, measured).
   let tokenInFlight: Promise<OAuthToken> | null = null;
-  let subscriptions = buildController();
+  let { subscriptions, client: sdkClient } = buildController();
 
   function fetchToken(last: OAuthToken | undefined, manager: ClientCredentialsAuthManager): Promise<OAuthToken> {
     tokenInFlight ??= manager
@@ -107,7 +114,8 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
     return SDK_HOSTS.has(u.hostname) ? `${base}${u.pathname}${u.search}` : url;
   }
 
-  function buildController(): SubscriptionsController {
+  /** The SDK client is kept too: disputes have no controller and go through its request builder. */
+  function buildController(): { subscriptions: SubscriptionsController; client: Client } {
     const client = new Client({
       environment: o.mode === 'live' ? Environment.Production : Environment.Sandbox,
       timeout: o.timeoutMs,
@@ -139,13 +147,13 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         adapter: (c: InternalAxiosRequestConfig) => httpAdapter({ ...c, url: rewrite(c.url), httpsAgent }),
       },
     });
-    return new SubscriptionsController(client);
+    return { subscriptions: new SubscriptionsController(client), client };
   }
 
-  async function call<T>(op: string, method: string, path: string, run: (api: SubscriptionsController) => Promise<T>): Promise<T> {
+  async function call<T>(op: string, method: string, path: string, run: (api: SubscriptionsController, client: Client) => Promise<T>): Promise<T> {
     const started = Date.now();
     try {
-      const result = await run(subscriptions);
+      const result = await run(subscriptions, sdkClient);
       o.log?.debug({ op, ms: Date.now() - started }, 'paypal call ok');
       return result;
     } catch (err) {
@@ -154,7 +162,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       // (revoked, or the app's secret rotated): start over with a new one.
       if (tokenBroken || (e.context.status === 401 && e.context.path !== '/v1/oauth2/token')) {
         tokenBroken = false;
-        subscriptions = buildController();
+        ({ subscriptions, client: sdkClient } = buildController());
       }
       o.log?.warn({ op, code: e.code, retry: e.retry, status: e.context.status, debugId: e.context.debugId, ms: Date.now() - started }, 'paypal call failed');
       throw e;
@@ -181,6 +189,8 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
               shippingPreference: ExperienceContextShippingPreference.NoShipping,
               ...(i.brandName ? { brandName: i.brandName } : {}),
             },
+            ...(i.startTime ? { startTime: i.startTime.toISOString() } : {}),
+            ...(i.setupFee ? { plan: setupFeeOverride(i.setupFee) } : {}),
           },
         });
         const approveUrl = approveLinkOf(result.links);
@@ -208,101 +218,29 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         return result.transactions ?? [];
       }),
 
+    getPlan: (planId) =>
+      call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => planPriceOf(planId, (await api.getBillingPlan(planId)).result)),
+
+    getDispute: (id) => {
+      const path = `/v1/customer/disputes/${encodeURIComponent(id)}`;
+      return call('getDispute', 'GET', path, async (_api, client) => {
+        // Same factory as the controllers: same base URL (rewritten to apiUrl), token, timeout and retries.
+        const req = client.getRequestBuilderFactory()('GET', path);
+        req.authenticate([{ oauth2: true }]);
+        const { result } = await req.callAsText();
+        return parseDispute(result, path);
+      });
+    },
+
     close: () => httpsAgent.destroy(),
   };
 }
 
+/** CANCEL: a subscription whose fee is declined never activates, so nothing is owed unpaid. */
+function setupFeeOverride(fee: { value: string; currency: string }): PlanOverride {
+  return { paymentPreferences: { setupFee: { currencyCode: fee.currency, value: fee.value }, setupFeeFailureAction: SetupFeeFailureAction.Cancel } };
+}
+
 function approveLinkOf(links: readonly { rel: string; href: string }[] | undefined): string | undefined {
   return links?.find((l) => l.rel === 'approve')?.href;
-}
-
-/**
- * One error family out of the SDK's several (ApiError with or without a parsed
- * result, ResponseValidationError, raw axios errors). The SDK errors carry the
- * request with its Authorization header, so they are never attached as
- * `cause`: only what is safe to log is copied.
- */
-export function toConciergeError(err: unknown, method: string, path: string, secrets: readonly string[] = []): ConciergeError {
-  if (err instanceof ConciergeError) return err;
-  if (err instanceof ArgumentsValidationError) {
-    // The SDK refused our own input before sending: a bug here, not at PayPal.
-    return new ConciergeError('paypal_bad_arguments', `PayPal ${method} ${path} not sent: ${excerpt(err.message, secrets)}`, { retry: false, context: { method, path } });
-  }
-  if (err instanceof ResponseValidationError) {
-    const where = exchangeOf(err.request, method, path);
-    return new ConciergeError('paypal_invalid_response', `PayPal ${where.method} ${where.path} → ${err.statusCode}, response failed the SDK's schema: ${excerpt(err.message, secrets)}`, {
-      retry: false,
-      context: { ...where, status: err.statusCode },
-    });
-  }
-  if (err instanceof ApiError) {
-    const where = exchangeOf(err.request, method, path);
-    const status = err.statusCode;
-    const raw = typeof err.body === 'string' ? err.body : '';
-    const body = parseErrorBody(raw);
-    const name = body?.name ?? body?.error;
-    const code = status === 404 ? 'paypal_not_found' : name ? `paypal_${name.toLowerCase()}` : `paypal_http_${status}`;
-    const issue = body?.details?.[0]?.issue;
-    // 429 and 5xx pass; so does a 401 on an API call, which the next attempt
-    // answers with a fresh token. A 401 from the token endpoint is bad credentials.
-    const retry = status === 429 || status >= 500 || status === 408 || (status === 401 && where.path !== '/v1/oauth2/token');
-    const retryAfterMs = retry ? parseRetryAfter(err.headers['retry-after']) : null;
-    const detail = [name, issue, body?.debug_id ? `debug_id ${body.debug_id}` : undefined].filter(Boolean).join(' ');
-    return new ConciergeError(code, `PayPal ${where.method} ${where.path} → ${status}${detail ? ` ${detail}` : ''}: ${excerpt(raw, secrets)}`, {
-      retry,
-      retryAfterMs,
-      context: { ...where, status, name: name ?? null, debugId: body?.debug_id ?? null, issue: issue ?? null },
-    });
-  }
-  if (axios.isAxiosError(err)) {
-    const timedOut = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT';
-    const where = { method: (err.config?.method ?? method).toUpperCase(), path: pathOf(err.config?.url) ?? path };
-    return new ConciergeError(timedOut ? 'paypal_timeout' : 'paypal_network', `PayPal ${where.method} ${where.path} failed: ${err.code ?? 'network error'} ${excerpt(err.message, secrets)}`, {
-      retry: true,
-      context: { ...where, errorCode: err.code ?? null },
-    });
-  }
-  // Anything else (an abort, the SDK refusing to send without a token) is
-  // retried: an unknown failure must never read as a definite answer.
-  const message = err instanceof Error ? err.message : String(err);
-  return new ConciergeError('paypal_error', `PayPal ${method} ${path} failed: ${excerpt(message, secrets)}`, { retry: true, context: { method, path } });
-}
-
-function exchangeOf(request: { method?: string; url?: string } | undefined, method: string, path: string): { method: string; path: string } {
-  return { method: request?.method ?? method, path: pathOf(request?.url) ?? path };
-}
-
-function pathOf(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    return `${u.pathname}${u.search}`;
-  } catch {
-    return undefined; // not a URL: the caller's own label is used instead
-  }
-}
-
-function parseErrorBody(raw: string): z.infer<typeof PaypalErrorBody> | undefined {
-  try {
-    const parsed = PaypalErrorBody.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined; // an HTML page from a proxy, or nothing: the excerpt still shows it
-  }
-}
-
-/** Seconds or an HTTP date, as RFC 9110 allows. */
-function parseRetryAfter(value: string | undefined): number | null {
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
-
-/** A bounded, single-line piece of a body or message, with tokens and known secrets blanked. */
-function excerpt(text: string, secrets: readonly string[]): string {
-  let s = text.replace(/\s+/g, ' ').replace(/("access_token"\s*:\s*")[^"]*/g, '$1[redacted]').replace(/Bearer\s+[\w.~+/-]+=*/g, 'Bearer [redacted]');
-  for (const secret of secrets) if (secret) s = s.split(secret).join('[redacted]');
-  return s.length > BODY_EXCERPT ? `${s.slice(0, BODY_EXCERPT)}…` : s;
 }
