@@ -1,5 +1,6 @@
-import { accessOf, deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
-import { later } from '../core/time.ts';
+import { NOTHING_PAID, settlePayments, type Attribution, type PaidFacts, type PaymentEvidence, type PlanPrice, type UpgradeTerms } from '../core/paid-plan.ts';
+import { deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
+import { later, parseIso } from '../core/time.ts';
 import type { TierCatalog } from '../core/tiers.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { DmPayload } from '../jobs/handlers/dm.ts';
@@ -7,23 +8,37 @@ import type { Tx } from '../store/db.ts';
 import { ensureMember } from '../store/member-repo.ts';
 import { getSubscription, upsertSubscription, type SubscriptionRow } from '../store/subscription-repo.ts';
 import { recordAudit, type AuditSeverity } from './audit.ts';
+import { enqueueReplacedCancel } from './replace-subscription.ts';
 import { recomputeMember } from './recompute-member.ts';
 
 const DISCORD_ID = /^\d{17,20}$/;
+
+/** A subscription as PayPal just reported it, with PayPal's catalogue price of the plan it shows (null when PayPal has no such plan). */
+export interface SubscriptionRead {
+  view: PaypalSubscriptionView & { id: string };
+  planPrice: PlanPrice | null;
+}
 
 export interface ApplyContext {
   catalog: TierCatalog;
   now: number;
   eventId: string | null;
-  /** A completed payment this notification brought, not yet in PayPal's billing_info. */
-  paymentAt?: number | null;
+  /** A payment PayPal confirmed for this notification (its transaction), possibly not yet in billing_info. */
+  payment?: PaymentEvidence | null;
   /** Who caused the change, when Concierge knows (e.g. "by the member from Discord"): added to the audit entry of the transition. */
   cause?: string;
 }
 
 export type ApplyResult =
   | { applied: false; why: 'stale'; memberId: string | null }
-  | { applied: true; memberId: string | null; before: SubscriptionState | null; after: SubscriptionState };
+  | {
+      applied: true;
+      memberId: string | null;
+      before: SubscriptionState | null;
+      after: SubscriptionState;
+      /** What `ctx.payment` paid for, when it counted (null: older than what is known, or it reached no price). */
+      payment: Attribution | null;
+    };
 
 function knownFrom(row: SubscriptionRow | undefined): KnownFacts {
   if (row === undefined) return NOTHING_KNOWN;
@@ -32,28 +47,57 @@ function knownFrom(row: SubscriptionRow | undefined): KnownFacts {
     planId: row.planId,
     nextBillingAt: row.nextBillingAt,
     lastPaymentAt: row.lastPaymentAt,
-    intervalUnit: row.intervalUnit,
-    intervalCount: row.intervalCount,
+    paidUntil: row.paidUntil,
     lastFailedPaymentAt: row.lastFailedPaymentAt,
     revokedAt: row.revokedAt,
   };
 }
 
+function paidFrom(row: SubscriptionRow | undefined): PaidFacts {
+  if (row === undefined) return NOTHING_PAID;
+  const plan =
+    row.paidPlanId !== null && row.paidPrice !== null && row.paidCurrency !== null && row.intervalUnit !== null
+      ? { planId: row.paidPlanId, value: row.paidPrice, currency: row.paidCurrency, intervalUnit: row.intervalUnit, intervalCount: row.intervalCount ?? 1 }
+      : null;
+  // A row counted before prices were stored (migration 0004) still names its paid plan; with no price it is no candidate for the next payment.
+  return { plan, until: row.paidUntil, lastPaymentAt: row.lastPaymentAt };
+}
+
+function upgradeFrom(row: SubscriptionRow | undefined): UpgradeTerms | null {
+  if (row?.upgradeFee == null || row.upgradeCurrency === null || row.upgradeUntil === null) return null;
+  return { fee: row.upgradeFee, currency: row.upgradeCurrency, until: row.upgradeUntil };
+}
+
+/** billing_info.last_payment as payment evidence (PayPal's own read, so it is trusted like the status). */
+function lastPaymentOf(view: PaypalSubscriptionView, now: number): PaymentEvidence | null {
+  const p = view.billingInfo?.lastPayment;
+  const at = parseIso(p?.time);
+  const value = p?.amount?.value;
+  const currency = p?.amount?.currencyCode;
+  if (at === null || value === undefined || currency === undefined) return null;
+  return { value, currency, at: Math.min(at, now) };
+}
+
 /**
- * A plan change (PayPal's revise, approved by the buyer) to a lower tier keeps
- * the tier already paid for until the end of the paid period; a change to a
- * higher tier takes effect at once and ends any carried tier.
+ * A read older than the stored copy (two jobs read PayPal concurrently) must
+ * not step the status back: it is replaced by the stored status, and only
+ * the payments it brings can add anything.
  */
-function carryAfterPlanChange(existing: SubscriptionRow | undefined, planId: string, catalog: TierCatalog, now: number): { key: string | null; until: number | null } {
-  const kept = existing?.carryUntil != null && existing.carryUntil > now ? { key: existing.carryTierKey, until: existing.carryUntil } : { key: null, until: null };
-  if (existing === undefined || existing.planId === planId || planId === '') return kept;
-  const from = catalog.byPlan(existing.planId) ?? (existing.tierKey === null ? undefined : catalog.byKey(existing.tierKey));
-  const to = catalog.byPlan(planId);
-  if (from === undefined || to === undefined || to.rank >= from.rank) return { key: null, until: null };
-  const carriedRank = kept.key === null ? -Infinity : (catalog.byKey(kept.key)?.rank ?? -Infinity);
-  if (carriedRank > from.rank) return kept; // a second downgrade inside the same paid period keeps the highest tier paid for
-  const paidThrough = existing.paidThrough;
-  return paidThrough !== null && paidThrough > now && accessOf(existing, now).has ? { key: from.key, until: paidThrough } : { key: null, until: null };
+function storedView(row: SubscriptionRow, view: PaypalSubscriptionView): PaypalSubscriptionView {
+  const iso = (t: number | null) => (t === null ? undefined : new Date(t).toISOString());
+  return {
+    ...view,
+    status: row.paypalStatus,
+    planId: row.planId,
+    statusUpdateTime: iso(row.paypalUpdatedAt),
+    updateTime: iso(row.paypalUpdatedAt),
+    billingInfo: {
+      failedPaymentsCount: row.failedPaymentsCount,
+      ...(row.nextBillingAt === null ? {} : { nextBillingTime: iso(row.nextBillingAt) }),
+      ...(row.lastFailedPaymentAt === null ? {} : { lastFailedPayment: { time: new Date(row.lastFailedPaymentAt).toISOString() } }),
+      ...(view.billingInfo?.lastPayment === undefined ? {} : { lastPayment: view.billingInfo.lastPayment }),
+    },
+  };
 }
 
 const fmt = (t: number | null) => (t === null ? 'unknown' : new Date(t).toISOString());
@@ -82,24 +126,33 @@ function describeTransition(state: SubscriptionState, who: string, id: string, r
  * shared path of webhooks, the return page and reconcile. Runs inside the
  * caller's transaction; never calls PayPal itself.
  */
-export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: string }, ctx: ApplyContext): ApplyResult {
+export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyContext): ApplyResult {
+  const { view } = read;
   const existing = getSubscription(tx, view.id);
-  const derived = deriveSubscription(view, knownFrom(existing), ctx.catalog.policy, ctx.now);
-  // Two jobs may read PayPal concurrently; an older read must not overwrite a newer one.
-  if (existing?.paypalUpdatedAt != null && derived.paypalUpdatedAt !== null && derived.paypalUpdatedAt < existing.paypalUpdatedAt && ctx.paymentAt == null) {
+  const readAt = later(parseIso(view.updateTime), parseIso(view.statusUpdateTime));
+  const stale = existing?.paypalUpdatedAt != null && readAt !== null && readAt < existing.paypalUpdatedAt;
+  const customId = view.customId ?? existing?.customId ?? null;
+  const memberId = existing?.memberId ?? (customId !== null && DISCORD_ID.test(customId) ? customId : null);
+
+  // The confirmed payment first: when billing_info reports the same payment, the sort keeps it and drops the copy.
+  const evidence = [ctx.payment ?? null, lastPaymentOf(view, ctx.now)].filter((p): p is PaymentEvidence => p !== null);
+  const settled = settlePayments({
+    known: paidFrom(existing),
+    payments: evidence,
+    // A stale read's plan is not what PayPal bills now: the stored plan's price is not at hand, so only the paid plan is a candidate.
+    current: stale ? null : read.planPrice,
+    upgrade: upgradeFrom(existing),
+    rankOf: (planId) => ctx.catalog.byPlan(planId)?.rank ?? -Infinity,
+  });
+  if (stale && existing !== undefined && settled.paid.lastPaymentAt === existing.lastPaymentAt) {
     return { applied: false, why: 'stale', memberId: existing.memberId };
   }
-  const customId = derived.customId ?? existing?.customId ?? null;
-  const memberId = existing?.memberId ?? (customId !== null && DISCORD_ID.test(customId) ? customId : null);
   if (memberId !== null) ensureMember(tx, memberId, ctx.now);
 
-  const lastPaymentAt = later(derived.lastPaymentAt, ctx.paymentAt ?? null);
-  const final =
-    lastPaymentAt === derived.lastPaymentAt
-      ? derived
-      : deriveSubscription(view, { ...knownFrom(existing), lastPaymentAt }, ctx.catalog.policy, ctx.now);
+  const source = stale && existing !== undefined ? storedView(existing, view) : view;
+  const final = deriveSubscription(source, { ...knownFrom(existing), lastPaymentAt: settled.paid.lastPaymentAt, paidUntil: settled.paid.until }, ctx.catalog.policy, ctx.now);
   const planId = final.planId ?? existing?.planId ?? '';
-  const carry = carryAfterPlanChange(existing, planId, ctx.catalog, ctx.now);
+  const paidPlan = settled.paid.plan;
   const row = {
     id: view.id,
     memberId,
@@ -110,9 +163,14 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
     paypalUpdatedAt: later(final.paypalUpdatedAt, existing?.paypalUpdatedAt ?? null),
     customId,
     nextBillingAt: final.nextBillingAt,
-    lastPaymentAt: final.lastPaymentAt,
-    intervalUnit: final.intervalUnit,
-    intervalCount: final.intervalCount,
+    lastPaymentAt: settled.paid.lastPaymentAt,
+    paidPlanId: paidPlan?.planId ?? existing?.paidPlanId ?? null,
+    paidTierKey: paidPlan === null ? (existing?.paidTierKey ?? null) : (ctx.catalog.byPlan(paidPlan.planId)?.key ?? null),
+    paidPrice: paidPlan?.value ?? null,
+    paidCurrency: paidPlan?.currency ?? null,
+    intervalUnit: paidPlan?.intervalUnit ?? null,
+    intervalCount: paidPlan?.intervalCount ?? null,
+    paidUntil: settled.paid.until,
     paidThrough: final.paidThrough,
     graceUntil: final.graceUntil,
     accessUntil: final.accessUntil,
@@ -120,10 +178,26 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
     lastFailedPaymentAt: final.lastFailedPaymentAt,
     revokedAt: existing?.revokedAt ?? null,
     revokedReason: existing?.revokedReason ?? null,
-    carryTierKey: carry.key,
-    carryUntil: carry.until,
   };
   upsertSubscription(tx, row, ctx.now);
+
+  for (const p of settled.uncounted) {
+    recordAudit(
+      tx,
+      {
+        kind: 'payment.uncounted',
+        severity: 'warning',
+        memberId,
+        subscriptionId: view.id,
+        eventId: ctx.eventId,
+        message: `A payment of ${p.value} ${p.currency} on ${view.id} reaches the price of no plan it could pay for; it extends no access (check the plan prices in PayPal)`,
+        dedupeKey: `payment.uncounted:${view.id}:${p.at}`,
+      },
+      ctx.now,
+    );
+  }
+  // An instant upgrade's fee is paid: the subscription it replaces is cancelled at PayPal (its paid period is already paid for).
+  if (existing?.upgradeFrom != null && existing.paidPlanId === null && paidPlan !== null) enqueueReplacedCancel(tx, existing.upgradeFrom, view.id, ctx.now);
 
   const before = existing === undefined ? null : (existing.state as SubscriptionState);
   if (before !== final.state) {
@@ -137,7 +211,7 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
     const dm: DmPayload = {
       memberId,
       kind: final.state === 'past_due' ? 'payment_failed' : 'cancelled',
-      tierKey: row.tierKey,
+      tierKey: row.paidTierKey ?? row.tierKey,
       until: final.state === 'past_due' ? row.graceUntil : row.accessUntil,
     };
     enqueue(tx, 'dm', dm, ctx.now);
@@ -158,5 +232,6 @@ export function applySubscription(tx: Tx, view: PaypalSubscriptionView & { id: s
   if (memberId !== null) {
     recomputeMember(tx, memberId, ctx.catalog, ctx.now, { reason: `PayPal reports ${final.paypalStatus} for ${view.id}`, eventId: ctx.eventId, subscriptionId: view.id });
   }
-  return { applied: true, memberId, before, after: final.state };
+  const counted = ctx.payment == null ? undefined : settled.counted.find((c) => c.payment === ctx.payment);
+  return { applied: true, memberId, before, after: final.state, payment: counted?.attribution ?? null };
 }

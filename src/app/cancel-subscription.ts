@@ -6,7 +6,8 @@ import type { PaypalClient } from '../paypal/client.ts';
 import type { Store, Tx } from '../store/db.ts';
 import { getSubscription } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
-import { applySubscription } from './apply-subscription.ts';
+import { applySubscription, type SubscriptionRead } from './apply-subscription.ts';
+import { readSubscription, type PaypalReads } from './paypal-reads.ts';
 import { recordAudit } from './audit.ts';
 import { readMemberOverview } from './member-overview.ts';
 
@@ -21,7 +22,7 @@ import { readMemberOverview } from './member-overview.ts';
 
 export interface CancelDeps {
   store: Store;
-  paypal: Pick<PaypalClient, 'cancelSubscription' | 'getSubscription'>;
+  paypal: Pick<PaypalClient, 'cancelSubscription'> & Pick<PaypalReads, 'getSubscription' | 'getPlan'>;
   tiers: TiersSource;
   clock: () => number;
   /** Wakes the job runner for the role sync, audit post and DM just enqueued. */
@@ -65,9 +66,9 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   }
   const alreadyAtPaypal = refusal !== null;
 
-  let view: Awaited<ReturnType<CancelDeps['paypal']['getSubscription']>>;
+  let read: SubscriptionRead;
   try {
-    view = await deps.paypal.getSubscription(subscriptionId);
+    read = await readSubscription(deps.paypal, subscriptionId);
   } catch (err) {
     if (alreadyAtPaypal) throw err;
     // The cancel went through, only the re-read failed: PayPal's CANCELLED webhook brings the new state.
@@ -81,7 +82,7 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   const now = deps.clock();
   const after = deps.store.transaction((tx) => {
     // One audit entry for the cancellation: the transition's, saying who did it.
-    applySubscription(tx, { ...view, id: subscriptionId }, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: 'by the member from Discord, /cancel' }) });
+    applySubscription(tx, read, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: 'by the member from Discord, /cancel' }) });
     return getSubscription(tx, subscriptionId);
   });
   deps.wake();
@@ -90,10 +91,10 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   if (alreadyAtPaypal) {
     // PayPal refused to cancel a subscription it still reports as cancellable: not something the member can fix.
     if (after !== undefined && isCancellable(after.state)) throw refusal;
-    return { kind: 'not_cancellable', paypalStatus: view.status ?? 'unknown' };
+    return { kind: 'not_cancellable', paypalStatus: read.view.status ?? 'unknown' };
   }
   // PayPal took the cancel but its read still shows the old status: the webhook will settle it.
-  deps.log.warn({ subscriptionId, paypalStatus: view.status }, 'PayPal accepted the cancel but still reports the subscription as not cancelled');
+  deps.log.warn({ subscriptionId, paypalStatus: read.view.status }, 'PayPal accepted the cancel but still reports the subscription as not cancelled');
   return { kind: 'accepted' };
 }
 

@@ -1,12 +1,12 @@
 import type { SubscriptionState } from '../core/subscription-state.ts';
-import { ConciergeError } from '../errors.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Store, Tx } from '../store/db.ts';
 import { getMember } from '../store/member-repo.ts';
 import { getSubscription } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { applySubscription } from './apply-subscription.ts';
-import type { SubscriptionReader } from './process-event.ts';
+import { isNotFound, readSubscription, type PaypalReads } from './paypal-reads.ts';
+import { pendingDowngrade } from '../core/entitlement.ts';
 
 /**
  * Reads one subscription from PayPal and applies it through the same path as
@@ -61,7 +61,7 @@ export type RefreshResult =
 
 export interface RefreshDeps {
   store: Store;
-  paypal: SubscriptionReader;
+  paypal: Pick<PaypalReads, 'getSubscription' | 'getPlan'>;
   tiers: TiersSource;
   clock: () => number;
 }
@@ -71,23 +71,25 @@ export interface RefreshDeps {
  * is an answer: PayPal does not know the id.
  */
 export async function refreshFromPaypal(deps: RefreshDeps, subscriptionId: string): Promise<RefreshResult> {
-  let view;
+  let read;
   try {
-    view = await deps.paypal.getSubscription(subscriptionId);
+    read = await readSubscription(deps.paypal, subscriptionId);
   } catch (err) {
-    if (err instanceof ConciergeError && err.code === 'paypal_not_found') return { kind: 'unknown' };
+    if (isNotFound(err)) return { kind: 'unknown' };
     throw err;
   }
-  const status = view.status ?? 'APPROVAL_PENDING';
+  const status = read.view.status ?? 'APPROVAL_PENDING';
   if (WAITING_STATUSES.has(status)) {
     return { kind: 'waiting', paypalStatus: status, known: getSubscription(deps.store.db, subscriptionId) !== undefined };
   }
   return deps.store.transaction((tx): RefreshResult => {
     const now = deps.clock();
     // An older read than the one stored is not applied ('stale'); the stored row answers either way.
-    const r = applySubscription(tx, { ...view, id: subscriptionId }, { catalog: deps.tiers.current(), now, eventId: null });
+    const catalog = deps.tiers.current();
+    const r = applySubscription(tx, read, { catalog, now, eventId: null });
     const row = getSubscription(tx, subscriptionId);
-    const carry = row?.carryTierKey != null && row.carryUntil != null && row.carryUntil > now ? { tierKey: row.carryTierKey, until: row.carryUntil } : null;
+    const downgrade = row === undefined ? null : pendingDowngrade(row, catalog, now);
+    const carry = downgrade === null ? null : { tierKey: downgrade.paid.key, until: downgrade.until };
     const entitledTier = r.memberId === null ? null : (getMember(tx, r.memberId)?.entitledTier ?? null);
     const state = (row?.state ?? (r.applied ? r.after : 'pending')) as SubscriptionState;
     return { kind: 'applied', state, memberId: r.memberId, tierKey: row?.tierKey ?? null, carry, entitledTier };

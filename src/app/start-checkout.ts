@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { decideCheckout, type CheckoutOutcome } from '../core/checkout.ts';
+import { decideCheckout, type CheckoutDecision, type CheckoutOutcome } from '../core/checkout.ts';
 import type { PaypalClient } from '../paypal/client.ts';
 import type { Store } from '../store/db.ts';
 import { listMemberGrants } from '../store/grant-repo.ts';
 import { ensureMember } from '../store/member-repo.ts';
-import { listMemberSubscriptions, recordCheckout } from '../store/subscription-repo.ts';
+import { getSubscription, listMemberSubscriptions, recordCheckout, type SubscriptionRow } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { enqueueRefresh } from './refresh-subscription.ts';
+import type { PaypalReads } from './paypal-reads.ts';
+import { describePrice, planUpgrade, type PlanPrice } from '../core/paid-plan.ts';
 
 /**
  * `/subscribe tier [plan]`: read what the store knows, decide (core/checkout),
@@ -19,7 +21,7 @@ import { enqueueRefresh } from './refresh-subscription.ts';
 export interface CheckoutDeps {
   store: Store;
   tiers: TiersSource;
-  paypal: Pick<PaypalClient, 'createSubscription' | 'reviseSubscription'>;
+  paypal: Pick<PaypalClient, 'createSubscription' | 'reviseSubscription'> & Pick<PaypalReads, 'getPlan'>;
   /** `PUBLIC_URL`: PayPal sends the buyer back to `/paypal/return` or `/paypal/cancel` under it. */
   publicUrl: string;
   /** Wakes the job runner after a commit that enqueued work. */
@@ -67,8 +69,15 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
     case 'held-subscription':
     case 'held-grant':
       return decision;
-    case 'reuse':
+    case 'reuse': {
+      const pending = getSubscription(db, decision.subscriptionId);
+      if (pending?.upgradeFrom != null && pending.upgradeFee !== null && pending.upgradeCurrency !== null && pending.upgradeUntil !== null) {
+        const to = await deps.paypal.getPlan(decision.plan.id);
+        const from = catalog.byPlan(getSubscription(db, pending.upgradeFrom)?.paidPlanId ?? '') ?? decision.tier;
+        return { kind: 'upgrading', tier: decision.tier, plan: decision.plan, from, fee: pending.upgradeFee, currency: pending.upgradeCurrency, startsAt: pending.upgradeUntil, price: describePrice(to), approveUrl: decision.approveUrl, reused: true };
+      }
       return { kind: 'checkout', tier: decision.tier, plan: decision.plan, approveUrl: decision.approveUrl, reused: true };
+    }
     case 'create': {
       const created = await deps.paypal.createSubscription({
         planId: decision.plan.id,
@@ -87,6 +96,10 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
       return { kind: 'checkout', tier: decision.tier, plan: decision.plan, approveUrl: created.approveUrl, reused: false };
     }
     case 'change': {
+      if (decision.direction === 'upgrade') {
+        const upgraded = await startInstantUpgrade(deps, input, decision, urls);
+        if (upgraded !== null) return upgraded;
+      }
       const revised = await deps.paypal.reviseSubscription(decision.subscriptionId, decision.plan.id, urls);
       if (revised.approveUrl === null) {
         // Nothing brings the buyer back through the return page: read the subscription again shortly.
@@ -104,4 +117,59 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
       };
     }
   }
+}
+
+/** What the replaced subscription's last counted payment paid for: stored with it, or (counted before prices were stored) PayPal's catalogue. */
+async function paidPlanOf(deps: CheckoutDeps, row: SubscriptionRow): Promise<PlanPrice | null> {
+  if (row.paidPlanId === null) return null;
+  if (row.paidPrice !== null && row.paidCurrency !== null && row.intervalUnit !== null) {
+    return { planId: row.paidPlanId, value: row.paidPrice, currency: row.paidCurrency, intervalUnit: row.intervalUnit, intervalCount: row.intervalCount ?? 1 };
+  }
+  return deps.paypal.getPlan(row.paidPlanId);
+}
+
+/**
+ * An upgrade paid now (SPEC "Access follows money"): a new subscription on
+ * the higher plan whose setup fee is the prorated difference for the rest of
+ * the period already paid and whose regular billing starts when that period
+ * ends; setup_fee_failure_action CANCEL keeps it from activating unpaid. The
+ * old subscription is cancelled once the fee is paid (applySubscription).
+ * Null when no prorated charge is possible: the caller revises instead.
+ */
+async function startInstantUpgrade(
+  deps: CheckoutDeps,
+  input: CheckoutInput,
+  decision: Extract<CheckoutDecision, { kind: 'change' }>,
+  urls: { returnUrl: string; cancelUrl: string },
+): Promise<CheckoutOutcome | null> {
+  const old = getSubscription(deps.store.db, decision.subscriptionId);
+  if (old === undefined || old.state !== 'active') return null;
+  const [from, to] = await Promise.all([paidPlanOf(deps, old), deps.paypal.getPlan(decision.plan.id)]);
+  const plan = planUpgrade(from, to, old.paidThrough, input.now);
+  if (plan.kind !== 'instant') return null;
+  const created = await deps.paypal.createSubscription({
+    planId: decision.plan.id,
+    customId: input.memberId,
+    ...urls,
+    requestId: checkoutRequestId(input.memberId, `${decision.plan.id}:upgrade:${old.id}`, input.now),
+    startTime: new Date(plan.startsAt),
+    setupFee: { value: plan.fee, currency: plan.currency },
+  });
+  deps.store.transaction((tx) => {
+    ensureMember(tx, input.memberId, input.now);
+    recordCheckout(
+      tx,
+      {
+        id: created.id,
+        memberId: input.memberId,
+        planId: decision.plan.id,
+        tierKey: decision.tier.key,
+        paypalStatus: created.status,
+        approveUrl: created.approveUrl,
+        upgrade: { from: old.id, fee: plan.fee, currency: plan.currency, until: plan.startsAt },
+      },
+      input.now,
+    );
+  });
+  return { kind: 'upgrading', tier: decision.tier, plan: decision.plan, from: decision.from, fee: plan.fee, currency: plan.currency, startsAt: plan.startsAt, price: describePrice(to), approveUrl: created.approveUrl, reused: false };
 }

@@ -62,7 +62,7 @@ export function checkoutReply(o: CheckoutOutcome, catalog: TierCatalog, serverNa
       const when = o.paidThrough === null ? 'the end of the period you paid for' : `${discordDate(o.paidThrough)}, the end of the period you paid for`;
       const what =
         o.direction === 'upgrade'
-          ? `your subscription moves from ${o.from.name} to **${o.tier.name}**, and ${o.tier.name} takes effect as soon as PayPal confirms.`
+          ? `your subscription moves from ${o.from.name} to **${o.tier.name}** at your next billing date: PayPal charges the new price from then, and ${o.tier.name} takes effect once that payment completes. You keep ${o.from.name} until then.`
           : o.direction === 'downgrade'
             ? `your subscription moves from ${o.from.name} to **${o.tier.name}**. You keep ${o.from.name} until ${when}; ${o.tier.name} starts then.`
             : `your ${o.tier.name} subscription moves to the **${o.plan.name}** plan.`;
@@ -79,5 +79,19 @@ export function checkoutReply(o: CheckoutOutcome, catalog: TierCatalog, serverNa
         ...(o.approveUrl === null ? {} : { link: { label: 'Approve on PayPal', url: o.approveUrl } }),
       };
     }
+    case 'upgrading':
+      return {
+        embed: {
+          title: `Upgrade to ${o.tier.name} now`,
+          description:
+            `Approve on PayPal and pay **${o.fee} ${o.currency} today**: the difference for the rest of the period you already paid for, until ${discordDate(o.startsAt)}. ` +
+            `Your **${o.tier.name}** role arrives as soon as PayPal confirms that payment; your ${o.from.name} subscription then ends, with nothing more charged for it. ` +
+            `From ${discordDate(o.startsAt)} the new subscription renews at **${o.price}**.`,
+          color: SEVERITY_COLORS.info,
+          fields: [{ name: 'Today', value: `${o.fee} ${o.currency}`, inline: true }, { name: `From ${discordDate(o.startsAt)}`, value: o.price, inline: true }, ...tierFields(o.tier, catalog, o.plan).slice(-1)],
+          footer: { text: `${o.reused ? 'This is the link from your earlier /subscribe. ' : ''}Nothing is charged until you approve on PayPal. The link works for about 3 hours.` },
+        },
+        link: { label: `Pay ${o.fee} ${o.currency} with PayPal`, url: o.approveUrl },
+      };
   }
 }

@@ -101,6 +101,12 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
   const granted = entitlement([], r.grants.filter((g) => g.tierKey === tier.key), catalog, r.now);
   if (granted.tier !== null) return { kind: 'held-grant', tier, until: granted.until };
 
+  // A checkout for this plan (a new subscription or an instant upgrade) started recently: its approve link still works.
+  const pending = r.subscriptions
+    .filter((s) => s.state === 'pending' && s.approveUrl !== null && s.customId === r.memberId && s.planId === plan.id && s.createdAt > r.now - APPROVE_LINK_TTL_MS)
+    .sort((a, b) => b.createdAt - a.createdAt)[0];
+  if (pending?.approveUrl != null) return { kind: 'reuse', tier, plan, subscriptionId: pending.id, approveUrl: pending.approveUrl };
+
   // One subscription per member: moving an existing one to another tier, rather than a second one billing alongside it.
   let current: { sub: CheckoutSubscription; tier: Tier } | undefined;
   for (const s of live) {
@@ -119,11 +125,6 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
     };
   }
 
-  const pending = r.subscriptions
-    .filter((s) => s.state === 'pending' && s.approveUrl !== null && s.customId === r.memberId && s.planId === plan.id && s.createdAt > r.now - APPROVE_LINK_TTL_MS)
-    .sort((a, b) => b.createdAt - a.createdAt)[0];
-  if (pending?.approveUrl != null) return { kind: 'reuse', tier, plan, subscriptionId: pending.id, approveUrl: pending.approveUrl };
-
   return { kind: 'create', tier, plan };
 }
 
@@ -132,6 +133,8 @@ export type CheckoutOutcome =
   | Extract<CheckoutDecision, { kind: 'refused' | 'held-subscription' | 'held-grant' }>
   | { kind: 'checkout'; tier: Tier; plan: PlanOption; approveUrl: string; reused: boolean }
   /** `approveUrl` null: PayPal applied the revision without asking the buyer. */
-  | { kind: 'changing'; tier: Tier; plan: PlanOption; from: Tier; direction: ChangeDirection; paidThrough: number | null; approveUrl: string | null };
+  | { kind: 'changing'; tier: Tier; plan: PlanOption; from: Tier; direction: ChangeDirection; paidThrough: number | null; approveUrl: string | null }
+  /** An instant upgrade: `fee` charged at approval for the higher tier until `startsAt`, then `price` (e.g. "49.99 USD / month"). */
+  | { kind: 'upgrading'; tier: Tier; plan: PlanOption; from: Tier; fee: string; currency: string; startsAt: number; price: string; approveUrl: string; reused: boolean };
 
 

@@ -14,10 +14,16 @@ export interface SubscriptionFacts {
   state: string;
   accessUntil: number | null;
   revokedAt: number | null;
-  /** After a downgrade: the tier already paid for, kept until `carryUntil` (the end of that paid period). */
-  carryTierKey?: string | null;
-  carryUntil?: number | null;
+  /** The plan the latest counted payment paid for (null: nothing paid yet, so no tier). */
+  paidPlanId: string | null;
+  /** That plan's tier when it was counted: covers a plan since removed from the tiers file. */
+  paidTierKey: string | null;
+  /** The end of the period paid for (the later of PayPal's next billing time and the last payment's own period). */
+  paidThrough: number | null;
 }
+
+/** States in which PayPal keeps billing: access runs on past the paid period through the renewal and its retries. */
+const RENEWING: ReadonlySet<string> = new Set(['active', 'past_due', 'suspended']);
 
 export interface GrantFacts {
   id: number;
@@ -66,13 +72,14 @@ export function entitlement(subscriptions: readonly SubscriptionFacts[], grants:
   for (const s of subscriptions) {
     const access = accessOf(s, now);
     if (!access.has) continue;
-    // The plan decides the tier under the current tiers file; the stored key covers a plan since removed from it.
-    const tier = catalog.byPlan(s.planId) ?? (s.tierKey !== null ? catalog.byKey(s.tierKey) : undefined);
-    if (tier === undefined) continue;
+    const tiers = paidTiers(s, catalog);
+    if (tiers === null) continue;
     const source = { kind: 'subscription', id: s.id, state: s.state } as const;
-    candidates.push({ tier, source, until: access.until });
-    const carried = s.carryTierKey != null && s.carryUntil != null && s.carryUntil > now ? catalog.byKey(s.carryTierKey) : undefined;
-    if (carried !== undefined && s.carryUntil != null) candidates.push({ tier: carried, source, until: minTime(s.carryUntil, access.until) });
+    // The tier paid for, for the period paid for.
+    if (s.paidThrough !== null && s.paidThrough > now) candidates.push({ tier: tiers.paid, source, until: minTime(s.paidThrough, access.until) });
+    // Past it, while PayPal keeps billing: the lower of what was paid and what the next charge is for, so a
+    // plan revised upward counts only once a payment at its price completes, and a downgrade from then on.
+    if (RENEWING.has(s.state)) candidates.push({ tier: tiers.renewal, source, until: access.until });
   }
   for (const g of grants) {
     if (g.revokedAt !== null) continue;
@@ -90,6 +97,34 @@ export function entitlement(subscriptions: readonly SubscriptionFacts[], grants:
   for (const c of candidates) if (best === undefined || better(c, best)) best = c;
   if (best === undefined) return { tier: null, source: null, until: null, reviewAt: upcoming };
   return { tier: best.tier, source: best.source, until: best.until, reviewAt: minTime(best.until, upcoming) };
+}
+
+/**
+ * The tier a subscription's latest counted payment bought (under the current
+ * tiers file; the stored key covers a plan since removed from it), and the
+ * tier it renews into: the lower of that and the tier of the plan PayPal
+ * bills next. Null when nothing has been paid.
+ */
+export function paidTiers(s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey'>, catalog: TierCatalog): { paid: Tier; renewal: Tier } | null {
+  if (s.paidPlanId === null) return null;
+  const paid = catalog.byPlan(s.paidPlanId) ?? (s.paidTierKey !== null ? catalog.byKey(s.paidTierKey) : undefined);
+  if (paid === undefined) return null;
+  const next = catalog.byPlan(s.planId) ?? (s.tierKey !== null ? catalog.byKey(s.tierKey) : undefined);
+  return { paid, renewal: next !== undefined && next.rank < paid.rank ? next : paid };
+}
+
+/**
+ * A plan change to a lower tier in progress: the tier paid for runs until
+ * `until` (the paid-through), then the subscription renews into `next`.
+ */
+export function pendingDowngrade(
+  s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey' | 'paidThrough'>,
+  catalog: TierCatalog,
+  now: number,
+): { paid: Tier; next: Tier; until: number } | null {
+  const tiers = paidTiers(s, catalog);
+  if (tiers === null || tiers.renewal.key === tiers.paid.key || s.paidThrough === null || s.paidThrough <= now) return null;
+  return { paid: tiers.paid, next: tiers.renewal, until: s.paidThrough };
 }
 
 /** A stable string for the source, as stored on the member row. */

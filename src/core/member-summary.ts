@@ -1,4 +1,4 @@
-import { entitlement, type Entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
+import { entitlement, paidTiers, pendingDowngrade, type Entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
 import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
 import { scriptAccess } from './script-access.ts';
 import { accessOf } from './subscription-state.ts';
@@ -12,6 +12,12 @@ import type { Tier, TierCatalog } from './tiers.ts';
 
 /** A stored subscription as /status needs it (SubscriptionRow fits). */
 export interface SummarySubscription extends SubscriptionFacts {
+  /** Instant upgrades only (the subscription replaced); optional so hand-built facts may leave the paid-plan details out. */
+  upgradeFrom?: string | null;
+  paidPrice?: string | null;
+  paidCurrency?: string | null;
+  intervalUnit?: string | null;
+  paidUntil?: number | null;
   nextBillingAt: number | null;
   paidThrough: number | null;
   graceUntil: number | null;
@@ -37,9 +43,9 @@ export interface MemberFacts {
 type Field = NonNullable<Embed['fields']>[number];
 
 
-/** The tier a subscription's plan buys under the current file (the stored key covers a plan since removed). */
-export function tierOfSubscription(s: { planId: string; tierKey: string | null }, catalog: TierCatalog): Tier | undefined {
-  return catalog.byPlan(s.planId) ?? (s.tierKey === null ? undefined : catalog.byKey(s.tierKey));
+/** The tier a subscription was paid for (else the one its plan would buy), under the current file; stored keys cover a plan since removed. */
+export function tierOfSubscription(s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey'>, catalog: TierCatalog): Tier | undefined {
+  return paidTiers(s, catalog)?.paid ?? catalog.byPlan(s.planId) ?? (s.tierKey === null ? undefined : catalog.byKey(s.tierKey));
 }
 
 const STATE_LABELS: Record<string, string> = {
@@ -77,6 +83,10 @@ function subscriptionPart(f: MemberFacts, e: Entitled, catalog: TierCatalog, now
     case 'active': {
       const renews = sub.nextBillingAt ?? sub.paidThrough;
       description = `Your **${tier}** membership is active.`;
+      // An instant upgrade: the fee paid the difference until the old period's end, where regular billing at the new price starts.
+      if (sub.upgradeFrom != null && sub.paidPrice != null && renews !== null && sub.nextBillingAt !== null && sub.nextBillingAt === sub.paidUntil) {
+        description += ` You upgraded and paid the difference up to ${discordDate(renews)}; from then PayPal charges ${sub.paidPrice} ${sub.paidCurrency ?? ''} each ${(sub.intervalUnit ?? 'period').toLowerCase()}.`;
+      }
       color = SEVERITY_COLORS.success;
       fields.push({ name: 'State', value: STATE_LABELS['active'] ?? 'Active', inline: true }, { name: 'Next billing', value: renews === null ? 'not known yet' : discordDate(renews), inline: true });
       break;
@@ -102,12 +112,11 @@ function subscriptionPart(f: MemberFacts, e: Entitled, catalog: TierCatalog, now
 
 /** "Titan until <date>, then Elite": a downgrade keeps the tier already paid for until the paid period ends. */
 function downgradeNote(sub: SummarySubscription, e: Entitled, catalog: TierCatalog, now: number): string | null {
-  if (sub.carryTierKey == null || sub.carryUntil == null || sub.carryUntil <= now || sub.carryTierKey !== e.tier.key) return null;
-  const next = tierOfSubscription(sub, catalog);
-  if (next === undefined || next.key === e.tier.key) return null;
+  const d = pendingDowngrade(sub, catalog, now);
+  if (d === null || d.paid.key !== e.tier.key) return null;
   const access = accessOf(sub, now);
-  const nextPart = !access.has ? '' : access.until === null ? `, then **${next.name}**` : access.until > sub.carryUntil ? `, then **${next.name}** until ${discordDate(access.until)}` : '';
-  return `**${e.tier.name}** until ${discordDate(sub.carryUntil)}${nextPart} (you changed plans; you keep what you already paid for).`;
+  const nextPart = !access.has ? '' : access.until === null ? `, then **${d.next.name}**` : access.until > d.until ? `, then **${d.next.name}** until ${discordDate(access.until)}` : '';
+  return `**${d.paid.name}** until ${discordDate(d.until)}${nextPart} (you changed plans; you keep what you already paid for).`;
 }
 
 function grantPart(f: MemberFacts, e: Entitled): { description: string; fields: Field[]; color: number } {

@@ -1,5 +1,5 @@
 import type { Policy } from './tiers.ts';
-import { addInterval, DAY_MS, later, parseIso } from './time.ts';
+import { DAY_MS, later, parseIso } from './time.ts';
 
 /**
  * Maps a PayPal subscription, as the SDK returns it, to Concierge's state
@@ -20,11 +20,10 @@ export interface PaypalSubscriptionView {
   updateTime?: string;
   billingInfo?: {
     nextBillingTime?: string;
-    lastPayment?: { time?: string };
+    lastPayment?: { time?: string; amount?: { currencyCode?: string; value?: string } };
     failedPaymentsCount: number;
     lastFailedPayment?: { time: string };
   };
-  plan?: { billingCycles?: { tenureType?: string; frequency?: { intervalUnit?: string; intervalCount?: number } }[] };
 }
 
 /** What the store knew before this read; facts PayPal may omit later are kept. */
@@ -33,8 +32,8 @@ export interface KnownFacts {
   planId: string | null;
   nextBillingAt: number | null;
   lastPaymentAt: number | null;
-  intervalUnit: string | null;
-  intervalCount: number | null;
+  /** The end of the period the latest counted payment paid for (core/paid-plan.ts settlePayments). */
+  paidUntil: number | null;
   /** Kept so a read without last_failed_payment does not restart the grace period. */
   lastFailedPaymentAt: number | null;
   revokedAt: number | null;
@@ -45,8 +44,7 @@ export const NOTHING_KNOWN: KnownFacts = {
   planId: null,
   nextBillingAt: null,
   lastPaymentAt: null,
-  intervalUnit: null,
-  intervalCount: null,
+  paidUntil: null,
   lastFailedPaymentAt: null,
   revokedAt: null,
 };
@@ -59,8 +57,6 @@ export interface DerivedSubscription {
   paypalUpdatedAt: number | null;
   nextBillingAt: number | null;
   lastPaymentAt: number | null;
-  intervalUnit: string | null;
-  intervalCount: number | null;
   paidThrough: number | null;
   graceUntil: number | null;
   /** When access ends; null while active (open-ended); a time <= now means no access. */
@@ -69,18 +65,14 @@ export interface DerivedSubscription {
   lastFailedPaymentAt: number | null;
 }
 
-function regularInterval(view: PaypalSubscriptionView): { unit: string; count: number } | null {
-  const cycles = view.plan?.billingCycles ?? [];
-  const regular = cycles.find((c) => c.tenureType === 'REGULAR') ?? cycles[cycles.length - 1];
-  const unit = regular?.frequency?.intervalUnit;
-  if (unit === undefined) return null;
-  return { unit, count: regular?.frequency?.intervalCount ?? 1 };
-}
-
-/** Paid-through: the later of next_billing_time seen while ACTIVE and the last payment plus one interval. */
-export function computePaidThrough(f: { nextBillingAt: number | null; lastPaymentAt: number | null; intervalUnit: string | null; intervalCount: number | null }): number | null {
-  const byPayment = f.lastPaymentAt !== null && f.intervalUnit !== null ? addInterval(f.lastPaymentAt, f.intervalUnit, f.intervalCount ?? 1) : null;
-  return later(f.nextBillingAt, byPayment);
+/**
+ * Paid-through: the later of next_billing_time seen while ACTIVE and the end
+ * of the period the latest counted payment paid for. The payment's period is
+ * its own plan's interval, fixed when it was counted: a plan change later
+ * never re-reads an old payment through a newer plan.
+ */
+export function computePaidThrough(f: { nextBillingAt: number | null; paidUntil: number | null }): number | null {
+  return later(f.nextBillingAt, f.paidUntil);
 }
 
 export function deriveSubscription(view: PaypalSubscriptionView, known: KnownFacts, policy: Policy, now: number): DerivedSubscription {
@@ -91,14 +83,11 @@ export function deriveSubscription(view: PaypalSubscriptionView, known: KnownFac
   // A failure we already knew of still counts when PayPal omits it, unless a payment came after it.
   const knownFailure = known.lastFailedPaymentAt !== null && (lastPaymentAt === null || known.lastFailedPaymentAt > lastPaymentAt) ? known.lastFailedPaymentAt : null;
   const lastFailedPaymentAt = parseIso(billing?.lastFailedPayment?.time) ?? knownFailure;
-  const interval = regularInterval(view);
-  const intervalUnit = interval?.unit ?? known.intervalUnit;
-  const intervalCount = interval?.count ?? known.intervalCount;
   const paymentFailing = failedPaymentsCount > 0 && !(lastPaymentAt !== null && lastFailedPaymentAt !== null && lastPaymentAt > lastFailedPaymentAt);
   // next_billing_time counts toward paid-through only while ACTIVE and paid up:
   // while a payment is failing PayPal moves it along its retry schedule.
   const nextBillingAt = status === 'ACTIVE' && !paymentFailing ? (parseIso(billing?.nextBillingTime) ?? known.nextBillingAt) : known.nextBillingAt;
-  const paidThrough = computePaidThrough({ nextBillingAt, lastPaymentAt, intervalUnit, intervalCount });
+  const paidThrough = computePaidThrough({ nextBillingAt, paidUntil: known.paidUntil });
   const graceMs = policy.grace_days * DAY_MS;
   const changedAt = parseIso(view.statusUpdateTime) ?? now;
 
@@ -146,8 +135,6 @@ export function deriveSubscription(view: PaypalSubscriptionView, known: KnownFac
     paypalUpdatedAt: later(parseIso(view.updateTime), parseIso(view.statusUpdateTime)),
     nextBillingAt,
     lastPaymentAt,
-    intervalUnit,
-    intervalCount,
     paidThrough,
     graceUntil,
     accessUntil,

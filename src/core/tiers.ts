@@ -39,6 +39,8 @@ const policySchema = z.object({
   grace_days: z.number().min(0).max(60).default(3),
   on_cancel: z.enum(['period_end', 'immediate']).default('period_end'),
   on_manual_role_edit: z.enum(['revert', 'report']).default('revert'),
+  /** A partial refund is often goodwill (a discount after a complaint): by default it keeps access; `revoke` treats it like a full refund. */
+  on_partial_refund: z.enum(['keep', 'revoke']).default('keep'),
 });
 
 function duplicates<T>(values: T[]): T[] {
@@ -52,7 +54,7 @@ export const tiersFileSchema = z
   .object({
     tiers: z.array(tierSchema).min(1, 'must list at least one tier'),
     scripts: z.array(scriptSchema).default([]),
-    policy: policySchema.default({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert' }),
+    policy: policySchema.default({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'keep' }),
     staff_role_ids: z.array(snowflake).default([]),
   })
   .superRefine((file, ctx) => {

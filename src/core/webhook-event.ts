@@ -14,15 +14,20 @@ export const envelopeSchema = z.object({
 });
 export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
 
+/**
+ * Payment and dispute events are notifications too (SPEC): the ids they name
+ * only say where to look at PayPal; the amount, time and status come from
+ * PayPal's answer. `sentAt` only narrows the search in the transaction list.
+ */
 export type EventRoute =
   /** Fetch-on-notify: re-read the subscription named by resource.id. */
   | { kind: 'subscription'; subscriptionId: string }
-  /** Record the sale, then re-read its subscription. */
-  | { kind: 'sale-completed'; saleId: string; subscriptionId: string; amount: string; currency: string; paidAt: string | null }
-  /** Refund or reversal of a sale: revoke its subscription. */
-  | { kind: 'sale-reversal'; saleId: string; subscriptionId: string | null; reason: 'refunded' | 'reversed' }
-  /** A dispute at chargeback stage: revoke the disputed sales' subscriptions. */
-  | { kind: 'chargeback'; saleIds: string[] }
+  /** Confirm the sale in its subscription's transactions, then record it and re-read the subscription. */
+  | { kind: 'sale-completed'; saleId: string; subscriptionId: string; sentAt: string | null }
+  /** Confirm a refund or reversal of a sale in its subscription's transactions, then revoke. */
+  | { kind: 'sale-reversal'; saleId: string; subscriptionId: string | null; reason: 'refunded' | 'reversed'; sentAt: string | null }
+  /** A dispute said to be at chargeback stage: read the dispute, then revoke the disputed sales' subscriptions. */
+  | { kind: 'chargeback'; disputeId: string }
   | { kind: 'ignored'; why: string };
 
 const saleSchema = z.object({
@@ -31,10 +36,10 @@ const saleSchema = z.object({
   amount: z.object({ total: z.string(), currency: z.string() }).optional(),
   create_time: z.string().optional(),
 });
-const refundSchema = z.object({ id: z.string(), sale_id: z.string().optional(), billing_agreement_id: z.string().optional() });
+const refundSchema = z.object({ id: z.string(), sale_id: z.string().optional(), billing_agreement_id: z.string().optional(), create_time: z.string().optional() });
 const disputeSchema = z.object({
+  dispute_id: z.string().min(1).max(100).optional(),
   dispute_life_cycle_stage: z.string().optional(),
-  disputed_transactions: z.array(z.object({ seller_transaction_id: z.string().optional() })).default([]),
 });
 
 /** Decides what an event means. A malformed resource of a known type is reported as ignored with the reason. */
@@ -48,28 +53,26 @@ export function routeEvent(e: WebhookEnvelope): EventRoute {
     const sale = saleSchema.safeParse(e.resource);
     if (!sale.success) return { kind: 'ignored', why: 'PAYMENT.SALE.COMPLETED with a malformed sale' };
     if (sale.data.billing_agreement_id === undefined) return { kind: 'ignored', why: 'sale is not part of a subscription (no billing_agreement_id)' };
-    return {
-      kind: 'sale-completed',
-      saleId: sale.data.id,
-      subscriptionId: sale.data.billing_agreement_id,
-      amount: sale.data.amount?.total ?? '0',
-      currency: sale.data.amount?.currency ?? '',
-      paidAt: sale.data.create_time ?? e.create_time ?? null,
-    };
+    return { kind: 'sale-completed', saleId: sale.data.id, subscriptionId: sale.data.billing_agreement_id, sentAt: sale.data.create_time ?? e.create_time ?? null };
   }
   if (type === 'PAYMENT.SALE.REFUNDED' || type === 'PAYMENT.SALE.REVERSED') {
     const r = refundSchema.safeParse(e.resource);
     if (!r.success) return { kind: 'ignored', why: `${type} with a malformed resource` };
     // A refund names its sale in sale_id; a reversal's resource is the sale itself.
     const saleId = r.data.sale_id ?? r.data.id;
-    return { kind: 'sale-reversal', saleId, subscriptionId: r.data.billing_agreement_id ?? null, reason: type === 'PAYMENT.SALE.REFUNDED' ? 'refunded' : 'reversed' };
+    return {
+      kind: 'sale-reversal',
+      saleId,
+      subscriptionId: r.data.billing_agreement_id ?? null,
+      reason: type === 'PAYMENT.SALE.REFUNDED' ? 'refunded' : 'reversed',
+      sentAt: r.data.create_time ?? e.create_time ?? null,
+    };
   }
   if (type.startsWith('CUSTOMER.DISPUTE.')) {
     const d = disputeSchema.safeParse(e.resource);
     if (!d.success) return { kind: 'ignored', why: `${type} with a malformed dispute` };
     if (d.data.dispute_life_cycle_stage !== 'CHARGEBACK') return { kind: 'ignored', why: `dispute at stage ${d.data.dispute_life_cycle_stage ?? 'unknown'}, not chargeback` };
-    const saleIds = d.data.disputed_transactions.flatMap((t) => (t.seller_transaction_id === undefined ? [] : [t.seller_transaction_id]));
-    return saleIds.length > 0 ? { kind: 'chargeback', saleIds } : { kind: 'ignored', why: 'chargeback names no seller transaction' };
+    return d.data.dispute_id !== undefined ? { kind: 'chargeback', disputeId: d.data.dispute_id } : { kind: 'ignored', why: 'chargeback without dispute_id' };
   }
   return { kind: 'ignored', why: `event type ${type} is not used by Concierge` };
 }

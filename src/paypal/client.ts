@@ -75,6 +75,8 @@ export interface PaypalClient {
   close(): void;
 }
 
+/** How long a plan's price is reused before PayPal is asked again. */
+const PLAN_TTL_MS = 10 * 60 * 1000;
 /** The hosts the SDK hard-codes; it has no setting for another base URL. */
 const SDK_HOSTS: ReadonlySet<string> = new Set(['api-m.sandbox.paypal.com', 'api-m.paypal.com']);
 
@@ -94,6 +96,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
   // The SDK starts a token request per concurrent call while it has none (3 parallel first calls = 3 requests, measured).
   let tokenInFlight: Promise<OAuthToken> | null = null;
   let { subscriptions, client: sdkClient } = buildController();
+  const plans = new Map<string, { price: Promise<PlanPrice>; until: number }>();
 
   function fetchToken(last: OAuthToken | undefined, manager: ClientCredentialsAuthManager): Promise<OAuthToken> {
     tokenInFlight ??= manager
@@ -218,8 +221,15 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         return result.transactions ?? [];
       }),
 
-    getPlan: (planId) =>
-      call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => planPriceOf(planId, (await api.getBillingPlan(planId)).result)),
+    getPlan: (planId) => {
+      // Every fetch-on-notify needs its plan's price; plans change rarely, so a price change reaches Concierge within PLAN_TTL_MS.
+      const hit = plans.get(planId);
+      if (hit !== undefined && hit.until > Date.now()) return hit.price;
+      const price = call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => planPriceOf(planId, (await api.getBillingPlan(planId)).result));
+      plans.set(planId, { price, until: Date.now() + PLAN_TTL_MS });
+      price.catch(() => plans.delete(planId)); // a failure is not remembered: the next call asks again
+      return price;
+    },
 
     getDispute: (id) => {
       const path = `/v1/customer/disputes/${encodeURIComponent(id)}`;

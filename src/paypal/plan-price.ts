@@ -1,16 +1,8 @@
 import type { BillingPlan } from '@paypal/paypal-server-sdk';
+import type { PlanPrice } from '../core/paid-plan.ts';
 import { ConciergeError } from '../errors.ts';
 
-/** What a plan charges each regular cycle, as PayPal states it (amounts stay strings). */
-export interface PlanPrice {
-  planId: string;
-  /** `"49.99"`. */
-  value: string;
-  currency: string;
-  /** DAY, WEEK, MONTH or YEAR. */
-  intervalUnit: string;
-  intervalCount: number;
-}
+export type { PlanPrice };
 
 /**
  * The REGULAR cycle's fixed price. A plan may also have trial cycles; only

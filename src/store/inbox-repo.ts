@@ -3,7 +3,8 @@ import type { DbOrTx } from './db.ts';
 import { webhookEvents } from './schema.ts';
 
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
-export type InboxOutcome = 'pending' | 'processed' | 'ignored' | 'unlinked';
+/** 'unconfirmed': a validly signed payment or dispute event that PayPal's own records do not bear out; nothing changed. */
+export type InboxOutcome = 'pending' | 'processed' | 'ignored' | 'unlinked' | 'unconfirmed';
 
 export function getWebhookEvent(db: DbOrTx, id: string): WebhookEventRow | undefined {
   return db.select().from(webhookEvents).where(eq(webhookEvents.id, id)).get();

@@ -3,6 +3,7 @@ import type { DbOrTx } from './db.ts';
 import { payments } from './schema.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
+export type PaymentState = 'completed' | 'partially_refunded' | 'refunded' | 'reversed' | 'disputed';
 
 /** Records a completed sale once; returns false when it was already known. */
 export function insertPayment(db: DbOrTx, p: Omit<typeof payments.$inferInsert, 'createdAt'>, now: number): boolean {
@@ -13,7 +14,7 @@ export function getPayment(db: DbOrTx, id: string): PaymentRow | undefined {
   return db.select().from(payments).where(eq(payments.id, id)).get();
 }
 
-export function setPaymentState(db: DbOrTx, id: string, state: 'refunded' | 'reversed' | 'disputed', at: number): void {
+export function setPaymentState(db: DbOrTx, id: string, state: Exclude<PaymentState, 'completed'>, at: number): void {
   db.update(payments).set({ state, refundedAt: at }).where(eq(payments.id, id)).run();
 }
 

@@ -29,7 +29,7 @@ export const subscriptions = sqliteTable(
     /** Linked through custom_id; null while PayPal's custom_id names no valid Discord user. */
     memberId: text('member_id').references(() => members.discordUserId),
     planId: text('plan_id').notNull(),
-    /** Tier key the plan bought at the time it was read (null if no tier sells this plan). */
+    /** Tier key of the plan PayPal shows (what the next charge is for); null if no tier sells it. A plan is not a payment. */
     tierKey: text('tier_key'),
     /** Concierge state: pending | active | past_due | cancelled | suspended | expired | revoked | abandoned. */
     state: text('state').notNull(),
@@ -40,11 +40,22 @@ export const subscriptions = sqliteTable(
     customId: text('custom_id'),
     /** The latest next_billing_time seen while ACTIVE. */
     nextBillingAt: integer('next_billing_at'),
-    /** Time of the last completed payment (PayPal billing_info or our own sales). */
+    /** Time of the last completed payment PayPal reported (billing_info or a confirmed sale), counted or not. */
     lastPaymentAt: integer('last_payment_at'),
-    /** Plan billing interval, for paid-through = last payment + interval. */
+    /**
+     * Access follows money: the plan the latest counted payment reached the
+     * price of (null = nothing paid yet), that plan's tier, price, currency
+     * and billing interval when it was counted, and the end of the period it
+     * paid for. The tier a subscription gives comes from here, never from
+     * plan_id alone (core/paid-plan.ts).
+     */
+    paidPlanId: text('paid_plan_id'),
+    paidTierKey: text('paid_tier_key'),
+    paidPrice: text('paid_price'),
+    paidCurrency: text('paid_currency'),
     intervalUnit: text('interval_unit'),
     intervalCount: integer('interval_count'),
+    paidUntil: integer('paid_until'),
     /** Derived: paid-through, past-due grace end, end of access. */
     paidThrough: integer('paid_through'),
     graceUntil: integer('grace_until'),
@@ -57,18 +68,22 @@ export const subscriptions = sqliteTable(
     /** PayPal's approve link while the buyer has not approved yet (created by /subscribe), so a repeat click reuses it. */
     approveUrl: text('approve_url'),
     /**
-     * A downgrade keeps the tier already paid for until the end of the paid
-     * period: the previous tier key and when it ends (null when none).
+     * An instant upgrade made by /subscribe: the subscription it replaces
+     * (cancelled once this one's prorated setup fee is paid), that fee and
+     * its currency, and when the fee's period ends (the replaced
+     * subscription's paid-through, where this one's regular billing starts).
      */
-    carryTierKey: text('carry_tier_key'),
-    carryUntil: integer('carry_until'),
+    upgradeFrom: text('upgrade_from'),
+    upgradeFee: text('upgrade_fee'),
+    upgradeCurrency: text('upgrade_currency'),
+    upgradeUntil: integer('upgrade_until'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [index('subscriptions_member_idx').on(t.memberId)],
 );
 
-/** Completed sales of a subscription (PAYMENT.SALE.*), with refund state. */
+/** Sales of a subscription as PayPal's transaction list confirmed them (PAYMENT.SALE.*), with refund state. */
 export const payments = sqliteTable(
   'payments',
   {
@@ -78,9 +93,16 @@ export const payments = sqliteTable(
     memberId: text('member_id'),
     amount: text('amount').notNull(),
     currency: text('currency').notNull(),
-    /** completed | refunded | reversed | disputed */
+    /** completed | partially_refunded | refunded | reversed | disputed */
     state: text('state').notNull(),
+    /** PayPal's transaction time, never later than when it was recorded. */
     paidAt: integer('paid_at').notNull(),
+    /** The plan this payment reached the price of, its tier and interval then, and the end of the period it paid for (null: it reached no price). */
+    planId: text('plan_id'),
+    tierKey: text('tier_key'),
+    intervalUnit: text('interval_unit'),
+    intervalCount: integer('interval_count'),
+    coversUntil: integer('covers_until'),
     refundedAt: integer('refunded_at'),
     /** The webhook event that recorded it. */
     eventId: text('event_id'),

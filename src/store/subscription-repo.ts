@@ -36,6 +36,8 @@ export interface CheckoutWrite {
   tierKey: string;
   paypalStatus: string;
   approveUrl: string;
+  /** An instant upgrade: the subscription it replaces, the prorated fee charged at approval, and when that fee's period ends. */
+  upgrade?: { from: string; fee: string; currency: string; until: number };
 }
 
 /**
@@ -46,8 +48,10 @@ export interface CheckoutWrite {
  * reported is left alone.
  */
 export function recordCheckout(db: DbOrTx, c: CheckoutWrite, now: number): void {
+  const { upgrade, ...checkout } = c;
+  const terms = upgrade === undefined ? {} : { upgradeFrom: upgrade.from, upgradeFee: upgrade.fee, upgradeCurrency: upgrade.currency, upgradeUntil: upgrade.until };
   db.insert(subscriptions)
-    .values({ ...c, customId: c.memberId, state: 'pending', createdAt: now, updatedAt: now })
+    .values({ ...checkout, ...terms, customId: c.memberId, state: 'pending', createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: subscriptions.id,
       set: {

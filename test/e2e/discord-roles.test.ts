@@ -80,13 +80,16 @@ describe('role sync', () => {
     expect(roleCalls(memberId).filter((r) => r.method !== 'GET')).toHaveLength(1);
   });
 
-  it('a tier change (UPDATED to another plan) removes the old role and adds the new', async () => {
+  it('a tier change (a revised plan, then a payment at its price) removes the old role and adds the new', async () => {
     const memberId = guildMember();
     const { subId } = await activate(memberId);
     const client = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
     await client.reviseSubscription(subId, PLAN_IDS.titanMonthly, { returnUrl: 'https://members.example.test/paypal/return', cancelUrl: 'https://members.example.test/paypal/cancel' });
     h.paypal.approveRevision(subId);
     await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.UPDATED', subId));
+    h.advance(60_000); // PayPal times have whole seconds: the renewal must not share the first payment's
+    const sale = h.paypal.recordPayment(subId);
+    await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id));
     await h.discord.waitForCalls('DELETE', rolePath(memberId, ROLE_IDS.elite));
     expect(h.discord.callsTo('PUT', rolePath(memberId, ROLE_IDS.titan))).toBe(1);
     expect(holds(memberId).sort()).toEqual([ROLE_IDS.titan, unmanaged].sort());
@@ -97,6 +100,7 @@ describe('role sync', () => {
     const { subId } = await activate(memberId, PLAN_IDS.legendaryMonthly, ROLE_IDS.legendary);
     const sale = h.paypal.recordPayment(subId);
     await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id));
+    h.paypal.refundSale(sale.id);
     await send(h.paypal.saleEvent('PAYMENT.SALE.REFUNDED', sale.id));
     await h.discord.waitForCalls('DELETE', rolePath(memberId, ROLE_IDS.legendary));
     expect(holds(memberId)).toEqual([unmanaged]);

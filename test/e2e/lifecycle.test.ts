@@ -142,13 +142,18 @@ describe('lifecycle table', () => {
     expect(member(memberId)?.entitledTier ?? null).toBeNull();
   });
 
-  it('BILLING.SUBSCRIPTION.UPDATED with a new plan changes the tier', async () => {
+  it('BILLING.SUBSCRIPTION.UPDATED to a higher plan changes nothing until a payment at its price completes', async () => {
     const { memberId, subId } = await activeMember(PLAN_IDS.eliteMonthly);
     const client = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
     await client.reviseSubscription(subId, PLAN_IDS.titanMonthly, { returnUrl: 'https://members.example.test/paypal/return', cancelUrl: 'https://members.example.test/paypal/cancel' });
     h.paypal.approveRevision(subId);
     await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.UPDATED', subId));
     expect(sub(subId)?.tierKey).toBe('titan');
+    expect(member(memberId)?.entitledTier).toBe('elite');
+    h.advance(60_000); // PayPal times have whole seconds: the renewal must not share the first payment's
+    const sale = h.paypal.recordPayment(subId);
+    expect(sale.amount).toBe('19.99');
+    await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id));
     expect(member(memberId)?.entitledTier).toBe('titan');
   });
 
@@ -156,6 +161,8 @@ describe('lifecycle table', () => {
     const { memberId, subId } = await activeMember();
     const sale = h.paypal.recordPayment(subId);
     await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id));
+    if (type === 'PAYMENT.SALE.REFUNDED') h.paypal.refundSale(sale.id);
+    else h.paypal.reverseSale(sale.id);
     await send(h.paypal.saleEvent(type, sale.id));
     expect(h.paypal.get(subId)?.status).toBe('ACTIVE');
     expect(sub(subId)).toMatchObject({ state: 'revoked' });
@@ -181,6 +188,7 @@ describe('lifecycle table', () => {
     const { memberId, subId } = await activeMember();
     const first = h.paypal.recordPayment(subId);
     await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', first.id));
+    h.paypal.refundSale(first.id);
     await send(h.paypal.saleEvent('PAYMENT.SALE.REFUNDED', first.id));
     expect(member(memberId)?.entitledTier ?? null).toBeNull();
     h.advance(60_000);

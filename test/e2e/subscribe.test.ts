@@ -211,24 +211,63 @@ describe('/subscribe', () => {
     expect(creates().length).toBe(before);
   });
 
-  it('upgrade elite → titan: PayPal revise, the member approves, the UPDATED webhook makes them titan at once', async () => {
-    const { memberId, subId } = await subscribedMember('elite');
+  it('instant upgrade elite → titan: one approval charges the prorated difference once, titan within seconds, the old subscription cancelled, the next renewal at the new price', async () => {
+    const { memberId, subId: oldId } = await subscribedMember('elite');
+    const paidThrough = rows(memberId)[0]?.paidThrough ?? 0;
     h.advance(COOLDOWN);
     const { body } = await subscribe(memberId, { tier: 'titan' });
-    expect(body?.embeds?.[0]?.title).toBe('Upgrade to Titan');
-    expect(text(body)).toMatch(/Titan takes effect as soon as PayPal confirms/);
-    expect(linkOf(body)).toMatchObject({ style: 5, label: 'Approve on PayPal' });
-    const revise = h.paypal.requests.filter((r) => r.method === 'POST' && r.path === `/v1/billing/subscriptions/${subId}/revise`);
-    expect(revise).toHaveLength(1);
-    expect(revise[0]?.body).toMatchObject({ plan_id: PLAN_IDS.titanMonthly });
-    expect(creates().filter((r) => (r.body as { custom_id?: string }).custom_id === memberId)).toHaveLength(1);
+    expect(body?.embeds?.[0]?.title).toBe('Upgrade to Titan now');
+    // (19.99 − 4.99) per 30 days for the days left of the month Elite was paid for.
+    const fee = Math.ceil(((1999 / 30 - 499 / 30) * (paidThrough - h.now())) / DAY) / 100;
+    expect(text(body)).toContain(`pay **${fee.toFixed(2)} USD today**`);
+    expect(text(body)).toContain('renews at **19.99 USD / month**');
+    expect(text(body)).toContain(`<t:${Math.floor(paidThrough / 1000)}:D>`);
+    // A new subscription on the higher plan, starting where Elite's paid period ends, the difference as its setup fee; no revise.
+    const create = creates().filter((r) => (r.body as { custom_id?: string }).custom_id === memberId).at(-1);
+    expect(create?.body).toMatchObject({ plan_id: PLAN_IDS.titanMonthly, start_time: new Date(paidThrough).toISOString(), plan: { payment_preferences: { setup_fee: { value: fee.toFixed(2), currency_code: 'USD' }, setup_fee_failure_action: 'CANCEL' } } });
+    expect(h.paypal.requests.filter((r) => r.path.endsWith('/revise'))).toHaveLength(0);
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.elite]);
 
-    h.paypal.approveRevision(subId);
-    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.UPDATED', subId));
+    const page = await approveAndReturn(linkOf(body)?.url ?? '');
+    expect(page.status).toBe(200);
+    const newId = rows(memberId).find((r) => r.id !== oldId)?.id ?? '';
+    expect(h.paypal.get(newId)?.sales.map((x) => x.amount)).toEqual([fee.toFixed(2)]);
     await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.titan));
     await h.discord.waitForCalls('DELETE', rolePath(memberId, ROLE_IDS.elite));
     expect(h.discord.member(memberId)).toEqual([ROLE_IDS.titan]);
-    expect(rows(memberId)).toEqual([expect.objectContaining({ id: subId, planId: PLAN_IDS.titanMonthly, tierKey: 'titan', carryTierKey: null })]);
+    await h.waitFor(() => h.paypal.get(oldId)?.status === 'CANCELLED');
+    await h.settle();
+    expect(rows(memberId).find((r) => r.id === oldId)?.state).toBe('cancelled');
+    expect(rows(memberId).find((r) => r.id === newId)).toMatchObject({ state: 'active', paidPlanId: PLAN_IDS.titanMonthly, paidUntil: paidThrough, upgradeFrom: oldId });
+
+    // /status says what happens next.
+    h.advance(COOLDOWN);
+    const status = h.discord.interact({ type: 'command', name: 'status', userId: memberId });
+    const shown = JSON.stringify((await status.response()).data);
+    expect(shown).toContain('Titan');
+    expect(shown).toContain(`<t:${Math.floor(paidThrough / 1000)}:D>`);
+
+    // The renewal at the old paid-through charges Titan's price, and Titan goes on.
+    h.advance(paidThrough - h.now() + 1000);
+    const renewal = h.paypal.recordPayment(newId);
+    expect(renewal.amount).toBe('19.99');
+    await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', renewal.id));
+    await h.settle();
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.titan]);
+    expect(h.paypal.get(oldId)?.sales).toHaveLength(1); // the old subscription billed nothing more
+  });
+
+  it('an upgrade whose setup fee fails at PayPal gives nothing and leaves the old subscription alone', async () => {
+    const { memberId, subId: oldId } = await subscribedMember('elite');
+    h.advance(COOLDOWN);
+    const { body } = await subscribe(memberId, { tier: 'titan' });
+    const newId = rows(memberId).find((r) => r.id !== oldId)?.id ?? '';
+    h.paypal.approve(newId, { setupFeeFails: true });
+    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', newId));
+    await h.settle();
+    expect(linkOf(body)?.url).toMatch(/checkoutnow/);
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.elite]);
+    expect(h.paypal.get(oldId)?.status).toBe('ACTIVE');
   });
 
   it('downgrade titan → elite: keeps titan until the paid-through date the reply states, then elite', async () => {
@@ -245,7 +284,7 @@ describe('/subscribe', () => {
     expect(page.html).toContain('Your change to Elite is confirmed');
     expect(page.html).toContain('You keep Titan');
     await h.settle();
-    expect(rows(memberId)[0]).toMatchObject({ planId: PLAN_IDS.eliteMonthly, carryTierKey: 'titan', carryUntil: paidThrough });
+    expect(rows(memberId)[0]).toMatchObject({ planId: PLAN_IDS.eliteMonthly, paidPlanId: PLAN_IDS.titanMonthly, paidThrough });
     expect(h.discord.member(memberId)).toEqual([ROLE_IDS.titan]);
     expect(h.discord.callsTo('DELETE', rolePath(memberId, ROLE_IDS.titan))).toBe(0);
 

@@ -41,7 +41,7 @@ describe('checkoutReply', () => {
     [
       'upgrade',
       { kind: 'changing', tier: tier('titan'), plan: { id: PLAN_IDS.titanMonthly, name: 'Monthly' }, from: tier('elite'), direction: 'upgrade', paidThrough: NOW + 20 * DAY_MS, approveUrl: LINK },
-      [/^Upgrade to Titan/, /from Elite to \*\*Titan\*\*, and Titan takes effect as soon as PayPal confirms/],
+      [/^Upgrade to Titan/, /from Elite to \*\*Titan\*\* at your next billing date/, /Titan takes effect once that payment completes/, /You keep Elite until then/],
     ],
     [
       'downgrade',
@@ -62,6 +62,35 @@ describe('checkoutReply', () => {
     const r = checkoutReply(outcome, catalog, 'Guild');
     for (const p of patterns) expect(textOf(r).replace(/^\n/, '')).toMatch(p);
     expect(r.link).toEqual({ label: 'Approve on PayPal', url: LINK });
+  });
+
+  it('a revised upgrade never promises the higher tier before a payment at its price', () => {
+    const r = checkoutReply(
+      { kind: 'changing', tier: tier('warlord'), plan: { id: PLAN_IDS.warlordMonthly, name: 'Plan 1' }, from: tier('elite'), direction: 'upgrade', paidThrough: NOW + 20 * DAY_MS, approveUrl: LINK },
+      catalog,
+      'Guild',
+    );
+    expect(textOf(r)).not.toMatch(/as soon as PayPal confirms/);
+    expect(textOf(r)).toMatch(/PayPal charges the new price from then/);
+  });
+
+  it('an instant upgrade: the fee today, until when it pays, the price after, and a pay link naming the fee', () => {
+    const startsAt = NOW + 15 * DAY_MS;
+    const base = { kind: 'upgrading', tier: tier('warlord'), plan: { id: PLAN_IDS.warlordMonthly, name: 'Plan 1' }, from: tier('elite'), fee: '22.50', currency: 'USD', startsAt, price: '49.99 USD / month', approveUrl: LINK } as const;
+    const r = checkoutReply({ ...base, reused: false }, catalog, 'Guild');
+    expect(r.embed?.title).toBe('Upgrade to Warlord now');
+    expect(r.embed?.description).toContain('pay **22.50 USD today**');
+    expect(r.embed?.description).toContain(`until ${discordDate(startsAt)}`);
+    expect(r.embed?.description).toContain('your Elite subscription then ends');
+    expect(r.embed?.description).toContain('renews at **49.99 USD / month**');
+    expect(r.embed?.fields).toEqual([
+      { name: 'Today', value: '22.50 USD', inline: true },
+      { name: `From ${discordDate(startsAt)}`, value: '49.99 USD / month', inline: true },
+      { name: 'Unlocks', value: 'The Warlord role and Starter Scripts, Advanced Scripts' },
+    ]);
+    expect(r.link).toEqual({ label: 'Pay 22.50 USD with PayPal', url: LINK });
+    expect(r.embed?.footer?.text).not.toMatch(/earlier/);
+    expect(checkoutReply({ ...base, reused: true }, catalog, 'Guild').embed?.footer?.text).toMatch(/link from your earlier \/subscribe/);
   });
 
   it('a change PayPal applied without asking the buyer has no link', () => {

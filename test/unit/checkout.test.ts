@@ -20,6 +20,8 @@ const sub = (id: string, planId: string, over: Partial<CheckoutSubscription> = {
   id,
   planId,
   tierKey: catalog.byPlan(planId)?.key ?? null,
+  paidPlanId: planId,
+  paidTierKey: null,
   state: 'active',
   accessUntil: null,
   revokedAt: null,
@@ -32,7 +34,7 @@ const sub = (id: string, planId: string, over: Partial<CheckoutSubscription> = {
   ...over,
 });
 const pending = (id: string, planId: string, over: Partial<CheckoutSubscription> = {}) =>
-  sub(id, planId, { state: 'pending', approveUrl: `https://paypal.test/checkoutnow?ba_token=BA-${id}`, nextBillingAt: null, paidThrough: null, createdAt: NOW - 60_000, ...over });
+  sub(id, planId, { state: 'pending', approveUrl: `https://paypal.test/checkoutnow?ba_token=BA-${id}`, nextBillingAt: null, paidThrough: null, paidPlanId: null, createdAt: NOW - 60_000, ...over });
 const grant = (id: number, tierKey: string, over: Partial<GrantFacts> = {}): GrantFacts => ({ id, tierKey, startsAt: days(-1), expiresAt: null, revokedAt: null, ...over });
 
 const decide = (tierKey: string, o: { plan?: string; subs?: CheckoutSubscription[]; grants?: GrantFacts[] } = {}) =>
@@ -96,16 +98,22 @@ const rows: Row[] = [
     expected: { kind: 'change', subscriptionId: 'I-T', direction: 'downgrade', from: tier('titan'), paidThrough: days(12) },
   },
   {
-    name: 'after a downgrade (elite plan, titan carried), asking titan again → upgrade back',
+    name: 'after a downgrade (titan paid, plan now elite), asking titan again → upgrade back, from the plan’s tier',
     tier: 'titan',
-    subs: [sub('I-D', PLAN_IDS.eliteMonthly, { carryTierKey: 'titan', carryUntil: days(12) })],
-    expected: { kind: 'change', subscriptionId: 'I-D', direction: 'upgrade', from: tier('elite') },
+    subs: [sub('I-D', PLAN_IDS.eliteMonthly, { paidPlanId: PLAN_IDS.titanMonthly, paidThrough: days(12) })],
+    expected: { kind: 'change', subscriptionId: 'I-D', direction: 'upgrade', from: tier('elite'), paidThrough: days(12) },
   },
   {
-    name: 'a live subscription outranks a pending checkout: revise rather than a second subscription',
+    name: 'a live subscription and no usable pending checkout: revise rather than a second subscription',
+    tier: 'titan',
+    subs: [sub('I-E', PLAN_IDS.eliteMonthly), pending('I-P', PLAN_IDS.titanYearly), pending('I-OLD', PLAN_IDS.titanMonthly, { createdAt: NOW - APPROVE_LINK_TTL_MS })],
+    expected: { kind: 'change', subscriptionId: 'I-E', direction: 'upgrade' },
+  },
+  {
+    name: 'a recent pending checkout of the plan (an instant upgrade started) is reused before revising the live subscription',
     tier: 'titan',
     subs: [sub('I-E', PLAN_IDS.eliteMonthly), pending('I-P', PLAN_IDS.titanMonthly)],
-    expected: { kind: 'change', subscriptionId: 'I-E' },
+    expected: { kind: 'reuse', subscriptionId: 'I-P', approveUrl: 'https://paypal.test/checkoutnow?ba_token=BA-I-P', plan: monthly },
   },
   {
     name: 'cancelled subscription of the tier still running → create (a new subscription)',

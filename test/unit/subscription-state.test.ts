@@ -21,18 +21,10 @@ const T = (iso: string): number => {
 };
 
 const NOW = T('2024-03-15T12:00:00Z');
-const GRACE3: Policy = { grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert' };
+const GRACE3: Policy = { grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'keep' };
 const GRACE0: Policy = { ...GRACE3, grace_days: 0 };
 const IMMEDIATE: Policy = { ...GRACE3, on_cancel: 'immediate' };
 const MEMBER = '300000000000000001';
-
-const monthly = { billingCycles: [{ tenureType: 'REGULAR', frequency: { intervalUnit: 'MONTH', intervalCount: 1 } }] };
-const trialThenYearly = {
-  billingCycles: [
-    { tenureType: 'TRIAL', frequency: { intervalUnit: 'DAY', intervalCount: 7 } },
-    { tenureType: 'REGULAR', frequency: { intervalUnit: 'YEAR', intervalCount: 1 } },
-  ],
-};
 
 /** Expected access at a time: `until` is checked when given (null = open-ended). */
 type AccessCheck = { at: number; has: boolean; until?: number | null };
@@ -72,7 +64,6 @@ const rows: Row[] = [
     view: {
       status: 'ON_HOLD',
       billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' }, nextBillingTime: '2024-04-01T10:00:00Z' },
-      plan: monthly,
     },
     known: { state: 'active' },
     expect: { state: 'pending', paypalStatus: 'ON_HOLD', accessUntil: null },
@@ -87,7 +78,7 @@ const rows: Row[] = [
   },
   {
     name: 'abandoned, then PayPal says ACTIVE → active (PayPal decides)',
-    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-15T10:00:00Z' }, nextBillingTime: '2024-04-15T10:00:00Z' }, plan: monthly },
+    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-15T10:00:00Z' }, nextBillingTime: '2024-04-15T10:00:00Z' } },
     known: { state: 'abandoned' },
     expect: { state: 'active', accessUntil: null },
     access: [{ at: NOW, has: true, until: null }],
@@ -103,7 +94,6 @@ const rows: Row[] = [
       statusUpdateTime: '2024-03-01T10:00:05Z',
       updateTime: '2024-03-01T10:00:09Z',
       billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' }, nextBillingTime: '2024-04-01T10:00:00Z' },
-      plan: monthly,
     },
     expect: {
       state: 'active',
@@ -113,8 +103,6 @@ const rows: Row[] = [
       paypalUpdatedAt: T('2024-03-01T10:00:09Z'),
       nextBillingAt: T('2024-04-01T10:00:00Z'),
       lastPaymentAt: T('2024-03-01T10:00:00Z'),
-      intervalUnit: 'MONTH',
-      intervalCount: 1,
       paidThrough: T('2024-04-01T10:00:00Z'),
       graceUntil: null,
       accessUntil: null,
@@ -128,16 +116,16 @@ const rows: Row[] = [
   },
   {
     name: 'BILLING.SUBSCRIPTION.RE-ACTIVATED after a suspension → active',
-    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-14T08:00:00Z' }, nextBillingTime: '2024-04-14T08:00:00Z' }, plan: monthly },
+    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-14T08:00:00Z' }, nextBillingTime: '2024-04-14T08:00:00Z' } },
     known: { state: 'suspended', lastPaymentAt: T('2024-01-10T08:00:00Z'), nextBillingAt: T('2024-02-10T08:00:00Z') },
     expect: { state: 'active', lastPaymentAt: T('2024-03-14T08:00:00Z'), nextBillingAt: T('2024-04-14T08:00:00Z'), paidThrough: T('2024-04-14T08:00:00Z'), accessUntil: null },
     access: [{ at: NOW, has: true, until: null }],
   },
   {
-    name: 'BILLING.SUBSCRIPTION.UPDATED (plan changed) → active on the new plan',
-    view: { status: 'ACTIVE', planId: PLAN_IDS.titanYearly, billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-10T08:00:00Z' }, nextBillingTime: '2025-03-10T08:00:00Z' }, plan: trialThenYearly },
-    known: { state: 'active', planId: PLAN_IDS.titanMonthly, intervalUnit: 'MONTH', intervalCount: 1 },
-    expect: { state: 'active', planId: PLAN_IDS.titanYearly, intervalUnit: 'YEAR', intervalCount: 1, paidThrough: T('2025-03-10T08:00:00Z') },
+    name: 'BILLING.SUBSCRIPTION.UPDATED (plan changed) → active on the new plan; next billing later than the monthly payment’s period → next billing',
+    view: { status: 'ACTIVE', planId: PLAN_IDS.titanYearly, billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-10T08:00:00Z' }, nextBillingTime: '2025-03-10T08:00:00Z' } },
+    known: { state: 'active', planId: PLAN_IDS.titanMonthly, paidUntil: T('2024-04-10T08:00:00Z') },
+    expect: { state: 'active', planId: PLAN_IDS.titanYearly, paidThrough: T('2025-03-10T08:00:00Z') },
     access: [{ at: NOW, has: true, until: null }],
   },
   {
@@ -145,14 +133,13 @@ const rows: Row[] = [
     view: {
       status: 'ACTIVE',
       billingInfo: { failedPaymentsCount: 1, lastFailedPayment: { time: '2024-03-10T10:00:00Z' }, lastPayment: { time: '2024-03-12T10:00:00Z' }, nextBillingTime: '2024-04-12T10:00:00Z' },
-      plan: monthly,
     },
     expect: { state: 'active', failedPaymentsCount: 1, lastFailedPaymentAt: T('2024-03-10T10:00:00Z'), nextBillingAt: T('2024-04-12T10:00:00Z'), paidThrough: T('2024-04-12T10:00:00Z'), graceUntil: null, accessUntil: null },
     access: [{ at: NOW, has: true, until: null }],
   },
   {
     name: 'PAYMENT.SALE.COMPLETED recorded in the store clears past-due although PayPal omits last_payment',
-    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 1, lastFailedPayment: { time: '2024-03-10T10:00:00Z' }, nextBillingTime: '2024-04-12T10:00:00Z' }, plan: monthly },
+    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 1, lastFailedPayment: { time: '2024-03-10T10:00:00Z' }, nextBillingTime: '2024-04-12T10:00:00Z' } },
     known: { lastPaymentAt: T('2024-03-12T10:00:00Z') },
     expect: { state: 'active', lastPaymentAt: T('2024-03-12T10:00:00Z'), nextBillingAt: T('2024-04-12T10:00:00Z'), accessUntil: null },
     access: [{ at: NOW, has: true, until: null }],
@@ -170,7 +157,6 @@ const rows: Row[] = [
         // PayPal's retry date: must not count toward paid-through.
         nextBillingTime: '2024-03-19T10:00:00Z',
       },
-      plan: monthly,
     },
     known: { state: 'active', nextBillingAt: T('2024-03-14T10:00:00Z') },
     expect: {
@@ -194,8 +180,8 @@ const rows: Row[] = [
     view: {
       status: 'ACTIVE',
       billingInfo: { failedPaymentsCount: 2, lastFailedPayment: { time: '2024-03-14T10:00:00Z' }, lastPayment: { time: '2024-02-14T10:00:00Z' }, nextBillingTime: '2024-03-19T10:00:00Z' },
-      plan: monthly,
     },
+    known: { paidUntil: T('2024-03-14T10:00:00Z') },
     expect: { state: 'past_due', nextBillingAt: null, paidThrough: T('2024-03-14T10:00:00Z'), graceUntil: T('2024-03-17T10:00:00Z'), accessUntil: T('2024-03-17T10:00:00Z') },
     access: [{ at: NOW, has: true, until: T('2024-03-17T10:00:00Z') }],
   },
@@ -204,10 +190,10 @@ const rows: Row[] = [
     view: {
       status: 'ACTIVE',
       billingInfo: { failedPaymentsCount: 1, lastFailedPayment: { time: '2024-03-14T10:00:00Z' }, lastPayment: { time: '2024-02-14T10:00:00Z' }, nextBillingTime: '2024-03-19T10:00:00Z' },
-      plan: monthly,
     },
+    known: { paidUntil: T('2024-03-14T10:00:00Z') },
     policy: GRACE0,
-    expect: { state: 'past_due', graceUntil: T('2024-03-14T10:00:00Z'), accessUntil: T('2024-03-14T10:00:00Z') },
+    expect: { state: 'past_due', paidThrough: T('2024-03-14T10:00:00Z'), graceUntil: T('2024-03-14T10:00:00Z'), accessUntil: T('2024-03-14T10:00:00Z') },
     access: [
       { at: T('2024-03-14T10:00:00Z') - 1, has: true },
       { at: NOW, has: false },
@@ -218,8 +204,8 @@ const rows: Row[] = [
     view: {
       status: 'ACTIVE',
       billingInfo: { failedPaymentsCount: 1, lastFailedPayment: { time: '2024-03-11T10:00:00Z' }, lastPayment: { time: '2024-03-10T10:00:00Z' } },
-      plan: monthly,
     },
+    known: { paidUntil: T('2024-04-10T10:00:00Z') },
     expect: { state: 'past_due', paidThrough: T('2024-04-10T10:00:00Z'), graceUntil: T('2024-03-14T10:00:00Z'), accessUntil: T('2024-04-10T10:00:00Z') },
     access: [{ at: NOW, has: true, until: T('2024-04-10T10:00:00Z') }],
   },
@@ -231,7 +217,6 @@ const rows: Row[] = [
       status: 'SUSPENDED',
       statusUpdateTime: '2024-03-15T09:00:00Z',
       billingInfo: { failedPaymentsCount: 2, lastFailedPayment: { time: '2024-03-15T08:00:00Z' }, lastPayment: { time: '2024-02-14T10:00:00Z' }, nextBillingTime: '2024-04-14T10:00:00Z' },
-      plan: monthly,
     },
     known: { state: 'past_due', nextBillingAt: T('2024-03-14T10:00:00Z') },
     expect: { state: 'suspended', nextBillingAt: T('2024-03-14T10:00:00Z'), paidThrough: T('2024-03-14T10:00:00Z'), graceUntil: T('2024-03-17T10:00:00Z'), accessUntil: T('2024-03-17T10:00:00Z') },
@@ -243,7 +228,8 @@ const rows: Row[] = [
   },
   {
     name: 'SUSPENDED long after paid-through → grace already over, no access',
-    view: { status: 'SUSPENDED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 3, lastFailedPayment: { time: '2024-03-12T00:00:00Z' }, lastPayment: { time: '2024-02-01T00:00:00Z' } }, plan: monthly },
+    view: { status: 'SUSPENDED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 3, lastFailedPayment: { time: '2024-03-12T00:00:00Z' }, lastPayment: { time: '2024-02-01T00:00:00Z' } } },
+    known: { paidUntil: T('2024-03-01T00:00:00Z') },
     expect: { state: 'suspended', paidThrough: T('2024-03-01T00:00:00Z'), graceUntil: T('2024-03-04T00:00:00Z'), accessUntil: T('2024-03-04T00:00:00Z') },
     access: [
       { at: T('2024-03-03T00:00:00Z'), has: true },
@@ -252,7 +238,8 @@ const rows: Row[] = [
   },
   {
     name: 'SUSPENDED with grace_days 0 → access ends at paid-through',
-    view: { status: 'SUSPENDED', billingInfo: { failedPaymentsCount: 1, lastPayment: { time: '2024-02-20T00:00:00Z' } }, plan: monthly },
+    view: { status: 'SUSPENDED', billingInfo: { failedPaymentsCount: 1, lastPayment: { time: '2024-02-20T00:00:00Z' } } },
+    known: { paidUntil: T('2024-03-20T00:00:00Z') },
     policy: GRACE0,
     expect: { state: 'suspended', paidThrough: T('2024-03-20T00:00:00Z'), graceUntil: T('2024-03-20T00:00:00Z'), accessUntil: T('2024-03-20T00:00:00Z') },
     access: [
@@ -270,7 +257,7 @@ const rows: Row[] = [
   // ── cancelled ─────────────────────────────────────────────────────────────
   {
     name: 'BILLING.SUBSCRIPTION.CANCELLED, policy period_end → access until paid-through (next billing seen while ACTIVE)',
-    view: { status: 'CANCELLED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: monthly },
+    view: { status: 'CANCELLED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
     known: { state: 'active', nextBillingAt: T('2024-04-01T10:00:00Z') },
     expect: { state: 'cancelled', paidThrough: T('2024-04-01T10:00:00Z'), graceUntil: null, accessUntil: T('2024-04-01T10:00:00Z') },
     access: [
@@ -280,15 +267,23 @@ const rows: Row[] = [
     ],
   },
   {
-    name: 'CANCELLED with the next_billing seen while ACTIVE later than payment + interval → the later one counts',
-    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: monthly },
-    known: { nextBillingAt: T('2024-04-05T10:00:00Z') },
+    name: 'CANCELLED with the next_billing seen while ACTIVE later than the last payment’s paid period → the later one counts',
+    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
+    known: { nextBillingAt: T('2024-04-05T10:00:00Z'), paidUntil: T('2024-04-01T10:00:00Z') },
     expect: { state: 'cancelled', paidThrough: T('2024-04-05T10:00:00Z'), accessUntil: T('2024-04-05T10:00:00Z') },
     access: [{ at: NOW, has: true, until: T('2024-04-05T10:00:00Z') }],
   },
   {
-    name: 'CANCELLED: a next_billing_time reported while not ACTIVE is not taken; payment + interval is',
-    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' }, nextBillingTime: '2024-06-01T10:00:00Z' }, plan: monthly },
+    name: 'CANCELLED with the paid period (known paidUntil) later than the next billing seen while ACTIVE → the paid period counts',
+    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
+    known: { nextBillingAt: T('2024-03-20T10:00:00Z'), paidUntil: T('2024-04-01T10:00:00Z') },
+    expect: { state: 'cancelled', paidThrough: T('2024-04-01T10:00:00Z'), accessUntil: T('2024-04-01T10:00:00Z') },
+    access: [{ at: NOW, has: true, until: T('2024-04-01T10:00:00Z') }],
+  },
+  {
+    name: 'CANCELLED: a next_billing_time reported while not ACTIVE is not taken; the known paid period is',
+    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' }, nextBillingTime: '2024-06-01T10:00:00Z' } },
+    known: { paidUntil: T('2024-04-01T10:00:00Z') },
     expect: { state: 'cancelled', nextBillingAt: null, paidThrough: T('2024-04-01T10:00:00Z'), accessUntil: T('2024-04-01T10:00:00Z') },
     access: [{ at: NOW, has: true, until: T('2024-04-01T10:00:00Z') }],
   },
@@ -306,7 +301,7 @@ const rows: Row[] = [
   },
   {
     name: 'CANCELLED, policy immediate → ends at cancellation despite a future paid-through',
-    view: { status: 'CANCELLED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: monthly },
+    view: { status: 'CANCELLED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
     known: { nextBillingAt: T('2024-04-01T10:00:00Z') },
     policy: IMMEDIATE,
     expect: { state: 'cancelled', paidThrough: T('2024-04-01T10:00:00Z'), accessUntil: T('2024-03-15T09:00:00Z') },
@@ -314,7 +309,7 @@ const rows: Row[] = [
   },
   {
     name: 'CANCELLED, policy immediate, no status time → ends now',
-    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: monthly },
+    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
     policy: IMMEDIATE,
     expect: { state: 'cancelled', accessUntil: NOW },
     access: [{ at: NOW, has: false }],
@@ -323,7 +318,8 @@ const rows: Row[] = [
   // ── expired ───────────────────────────────────────────────────────────────
   {
     name: 'BILLING.SUBSCRIPTION.EXPIRED with paid-through ahead → access until paid-through',
-    view: { status: 'EXPIRED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: monthly },
+    view: { status: 'EXPIRED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
+    known: { paidUntil: T('2024-04-01T10:00:00Z') },
     expect: { state: 'expired', paidThrough: T('2024-04-01T10:00:00Z'), accessUntil: T('2024-04-01T10:00:00Z') },
     access: [
       { at: NOW, has: true, until: T('2024-04-01T10:00:00Z') },
@@ -332,8 +328,19 @@ const rows: Row[] = [
   },
   {
     name: 'EXPIRED with paid-through passed → lapse, no access',
-    view: { status: 'EXPIRED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-02-01T10:00:00Z' } }, plan: monthly },
+    view: { status: 'EXPIRED', statusUpdateTime: '2024-03-15T09:00:00Z', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-02-01T10:00:00Z' } } },
+    known: { paidUntil: T('2024-03-01T10:00:00Z') },
     expect: { state: 'expired', paidThrough: T('2024-03-01T10:00:00Z'), accessUntil: T('2024-03-01T10:00:00Z') },
+    access: [{ at: NOW, has: false }],
+  },
+  {
+    name: 'EXPIRED with a last payment (even with its amount) but no counted paid period → lapse at once: an uncounted payment extends nothing',
+    view: {
+      status: 'EXPIRED',
+      statusUpdateTime: '2024-03-15T09:00:00Z',
+      billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z', amount: { currencyCode: 'USD', value: '0.01' } } },
+    },
+    expect: { state: 'expired', lastPaymentAt: T('2024-03-01T10:00:00Z'), paidThrough: null, accessUntil: T('2024-03-15T09:00:00Z') },
     access: [{ at: NOW, has: false }],
   },
   {
@@ -346,7 +353,7 @@ const rows: Row[] = [
   // ── refunds and chargebacks ───────────────────────────────────────────────
   {
     name: 'PAYMENT.SALE.REFUNDED (revokedAt set) while PayPal says ACTIVE → revoked, no access',
-    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' }, nextBillingTime: '2024-04-01T10:00:00Z' }, plan: monthly },
+    view: { status: 'ACTIVE', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' }, nextBillingTime: '2024-04-01T10:00:00Z' } },
     known: { state: 'revoked', revokedAt: T('2024-03-10T00:00:00Z') },
     expect: { state: 'revoked', paypalStatus: 'ACTIVE' },
     access: [
@@ -356,7 +363,7 @@ const rows: Row[] = [
   },
   {
     name: 'chargeback (revokedAt set) on a CANCELLED subscription with paid-through ahead → revoked, no access',
-    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: monthly },
+    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
     known: { state: 'cancelled', revokedAt: T('2024-03-12T00:00:00Z') },
     expect: { state: 'revoked' },
     access: [{ at: NOW, has: false }],
@@ -364,23 +371,23 @@ const rows: Row[] = [
 
   // ── facts PayPal omits are kept ───────────────────────────────────────────
   {
-    name: 'plan omitted by PayPal → the known interval is used',
-    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
-    known: { intervalUnit: 'YEAR', intervalCount: 1 },
-    expect: { intervalUnit: 'YEAR', intervalCount: 1, paidThrough: T('2025-03-01T10:00:00Z'), accessUntil: T('2025-03-01T10:00:00Z') },
-    access: [{ at: NOW, has: true }],
+    name: 'a yearly payment’s own period (known paidUntil) is kept, whatever the view shows',
+    view: { status: 'CANCELLED', planId: PLAN_IDS.titanMonthly, billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } } },
+    known: { paidUntil: T('2025-03-01T10:00:00Z') },
+    expect: { paidThrough: T('2025-03-01T10:00:00Z'), accessUntil: T('2025-03-01T10:00:00Z') },
+    access: [{ at: NOW, has: true, until: T('2025-03-01T10:00:00Z') }],
   },
   {
     name: 'last_payment omitted by PayPal → the known last payment is used',
     view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0 } },
-    known: { lastPaymentAt: T('2024-03-01T10:00:00Z'), intervalUnit: 'MONTH', intervalCount: 1 },
+    known: { lastPaymentAt: T('2024-03-01T10:00:00Z'), paidUntil: T('2024-04-01T10:00:00Z') },
     expect: { lastPaymentAt: T('2024-03-01T10:00:00Z'), paidThrough: T('2024-04-01T10:00:00Z') },
     access: [{ at: NOW, has: true, until: T('2024-04-01T10:00:00Z') }],
   },
   {
     name: 'an older last_payment from PayPal never replaces a newer known one',
-    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-02-01T10:00:00Z' } }, plan: monthly },
-    known: { lastPaymentAt: T('2024-03-01T10:00:00Z') },
+    view: { status: 'CANCELLED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-02-01T10:00:00Z' } } },
+    known: { lastPaymentAt: T('2024-03-01T10:00:00Z'), paidUntil: T('2024-04-01T10:00:00Z') },
     expect: { lastPaymentAt: T('2024-03-01T10:00:00Z'), paidThrough: T('2024-04-01T10:00:00Z') },
     access: [{ at: NOW, has: true }],
   },
@@ -397,12 +404,6 @@ const rows: Row[] = [
     known: { planId: PLAN_IDS.legendaryMonthly },
     expect: { planId: PLAN_IDS.legendaryMonthly },
     access: [{ at: NOW, has: true, until: null }],
-  },
-  {
-    name: 'a trial cycle before the regular one → the regular cycle sets the interval',
-    view: { status: 'EXPIRED', billingInfo: { failedPaymentsCount: 0, lastPayment: { time: '2024-03-01T10:00:00Z' } }, plan: trialThenYearly },
-    expect: { intervalUnit: 'YEAR', intervalCount: 1, paidThrough: T('2025-03-01T10:00:00Z') },
-    access: [{ at: NOW, has: true, until: T('2025-03-01T10:00:00Z') }],
   },
 ];
 
@@ -422,7 +423,6 @@ describe('deriveSubscription: one row per PayPal signal', () => {
     const view: PaypalSubscriptionView = {
       status: 'ACTIVE',
       billingInfo: { failedPaymentsCount: 1, lastFailedPayment: { time: '2024-03-14T10:00:00Z' }, lastPayment: { time: '2024-02-14T10:00:00Z' }, nextBillingTime: '2024-03-19T10:00:00Z' },
-      plan: monthly,
     };
     const first = deriveSubscription(view, NOTHING_KNOWN, GRACE3, NOW);
     const later = deriveSubscription(view, NOTHING_KNOWN, GRACE3, NOW + 5 * DAY_MS);
@@ -432,34 +432,19 @@ describe('deriveSubscription: one row per PayPal signal', () => {
 });
 
 describe('computePaidThrough', () => {
-  const rows: { name: string; nextBillingAt?: string; lastPaymentAt?: string; unit?: string; count?: number | null; expected: string | null }[] = [
-    { name: 'MONTH: Jan 31 + 1 month = Feb 29 in a leap year', lastPaymentAt: '2024-01-31T15:30:00Z', unit: 'MONTH', count: 1, expected: '2024-02-29T15:30:00Z' },
-    { name: 'MONTH: Jan 31 + 1 month = Feb 28 otherwise', lastPaymentAt: '2023-01-31T15:30:00Z', unit: 'MONTH', count: 1, expected: '2023-02-28T15:30:00Z' },
-    { name: 'MONTH: Mar 31 + 1 month = Apr 30', lastPaymentAt: '2024-03-31T00:00:00Z', unit: 'MONTH', count: 1, expected: '2024-04-30T00:00:00Z' },
-    { name: 'MONTH: Dec 15 + 1 month crosses the year', lastPaymentAt: '2024-12-15T08:00:00Z', unit: 'MONTH', count: 1, expected: '2025-01-15T08:00:00Z' },
-    { name: 'MONTH ×3: Nov 30 + 3 months = Feb 28', lastPaymentAt: '2024-11-30T08:00:00Z', unit: 'MONTH', count: 3, expected: '2025-02-28T08:00:00Z' },
-    { name: 'MONTH: count missing means 1', lastPaymentAt: '2024-03-10T08:00:00Z', unit: 'MONTH', count: null, expected: '2024-04-10T08:00:00Z' },
-    { name: 'YEAR: Feb 29 + 1 year = Feb 28', lastPaymentAt: '2024-02-29T12:00:00Z', unit: 'YEAR', count: 1, expected: '2025-02-28T12:00:00Z' },
-    { name: 'YEAR: Jun 10 + 1 year', lastPaymentAt: '2023-06-10T12:00:00Z', unit: 'YEAR', count: 1, expected: '2024-06-10T12:00:00Z' },
-    { name: 'YEAR ×2', lastPaymentAt: '2023-06-10T12:00:00Z', unit: 'YEAR', count: 2, expected: '2025-06-10T12:00:00Z' },
-    { name: 'DAY ×7', lastPaymentAt: '2024-03-10T12:00:00Z', unit: 'DAY', count: 7, expected: '2024-03-17T12:00:00Z' },
-    { name: 'DAY ×1 across the end of February (leap year)', lastPaymentAt: '2024-02-28T12:00:00Z', unit: 'DAY', count: 1, expected: '2024-02-29T12:00:00Z' },
-    { name: 'WEEK ×1', lastPaymentAt: '2024-03-10T12:00:00Z', unit: 'WEEK', count: 1, expected: '2024-03-17T12:00:00Z' },
-    { name: 'WEEK ×2', lastPaymentAt: '2024-03-10T12:00:00Z', unit: 'WEEK', count: 2, expected: '2024-03-24T12:00:00Z' },
-    { name: 'unknown unit never extends access beyond the payment', lastPaymentAt: '2024-03-10T12:00:00Z', unit: 'FORTNIGHT', count: 1, expected: '2024-03-10T12:00:00Z' },
-    { name: 'next billing later than payment + interval → next billing', nextBillingAt: '2024-04-20T00:00:00Z', lastPaymentAt: '2024-03-10T00:00:00Z', unit: 'MONTH', count: 1, expected: '2024-04-20T00:00:00Z' },
-    { name: 'payment + interval later than next billing → payment + interval', nextBillingAt: '2024-04-01T00:00:00Z', lastPaymentAt: '2024-03-10T00:00:00Z', unit: 'MONTH', count: 1, expected: '2024-04-10T00:00:00Z' },
+  // Interval arithmetic (Jan 31 + 1 month…) now lives where a payment is counted: test/unit/paid-plan.test.ts.
+  const rows: { name: string; nextBillingAt?: string; paidUntil?: string; expected: string | null }[] = [
+    { name: 'next billing later than the paid period → next billing', nextBillingAt: '2024-04-20T00:00:00Z', paidUntil: '2024-04-10T00:00:00Z', expected: '2024-04-20T00:00:00Z' },
+    { name: 'paid period later than next billing → the paid period', nextBillingAt: '2024-04-01T00:00:00Z', paidUntil: '2024-04-10T00:00:00Z', expected: '2024-04-10T00:00:00Z' },
+    { name: 'both equal → that time', nextBillingAt: '2024-04-10T00:00:00Z', paidUntil: '2024-04-10T00:00:00Z', expected: '2024-04-10T00:00:00Z' },
     { name: 'only next billing known', nextBillingAt: '2024-04-01T00:00:00Z', expected: '2024-04-01T00:00:00Z' },
-    { name: 'payment known but no interval → next billing only', nextBillingAt: '2024-04-01T00:00:00Z', lastPaymentAt: '2024-03-25T00:00:00Z', expected: '2024-04-01T00:00:00Z' },
-    { name: 'payment known but no interval and no next billing → unknown', lastPaymentAt: '2024-03-25T00:00:00Z', expected: null },
+    { name: 'only the paid period known', paidUntil: '2025-03-01T00:00:00Z', expected: '2025-03-01T00:00:00Z' },
     { name: 'nothing known → unknown', expected: null },
   ];
   it.each(rows)('$name', (row) => {
     const got = computePaidThrough({
       nextBillingAt: row.nextBillingAt === undefined ? null : T(row.nextBillingAt),
-      lastPaymentAt: row.lastPaymentAt === undefined ? null : T(row.lastPaymentAt),
-      intervalUnit: row.unit ?? null,
-      intervalCount: row.count ?? null,
+      paidUntil: row.paidUntil === undefined ? null : T(row.paidUntil),
     });
     expect(got === null ? null : new Date(got).toISOString()).toBe(row.expected === null ? null : new Date(T(row.expected)).toISOString());
   });
@@ -489,7 +474,6 @@ const timeArb = fc.integer({ min: MIN_T, max: MAX_T });
 const isoArb = timeArb.map((t) => new Date(t).toISOString());
 const opt = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: undefined });
 const nul = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: null });
-const UNITS = ['DAY', 'WEEK', 'MONTH', 'SEMI_MONTH', 'YEAR', 'FORTNIGHT'] as const;
 const STATUSES = ['APPROVAL_PENDING', 'APPROVED', 'ACTIVE', 'SUSPENDED', 'CANCELLED', 'EXPIRED', 'ON_HOLD'] as const;
 const GRACE_STATES: readonly string[] = ['past_due', 'cancelled', 'suspended', 'expired'];
 
@@ -501,20 +485,9 @@ const viewArb: fc.Arbitrary<PaypalSubscriptionView> = fc.record({
   billingInfo: opt(
     fc.record({
       nextBillingTime: opt(isoArb),
-      lastPayment: opt(fc.record({ time: opt(isoArb) })),
+      lastPayment: opt(fc.record({ time: opt(isoArb), amount: opt(fc.record({ currencyCode: opt(fc.constantFrom('USD', 'EUR')), value: opt(fc.constantFrom('0.01', '4.99', '49.99', 'junk')) })) })),
       failedPaymentsCount: fc.integer({ min: 0, max: 3 }),
       lastFailedPayment: opt(fc.record({ time: isoArb })),
-    }),
-  ),
-  plan: opt(
-    fc.record({
-      billingCycles: fc.array(
-        fc.record({
-          tenureType: opt(fc.constantFrom('TRIAL', 'REGULAR')),
-          frequency: opt(fc.record({ intervalUnit: opt(fc.constantFrom(...UNITS)), intervalCount: opt(fc.integer({ min: 1, max: 12 })) })),
-        }),
-        { maxLength: 3 },
-      ),
     }),
   ),
 });
@@ -524,8 +497,7 @@ const knownArb: fc.Arbitrary<KnownFacts> = fc.record({
   planId: nul(fc.constant(PLAN_IDS.legendaryMonthly)),
   nextBillingAt: nul(timeArb),
   lastPaymentAt: nul(timeArb),
-  intervalUnit: nul(fc.constantFrom(...UNITS)),
-  intervalCount: nul(fc.integer({ min: 1, max: 12 })),
+  paidUntil: nul(timeArb),
   lastFailedPaymentAt: nul(timeArb),
   revokedAt: nul(timeArb),
 });
@@ -534,6 +506,7 @@ const policyArb: fc.Arbitrary<Policy> = fc.record({
   grace_days: fc.integer({ min: 0, max: 60 }),
   on_cancel: fc.constantFrom('period_end' as const, 'immediate' as const),
   on_manual_role_edit: fc.constantFrom('revert' as const, 'report' as const),
+  on_partial_refund: fc.constantFrom('keep' as const, 'revoke' as const),
 });
 
 describe('properties', () => {
@@ -580,6 +553,18 @@ describe('properties', () => {
           expect(accessOf({ state: d.state, accessUntil: d.accessUntil, revokedAt }, at).has).toBe(false);
           expect(accessOf({ state: d.state, accessUntil: d.accessUntil, revokedAt: null }, at).has).toBe(false);
         }
+      }),
+    );
+  });
+
+  it('paid-through is the later of the known paid period and next billing: a last_payment alone never extends it', () => {
+    fc.assert(
+      fc.property(viewArb, knownArb, policyArb, timeArb, (view, known, policy, now) => {
+        const d = deriveSubscription(view, known, policy, now);
+        expect(d.paidThrough).toBe(computePaidThrough({ nextBillingAt: d.nextBillingAt, paidUntil: known.paidUntil }));
+        if (known.paidUntil !== null) expect(d.paidThrough).not.toBeNull();
+        if (known.paidUntil !== null) expect(d.paidThrough as number).toBeGreaterThanOrEqual(known.paidUntil);
+        if (known.paidUntil === null && known.nextBillingAt === null && view.status !== 'ACTIVE') expect(d.paidThrough).toBeNull();
       }),
     );
   });

@@ -44,7 +44,7 @@ describe('parseTiers: the shared fixture', () => {
       [SCRIPT_KEYS.advanced, 'legendary'],
     ]);
     expect(catalog.file.staff_role_ids).toEqual([STAFF_ROLE_ID]);
-    expect(catalog.policy).toEqual({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert' });
+    expect(catalog.policy).toEqual({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'keep' });
   });
 
   it('sorts by rank whatever the order in the file', () => {
@@ -62,16 +62,18 @@ describe('parseTiers: defaults', () => {
     const r = parseTiers(doc);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.catalog.policy).toEqual({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert' });
+    expect(r.catalog.policy).toEqual({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'keep' });
     expect(r.catalog.file.scripts).toEqual([]);
     expect(r.catalog.file.staff_role_ids).toEqual([]);
   });
 
   it('fills the policy fields left out of a partial policy', () => {
     const r = parseTiers({ ...validDoc(), policy: { grace_days: 0 } });
-    expect(r.ok && r.catalog.policy).toEqual({ grace_days: 0, on_cancel: 'period_end', on_manual_role_edit: 'revert' });
+    expect(r.ok && r.catalog.policy).toEqual({ grace_days: 0, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'keep' });
     const r2 = parseTiers({ ...validDoc(), policy: { on_cancel: 'immediate', on_manual_role_edit: 'report' } });
-    expect(r2.ok && r2.catalog.policy).toEqual({ grace_days: 3, on_cancel: 'immediate', on_manual_role_edit: 'report' });
+    expect(r2.ok && r2.catalog.policy).toEqual({ grace_days: 3, on_cancel: 'immediate', on_manual_role_edit: 'report', on_partial_refund: 'keep' });
+    const r3 = parseTiers({ ...validDoc(), policy: { on_partial_refund: 'revoke' } });
+    expect(r3.ok && r3.catalog.policy).toEqual({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'revoke' });
   });
 });
 
@@ -94,6 +96,7 @@ describe('parseTiers: problems name what is wrong', () => {
     { name: 'no tiers at all', edit: () => ({ scripts: [] }), mentions: ['tiers'] },
     { name: 'empty file', edit: () => null, mentions: ['(file)'] },
     { name: 'unknown on_cancel policy', edit: (d) => ({ ...d, policy: { on_cancel: 'never' } }), mentions: ['policy.on_cancel'] },
+    { name: 'unknown on_partial_refund policy', edit: (d) => ({ ...d, policy: { on_partial_refund: 'sometimes' } }), mentions: ['policy.on_partial_refund'] },
     { name: 'negative grace_days', edit: (d) => ({ ...d, policy: { grace_days: -1 } }), mentions: ['policy.grace_days'] },
     { name: 'bad staff role id', edit: (d) => ({ ...d, staff_role_ids: ['admin'] }), mentions: ['staff_role_ids.0'] },
   ];

@@ -36,12 +36,12 @@ const rows: { name: string; body: unknown; route: EventRoute | { kind: 'ignored'
       { id: '80021663DE681814L', state: 'completed', billing_agreement_id: SUB, amount: { total: '19.99', currency: 'USD', details: { subtotal: '19.99' } }, create_time: '2024-03-15T11:59:58Z' },
       { resource_type: 'sale' },
     ),
-    route: { kind: 'sale-completed', saleId: '80021663DE681814L', subscriptionId: SUB, amount: '19.99', currency: 'USD', paidAt: '2024-03-15T11:59:58Z' },
+    route: { kind: 'sale-completed', saleId: '80021663DE681814L', subscriptionId: SUB, sentAt: '2024-03-15T11:59:58Z' },
   },
   {
     name: 'PAYMENT.SALE.COMPLETED without its own create_time → the event time',
     body: event('PAYMENT.SALE.COMPLETED', { id: '80021663DE681814L', billing_agreement_id: SUB, amount: { total: '9.99', currency: 'EUR' } }),
-    route: { kind: 'sale-completed', saleId: '80021663DE681814L', subscriptionId: SUB, amount: '9.99', currency: 'EUR', paidAt: '2024-03-15T12:00:05.123Z' },
+    route: { kind: 'sale-completed', saleId: '80021663DE681814L', subscriptionId: SUB, sentAt: '2024-03-15T12:00:05.123Z' },
   },
   {
     name: 'PAYMENT.SALE.COMPLETED without billing_agreement_id (not a subscription) → ignored',
@@ -51,22 +51,26 @@ const rows: { name: string; body: unknown; route: EventRoute | { kind: 'ignored'
   { name: 'PAYMENT.SALE.COMPLETED with a malformed sale (no id) → ignored', body: event('PAYMENT.SALE.COMPLETED', { billing_agreement_id: SUB }), route: { kind: 'ignored' } },
   {
     name: 'PAYMENT.SALE.REFUNDED → reversal of the sale named in sale_id',
-    body: event('PAYMENT.SALE.REFUNDED', { id: '1Y107995YT783435V', sale_id: '80021663DE681814L', billing_agreement_id: SUB, amount: { total: '-19.99', currency: 'USD' } }, { resource_type: 'refund' }),
-    route: { kind: 'sale-reversal', saleId: '80021663DE681814L', subscriptionId: SUB, reason: 'refunded' },
+    body: event(
+      'PAYMENT.SALE.REFUNDED',
+      { id: '1Y107995YT783435V', sale_id: '80021663DE681814L', billing_agreement_id: SUB, amount: { total: '-19.99', currency: 'USD' }, create_time: '2024-03-15T11:58:00Z' },
+      { resource_type: 'refund' },
+    ),
+    route: { kind: 'sale-reversal', saleId: '80021663DE681814L', subscriptionId: SUB, reason: 'refunded', sentAt: '2024-03-15T11:58:00Z' },
   },
   {
-    name: 'PAYMENT.SALE.REFUNDED without billing_agreement_id → subscription unknown (looked up by sale)',
+    name: 'PAYMENT.SALE.REFUNDED without billing_agreement_id → subscription unknown (looked up by sale); no create_time → the event time',
     body: event('PAYMENT.SALE.REFUNDED', { id: '1Y107995YT783435V', sale_id: '80021663DE681814L' }),
-    route: { kind: 'sale-reversal', saleId: '80021663DE681814L', subscriptionId: null, reason: 'refunded' },
+    route: { kind: 'sale-reversal', saleId: '80021663DE681814L', subscriptionId: null, reason: 'refunded', sentAt: '2024-03-15T12:00:05.123Z' },
   },
   {
     name: 'PAYMENT.SALE.REVERSED → reversal of the sale in resource.id',
     body: event('PAYMENT.SALE.REVERSED', { id: '80021663DE681814L', state: 'reversed', billing_agreement_id: SUB }),
-    route: { kind: 'sale-reversal', saleId: '80021663DE681814L', subscriptionId: SUB, reason: 'reversed' },
+    route: { kind: 'sale-reversal', saleId: '80021663DE681814L', subscriptionId: SUB, reason: 'reversed', sentAt: '2024-03-15T12:00:05.123Z' },
   },
   { name: 'PAYMENT.SALE.REVERSED without an id → ignored', body: event('PAYMENT.SALE.REVERSED', { state: 'reversed' }), route: { kind: 'ignored' } },
   {
-    name: 'CUSTOMER.DISPUTE.CREATED at CHARGEBACK → chargeback of the disputed sales',
+    name: 'CUSTOMER.DISPUTE.CREATED at CHARGEBACK → chargeback, read by dispute_id (the body’s disputed_transactions are not trusted)',
     body: event(
       'CUSTOMER.DISPUTE.CREATED',
       {
@@ -76,20 +80,29 @@ const rows: { name: string; body: unknown; route: EventRoute | { kind: 'ignored'
       },
       { resource_type: 'dispute' },
     ),
-    route: { kind: 'chargeback', saleIds: ['80021663DE681814L', '3BC38643YC807283D'] },
+    route: { kind: 'chargeback', disputeId: 'PP-D-27803' },
   },
   {
     name: 'CUSTOMER.DISPUTE.UPDATED at CHARGEBACK → chargeback',
+    body: event('CUSTOMER.DISPUTE.UPDATED', { dispute_id: 'PP-D-27804', dispute_life_cycle_stage: 'CHARGEBACK' }),
+    route: { kind: 'chargeback', disputeId: 'PP-D-27804' },
+  },
+  {
+    name: 'chargeback without dispute_id → ignored, even when the body lists disputed transactions',
     body: event('CUSTOMER.DISPUTE.UPDATED', { dispute_life_cycle_stage: 'CHARGEBACK', disputed_transactions: [{ seller_transaction_id: '80021663DE681814L' }] }),
-    route: { kind: 'chargeback', saleIds: ['80021663DE681814L'] },
+    route: { kind: 'ignored' },
+  },
+  {
+    name: 'chargeback with an empty dispute_id → ignored (malformed)',
+    body: event('CUSTOMER.DISPUTE.CREATED', { dispute_id: '', dispute_life_cycle_stage: 'CHARGEBACK' }),
+    route: { kind: 'ignored' },
   },
   {
     name: 'CUSTOMER.DISPUTE.CREATED at INQUIRY → ignored',
-    body: event('CUSTOMER.DISPUTE.CREATED', { dispute_life_cycle_stage: 'INQUIRY', disputed_transactions: [{ seller_transaction_id: '80021663DE681814L' }] }),
+    body: event('CUSTOMER.DISPUTE.CREATED', { dispute_id: 'PP-D-27805', dispute_life_cycle_stage: 'INQUIRY', disputed_transactions: [{ seller_transaction_id: '80021663DE681814L' }] }),
     route: { kind: 'ignored' },
   },
-  { name: 'CUSTOMER.DISPUTE.* with no stage → ignored', body: event('CUSTOMER.DISPUTE.RESOLVED', { disputed_transactions: [{ seller_transaction_id: '80021663DE681814L' }] }), route: { kind: 'ignored' } },
-  { name: 'chargeback naming no seller transaction → ignored', body: event('CUSTOMER.DISPUTE.CREATED', { dispute_life_cycle_stage: 'CHARGEBACK', disputed_transactions: [] }), route: { kind: 'ignored' } },
+  { name: 'CUSTOMER.DISPUTE.* with no stage → ignored', body: event('CUSTOMER.DISPUTE.RESOLVED', { dispute_id: 'PP-D-27806', disputed_transactions: [{ seller_transaction_id: '80021663DE681814L' }] }), route: { kind: 'ignored' } },
   { name: 'CHECKOUT.ORDER.APPROVED → ignored', body: event('CHECKOUT.ORDER.APPROVED', { id: '5O190127TN364715T', status: 'APPROVED' }), route: { kind: 'ignored' } },
   { name: 'PAYMENT.CAPTURE.COMPLETED → ignored', body: event('PAYMENT.CAPTURE.COMPLETED', { id: '42311647XV020574X' }), route: { kind: 'ignored' } },
   { name: 'BILLING.PLAN.CREATED (not a subscription) → ignored', body: event('BILLING.PLAN.CREATED', { id: 'P-5ML4271244454362WXNWU5NQ' }), route: { kind: 'ignored' } },

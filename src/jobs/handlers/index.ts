@@ -1,9 +1,11 @@
 import type { ProcessDeps } from '../../app/process-event.ts';
 import { REFRESH_KIND } from '../../app/refresh-subscription.ts';
+import { CANCEL_REPLACED_KIND } from '../../app/replace-subscription.ts';
 import type { DiscordMessenger } from '../../discord/messenger.ts';
 import type { MemberRoles } from '../../discord/roles.ts';
 import type { Handlers } from '../handler.ts';
 import { auditHandler } from './audit.ts';
+import { cancelReplacedHandler } from './cancel-replaced.ts';
 import { dmHandler } from './dm.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { processWebhookHandler } from './process-webhook.ts';
@@ -11,6 +13,7 @@ import { refreshSubscriptionHandler } from './refresh-subscription.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 export interface HandlerDeps extends ProcessDeps {
+  paypal: ProcessDeps['paypal'] & { cancelSubscription(id: string, reason: string): Promise<void> };
   roles: MemberRoles;
   messenger: DiscordMessenger;
 }
@@ -24,5 +27,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     audit: auditHandler(deps),
     dm: dmHandler({ ...deps, sender: deps.messenger }),
     [REFRESH_KIND]: refreshSubscriptionHandler(deps),
+    [CANCEL_REPLACED_KIND]: cancelReplacedHandler(deps),
   };
 }

@@ -8,6 +8,6 @@ export function processWebhookHandler(deps: ProcessDeps) {
   return defineJobHandler({
     schema: z.object({ eventId: z.string().min(1) }),
     maxAttempts: PROCESS_WEBHOOK_MAX_ATTEMPTS,
-    run: (payload) => processWebhookEvent(deps, payload.eventId),
+    run: (payload, ctx) => processWebhookEvent(deps, payload.eventId, ctx.log),
   });
 }
