@@ -12,6 +12,16 @@ const httpUrl = z
   .url('must be an absolute URL such as https://example.com')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
   .transform((u) => u.replace(/\/+$/, ''));
+/** 127.0.0.0/8, localhost and ::1, as WHATWG URL spells hostnames (IPv4 normalised, IPv6 in brackets). */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+// These URLs receive the bot token, PayPal's client secret and the marketplace key; plain http is for local stand-ins only.
+const apiUrl = httpUrl.refine(
+  (u) => u.startsWith('https://') || !URL.canParse(u) || isLoopbackHost(new URL(u).hostname),
+  'must be https:// unless it points at this machine (loopback); a typo would send secrets in clear',
+);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
   .string()
@@ -22,12 +32,12 @@ const envSchema = z.object({
   DISCORD_TOKEN: z.string().min(20, 'must be the bot token from the Discord developer portal (Bot → Reset Token)'),
   DISCORD_GUILD_ID: snowflake,
   DISCORD_AUDIT_CHANNEL_ID: snowflake,
-  DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
+  DISCORD_API_URL: apiUrl.default('https://discord.com/api'),
   PAYPAL_CLIENT_ID: z.string().min(1, 'must be the client id of your PayPal REST app (developer.paypal.com → Apps & Credentials)'),
   PAYPAL_CLIENT_SECRET: z.string().min(1, 'must be the secret of your PayPal REST app'),
   PAYPAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
   PAYPAL_WEBHOOK_ID: z.string().min(1, "must be the id PayPal shows for your webhook (Apps & Credentials → your app → Webhooks)"),
-  PAYPAL_API_URL: httpUrl.optional(),
+  PAYPAL_API_URL: apiUrl.optional(),
   PAYPAL_CERT_HOSTS: z
     .string()
     .default('.paypal.com')
@@ -43,7 +53,7 @@ const envSchema = z.object({
   DATABASE_PATH: z.string().min(1).default('./data/concierge.db'),
   TIERS_FILE: z.string().min(1).default('./tiers.yaml'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MARKETPLACE_API_URL: httpUrl.optional(),
+  MARKETPLACE_API_URL: apiUrl.optional(),
   MARKETPLACE_API_KEY: optionalString,
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_RETENTION: positiveInt(14),

@@ -109,6 +109,16 @@ describe('loadConfig: valid environments', () => {
     },
     { name: 'a whitespace-only METRICS_TOKEN → no token', env: { ...REQUIRED, METRICS_TOKEN: '   ' }, expected: DEFAULTS },
     { name: 'HTTP_PORT 0 (any free port) is allowed', env: { ...REQUIRED, HTTP_PORT: '0' }, expected: { ...DEFAULTS, http: { ...DEFAULTS.http, port: 0 } } },
+    {
+      name: 'plain http is accepted for loopback API hosts (local stand-ins)',
+      env: { ...REQUIRED, DISCORD_API_URL: 'http://localhost:4001/api', PAYPAL_API_URL: 'http://[::1]:4002', MARKETPLACE_API_URL: 'http://127.8.9.10:4003', MARKETPLACE_API_KEY: 'k' },
+      expected: {
+        ...DEFAULTS,
+        discord: { ...DEFAULTS.discord, apiUrl: 'http://localhost:4001/api' },
+        paypal: { ...DEFAULTS.paypal, apiUrl: 'http://[::1]:4002' },
+        marketplace: { url: 'http://127.8.9.10:4003', key: 'k' },
+      },
+    },
     { name: 'unrelated variables are ignored', env: { ...REQUIRED, PATH: '/usr/bin', NODE_ENV: 'production' }, expected: DEFAULTS },
   ];
   it.each(rows)('$name', ({ env, expected }) => {
@@ -170,6 +180,20 @@ describe('loadConfig: a bad environment names every bad variable', () => {
   it.each(rows)('$name', ({ env, names }) => {
     const text = problemsOf({ ...REQUIRED, ...env }).join('\n');
     for (const name of names) expect(text).toContain(name);
+  });
+
+  // These URLs carry the bot token, the PayPal secret and the marketplace key: a typo'd http:// would send them in clear.
+  const HTTPS_ONLY = 'must be https:// unless it points at this machine (loopback); a typo would send secrets in clear';
+  const cleartext: { name: string; env: Record<string, string>; variable: string }[] = [
+    { name: 'DISCORD_API_URL over http', env: { DISCORD_API_URL: 'http://discord.com/api' }, variable: 'DISCORD_API_URL' },
+    { name: 'PAYPAL_API_URL over http', env: { PAYPAL_API_URL: 'http://api-m.paypal.com' }, variable: 'PAYPAL_API_URL' },
+    { name: 'MARKETPLACE_API_URL over http', env: { MARKETPLACE_API_URL: 'http://market.example.com', MARKETPLACE_API_KEY: 'k' }, variable: 'MARKETPLACE_API_URL' },
+    { name: 'a host that only starts like loopback', env: { PAYPAL_API_URL: 'http://127.0.0.1.example.com' }, variable: 'PAYPAL_API_URL' },
+    { name: 'a subdomain named localhost', env: { DISCORD_API_URL: 'http://localhost.example.com/api' }, variable: 'DISCORD_API_URL' },
+    { name: 'a private (not loopback) address', env: { PAYPAL_API_URL: 'http://10.0.0.7:8080' }, variable: 'PAYPAL_API_URL' },
+  ];
+  it.each(cleartext)('$name → names the variable and why', ({ env, variable }) => {
+    expect(problemsOf({ ...REQUIRED, ...env })).toEqual([`${variable}: ${HTTPS_ONLY}`]);
   });
 
   // BUG (src/config.ts): the marketplace cross-check runs only after the
