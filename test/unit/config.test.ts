@@ -25,6 +25,7 @@ const DEFAULTS: Config = {
   },
   webhook: { maxAgeSeconds: 259_200 },
   http: { host: '127.0.0.1', port: 8080, publicUrl: 'https://members.example.com' },
+  trustProxy: ['127.0.0.1', '::1'],
   databasePath: './data/concierge.db',
   tiersFile: './tiers.yaml',
   logLevel: 'info',
@@ -46,6 +47,7 @@ const FULL = {
   PUBLIC_URL: 'https://members.example.com/',
   HTTP_HOST: '0.0.0.0',
   HTTP_PORT: '9090',
+  TRUST_PROXY: ' 10.0.0.5, 192.168.0.0/16,fd00::/8 ',
   DATABASE_PATH: '/var/lib/concierge/concierge.db',
   TIERS_FILE: '/etc/concierge/tiers.yaml',
   LOG_LEVEL: 'debug',
@@ -68,6 +70,7 @@ describe('loadConfig: valid environments', () => {
         paypal: { ...DEFAULTS.paypal, mode: 'live', apiUrl: 'http://127.0.0.1:4002', certHosts: ['127.0.0.1', '.example.test'], timeoutMs: 2500 },
         webhook: { maxAgeSeconds: 600 },
         http: { host: '0.0.0.0', port: 9090, publicUrl: 'https://members.example.com' },
+        trustProxy: ['10.0.0.5', '192.168.0.0/16', 'fd00::/8'],
         databasePath: '/var/lib/concierge/concierge.db',
         tiersFile: '/etc/concierge/tiers.yaml',
         logLevel: 'debug',
@@ -119,6 +122,8 @@ describe('loadConfig: valid environments', () => {
         marketplace: { url: 'http://127.8.9.10:4003', key: 'k' },
       },
     },
+    { name: 'TRUST_PROXY none → no proxy trusted', env: { ...REQUIRED, TRUST_PROXY: 'none' }, expected: { ...DEFAULTS, trustProxy: false } },
+    { name: 'TRUST_PROXY false → no proxy trusted', env: { ...REQUIRED, TRUST_PROXY: 'FALSE' }, expected: { ...DEFAULTS, trustProxy: false } },
     { name: 'unrelated variables are ignored', env: { ...REQUIRED, PATH: '/usr/bin', NODE_ENV: 'production' }, expected: DEFAULTS },
   ];
   it.each(rows)('$name', ({ env, expected }) => {
@@ -176,6 +181,9 @@ describe('loadConfig: a bad environment names every bad variable', () => {
     { name: 'marketplace URL without a key', env: { MARKETPLACE_API_URL: 'https://market.example.com' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
     { name: 'marketplace key without a URL', env: { MARKETPLACE_API_KEY: 'test-marketplace-key' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
     { name: 'marketplace URL with a blank key', env: { MARKETPLACE_API_URL: 'https://market.example.com', MARKETPLACE_API_KEY: '  ' }, names: ['MARKETPLACE_API_KEY'] },
+    { name: 'TRUST_PROXY a host name', env: { TRUST_PROXY: 'proxy.example.com' }, names: ['TRUST_PROXY'] },
+    { name: 'TRUST_PROXY a CIDR prefix too long', env: { TRUST_PROXY: '10.0.0.0/33' }, names: ['TRUST_PROXY'] },
+    { name: 'TRUST_PROXY none mixed with addresses', env: { TRUST_PROXY: 'none,10.0.0.1' }, names: ['TRUST_PROXY'] },
   ];
   it.each(rows)('$name', ({ env, names }) => {
     const text = problemsOf({ ...REQUIRED, ...env }).join('\n');
