@@ -10,6 +10,8 @@ import { readTiersFile, TiersFileError } from '../tiers.ts';
  * `npx concierge <command>`: thin commands over the same modules the service
  * uses. Exit 0 on success, non-zero on any failure.
  */
+// Owner-only for whatever a command creates (database, backups): they hold buyers' names and e-mail addresses.
+process.umask(0o077);
 loadDotEnv();
 const program = new Command('concierge').description('Concierge: Discord memberships sold through PayPal subscriptions').showHelpAfterError();
 
