@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -12,6 +13,24 @@ const httpUrl = z
   .url('must be an absolute URL such as https://example.com')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
   .transform((u) => u.replace(/\/+$/, ''));
+/** 127.0.0.0/8, localhost and ::1, as WHATWG URL spells hostnames (IPv4 normalised, IPv6 in brackets). */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+// These URLs receive the bot token, PayPal's client secret and the marketplace key; plain http is for local stand-ins only.
+const apiUrl = httpUrl.refine(
+  (u) => u.startsWith('https://') || !URL.canParse(u) || isLoopbackHost(new URL(u).hostname),
+  'must be https:// unless it points at this machine (loopback); a typo would send secrets in clear',
+);
+/** An IP address, or a CIDR range such as 10.0.0.0/8 (what Fastify's trustProxy, through proxy-addr, accepts). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+const trustsNoProxy = (list: string[]): boolean => list.length === 1 && /^(false|none)$/i.test(list[0] ?? '');
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
   .string()
@@ -22,12 +41,12 @@ const envSchema = z.object({
   DISCORD_TOKEN: z.string().min(20, 'must be the bot token from the Discord developer portal (Bot → Reset Token)'),
   DISCORD_GUILD_ID: snowflake,
   DISCORD_AUDIT_CHANNEL_ID: snowflake,
-  DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
+  DISCORD_API_URL: apiUrl.default('https://discord.com/api'),
   PAYPAL_CLIENT_ID: z.string().min(1, 'must be the client id of your PayPal REST app (developer.paypal.com → Apps & Credentials)'),
   PAYPAL_CLIENT_SECRET: z.string().min(1, 'must be the secret of your PayPal REST app'),
   PAYPAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
   PAYPAL_WEBHOOK_ID: z.string().min(1, "must be the id PayPal shows for your webhook (Apps & Credentials → your app → Webhooks)"),
-  PAYPAL_API_URL: httpUrl.optional(),
+  PAYPAL_API_URL: apiUrl.optional(),
   PAYPAL_CERT_HOSTS: z
     .string()
     .default('.paypal.com')
@@ -40,10 +59,19 @@ const envSchema = z.object({
   PUBLIC_URL: httpUrl,
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // Whose X-Forwarded-For is believed: per-IP rate limits count the forwarded address only from these peers.
+  TRUST_PROXY: z
+    .string()
+    .default('127.0.0.1,::1')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter((a) => a.length > 0))
+    .refine((list) => trustsNoProxy(list) || (list.length > 0 && list.every(isAddressOrCidr)), {
+      message: 'must be a comma-separated list of proxy addresses or CIDR ranges (e.g. 127.0.0.1,::1), or none to trust no proxy',
+    })
+    .transform((list): string[] | false => (trustsNoProxy(list) ? false : list)),
   DATABASE_PATH: z.string().min(1).default('./data/concierge.db'),
   TIERS_FILE: z.string().min(1).default('./tiers.yaml'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MARKETPLACE_API_URL: httpUrl.optional(),
+  MARKETPLACE_API_URL: apiUrl.optional(),
   MARKETPLACE_API_KEY: optionalString,
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_RETENTION: positiveInt(14),
@@ -67,6 +95,8 @@ export interface Config {
   };
   webhook: { maxAgeSeconds: number };
   http: { host: string; port: number; publicUrl: string };
+  /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false: none, the peer is the client. */
+  trustProxy: string[] | false;
   databasePath: string;
   tiersFile: string;
   logLevel: Env['LOG_LEVEL'];
@@ -117,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     webhook: { maxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
+    trustProxy: e.TRUST_PROXY,
     databasePath: e.DATABASE_PATH,
     tiersFile: e.TIERS_FILE,
     logLevel: e.LOG_LEVEL,

@@ -9,6 +9,9 @@ import { TiersFileError } from './tiers.ts';
  * (the environment wins), then the whole service in one process. Bad
  * configuration exits non-zero with one message naming every problem.
  */
+// Owner-only for every file and directory the service creates (database, WAL, backups): they hold buyers'
+// names and e-mail addresses. First thing, before anything creates a file; systemd's UMask= says the same.
+process.umask(0o077);
 loadDotEnv();
 
 let config;

@@ -149,6 +149,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ingest,
     metrics,
     metricsToken: config.metricsToken,
+    trustProxy: config.trustProxy,
     readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
     securityAudit: createSecurityAudit({ store, clock }),
     paypalReturn: { store, paypal, tiers, clock, wake: () => runner.wake(), serverName: () => messenger.serverName() },

@@ -8,9 +8,12 @@ import { enqueueRefresh, refreshFromPaypal, type RefreshDeps } from './refresh-s
  * The subscription is read from PayPal and applied at once (the webhook that
  * follows then finds nothing to change), so the role does not wait for the
  * webhook. A checkout PayPal has not activated yet, or a PayPal outage, is
- * handed to the `refresh-subscription` job, for subscriptions Concierge
- * created only, so strangers cannot fill the queue. `GET /paypal/cancel`
- * (abandonCheckout, below) is the other way back.
+ * handed to the `refresh-subscription` job. Only subscriptions in the store
+ * (created by /subscribe, or already heard of through a webhook) are read:
+ * the id comes from the query string, so any other id would let strangers
+ * make us call PayPal and fill the queue; one created elsewhere is applied
+ * by its webhook. `GET /paypal/cancel` (abandonCheckout, below) is the other
+ * way back.
  */
 
 /** PayPal subscription ids: `I-` and upper-case letters and digits (`I-BW452GLLEP1G`). */
@@ -51,11 +54,11 @@ function subscriptionIdOf(store: Store, q: PaypalRedirectQuery): string | undefi
 export async function returnFromPaypal(deps: ReturnDeps, q: PaypalRedirectQuery): Promise<ReturnOutcome> {
   const subscriptionId = subscriptionIdOf(deps.store, q);
   if (subscriptionId === undefined) return { kind: 'invalid' };
-  const catalog = deps.tiers.current();
   const stored = () => getSubscription(deps.store.db, subscriptionId);
+  // An arbitrary id from the query string reaches neither PayPal nor the queue.
+  if (stored() === undefined) return { kind: 'unknown' };
+  const catalog = deps.tiers.current();
   const later = () => {
-    // Only for a subscription we created (or already heard of): an arbitrary id from the query string never reaches the queue.
-    if (stored() === undefined) return;
     deps.store.transaction((tx) => enqueueRefresh(tx, subscriptionId, deps.clock()));
     deps.wake();
   };

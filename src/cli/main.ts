@@ -4,14 +4,35 @@ import { memberCommandDefinitions } from '../discord/commands/definitions.ts';
 import { registerGuildCommands, restForToken } from '../discord/register-commands.ts';
 import { ConciergeError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
+import { databaseFiles, permissionsOf } from '../store/file-modes.ts';
 import { readTiersFile, TiersFileError } from '../tiers.ts';
 
 /**
  * `npx concierge <command>`: thin commands over the same modules the service
  * uses. Exit 0 on success, non-zero on any failure.
  */
+// Owner-only for whatever a command creates (database, backups): they hold buyers' names and e-mail addresses.
+process.umask(0o077);
 loadDotEnv();
 const program = new Command('concierge').description('Concierge: Discord memberships sold through PayPal subscriptions').showHelpAfterError();
+
+/**
+ * Existing files among `paths` that group or others may access, with their permission bits. A file doctor
+ * cannot even stat (EACCES: run as another user) is skipped here; opening it is what reports that problem.
+ */
+function openToOthers(paths: readonly string[]): { path: string; mode: number }[] {
+  return paths.flatMap((path) => {
+    let mode;
+    try {
+      mode = permissionsOf(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') return [];
+      throw err;
+    }
+    return mode === null || (mode & 0o077) === 0 ? [] : [{ path, mode }];
+  });
+}
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 program
   .command('migrate')
@@ -62,12 +83,25 @@ program
       problems.push(...err.problems.map((p) => `${tiersFile}: ${p}`));
     }
     const dbPath = config?.databasePath ?? loadDatabasePath();
+    // Warnings, not problems: the service runs either way. The database files are checked before the open below, which restricts them.
+    const warnings = openToOthers(['.env']).map(({ path, mode }) => `${path} is accessible to group/others (mode ${octal(mode)}) and holds the bot token and the PayPal secret; fix: chmod 600 ${path}`);
+    const looseDb = openToOthers(databaseFiles(dbPath));
     try {
       openStore(dbPath).close();
       process.stdout.write(`database ${dbPath}: writable, migrations applied\n`);
     } catch (err) {
       problems.push(`DATABASE_PATH ${dbPath}: ${(err as Error).message}`);
     }
+    const stillLoose = new Set(openToOthers(databaseFiles(dbPath)).map((f) => f.path));
+    for (const { path, mode } of looseDb) {
+      const holds = `holds buyers' names and e-mail addresses`;
+      warnings.push(
+        stillLoose.has(path)
+          ? `${path} is accessible to group/others (mode ${octal(mode)}) and ${holds}; fix: chmod 600 ${path}`
+          : `${path} was accessible to group/others (mode ${octal(mode)}) and ${holds}; now owner-only (Concierge restricts it whenever it opens the database)`,
+      );
+    }
+    if (warnings.length > 0) process.stderr.write(warnings.map((w) => `warning: ${w}\n`).join(''));
     if (problems.length > 0) {
       process.stderr.write(`${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
       process.exitCode = 1;

@@ -20,6 +20,8 @@ export interface ServerDeps {
   securityAudit: SecurityAudit;
   /** Where PayPal sends the buyer back (`/paypal/return`, `/paypal/cancel`). */
   paypalReturn: PaypalReturnDeps;
+  /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); false: the peer is the client. */
+  trustProxy: string[] | false;
 }
 
 /** Builds the HTTP app without listening (tests use inject or listen on port 0). */
@@ -28,7 +30,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Per-request access logs would cost more than the webhook itself at thousands/s; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: '127.0.0.1',
+    // Per-IP rate limits key on req.ip: behind nginx that is the forwarded address, believed only from these peers.
+    trustProxy: deps.trustProxy,
     return503OnClosing: true,
   });
 

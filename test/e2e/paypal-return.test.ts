@@ -22,6 +22,7 @@ afterAll(() => h.close());
 const db = () => h.service.store.db;
 const rolePath = (memberId: string, roleId: string) => new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${roleId}$`);
 const row = (id: string) => db().select().from(subscriptions).where(eq(subscriptions.id, id)).get();
+const paypalCallsFor = (id: string) => h.paypal.requests.filter((r) => r.path.includes(id)).length;
 const refreshJobs = (id: string) => db().select().from(jobs).where(and(eq(jobs.kind, REFRESH_KIND), eq(jobs.dedupeKey, id))).all();
 
 function guildMember(): string {
@@ -58,23 +59,28 @@ describe('GET /paypal/return', () => {
     expect(h.paypal.requests.filter((r) => r.path.includes('script'))).toEqual([]);
   });
 
-  it('an unknown subscription id → a friendly page (not a 5xx) and no job', async () => {
+  it('an unknown subscription id → a friendly page (not a 5xx), no PayPal call and no job', async () => {
     const page = await get('/paypal/return?subscription_id=I-UNKNOWN0000000');
     expect(page.status).toBe(404);
     expect(page.html).toContain('We could not find that subscription');
+    // Any well-formed id would otherwise make us call PayPal for whoever loads the URL.
+    expect(paypalCallsFor('I-UNKNOWN0000000')).toBe(0);
     expect(refreshJobs('I-UNKNOWN0000000')).toEqual([]);
   });
 
-  it('an ACTIVE subscription the store has never seen is applied through its custom_id; a reload changes nothing', async () => {
+  it('an ACTIVE subscription the store has never seen: the friendly page without a PayPal call; its webhook applies it through custom_id', async () => {
     const memberId = guildMember();
     const s = h.paypal.createSubscription({ planId: PLAN_IDS.legendaryMonthly, customId: memberId });
     h.paypal.approve(s.id);
-    const page = await get(`/paypal/return?subscription_id=${s.id}`);
-    expect(page.status).toBe(200);
-    expect(page.html).toContain('You are now Legendary in Concierge Test Guild');
+    const before = await get(`/paypal/return?subscription_id=${s.id}`);
+    expect(before.status).toBe(404);
+    expect(before.html).toContain('applied as soon as PayPal confirms it');
+    expect(paypalCallsFor(s.id)).toBe(0);
+    expect((await h.deliver(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id))).status).toBe(200);
     await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.legendary));
     await h.settle();
-    expect((await get(`/paypal/return?subscription_id=${s.id}`)).html).toContain('You are now Legendary');
+    // Now known: the page reads PayPal and names the tier; a reload changes nothing.
+    expect((await get(`/paypal/return?subscription_id=${s.id}`)).html).toContain('You are now Legendary in Concierge Test Guild');
     await h.settle();
     expect(h.discord.callsTo('PUT', rolePath(memberId, ROLE_IDS.legendary))).toBe(1);
     expect(row(s.id)).toMatchObject({ state: 'active', memberId });
@@ -132,7 +138,8 @@ describe('GET /paypal/return', () => {
       expect(page.html).toContain('applied as soon as PayPal confirms it');
       expect(refreshJobs(id)).toHaveLength(1);
       const stranger = await get('/paypal/return?subscription_id=I-STRANGER000000');
-      expect(stranger.status).toBe(200);
+      expect(stranger.status).toBe(404);
+      expect(paypalCallsFor('I-STRANGER000000')).toBe(0);
       expect(refreshJobs('I-STRANGER000000')).toEqual([]);
     } finally {
       down.clear();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,9 +39,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs src/main.ts exactly as `npm start` does, with only the given environment (no .env: cwd is a temp dir). */
+/**
+ * Runs src/main.ts exactly as `npm start` does, with only the given environment (no .env: cwd is a temp dir),
+ * under a shell's usual umask 022 (group and others may read new files) unless Concierge sets its own.
+ */
 function startProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
+  const child = spawn('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
     cwd: dir,
     env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,6 +88,46 @@ async function waitHealthy(base: string, p: { output: () => string }): Promise<v
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe('file permissions', () => {
+  it('under umask 022 the data directory is created 0700 and the database files are 0600, even a file that existed as 0644', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'private-data');
+    const dbPath = join(dataDir, 'concierge.db');
+    const p = startProcess(testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn' }));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitHealthy(base, p);
+      // Store something, so the WAL files exist and hold what they are for: a raw webhook body.
+      const s = paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: MEMBER_ID, status: 'ACTIVE' });
+      expect((await paypal.deliver(paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id), { url: `${base}/webhooks/paypal`, webhookId: TEST_WEBHOOK_ID })).status).toBe(200);
+      expect(modeOf(dataDir)).toBe('700');
+      for (const file of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) expect([file, modeOf(file)]).toEqual([file, '600']);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+
+    // A database file made by another path (a copy, an older version) with a looser mode is restricted when opened.
+    const copiedDir = join(dir, 'copied-data');
+    mkdirSync(copiedDir, { mode: 0o755 });
+    const copied = join(copiedDir, 'concierge.db');
+    writeFileSync(copied, '', { mode: 0o644 });
+    expect(modeOf(copied)).toBe('644');
+    const again = startProcess(testEnv(paypal.url, copied, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn' }));
+    try {
+      await waitHealthy(base, again);
+      expect(modeOf(copied)).toBe('600');
+      for (const file of [`${copied}-wal`, `${copied}-shm`]) if (existsSync(file)) expect([file, modeOf(file)]).toEqual([file, '600']);
+      expect(modeOf(copiedDir)).toBe('755'); // an existing directory is the operator's
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    }
+  });
+});
 
 describe('durability', () => {
   it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {

@@ -25,6 +25,7 @@ const DEFAULTS: Config = {
   },
   webhook: { maxAgeSeconds: 259_200 },
   http: { host: '127.0.0.1', port: 8080, publicUrl: 'https://members.example.com' },
+  trustProxy: ['127.0.0.1', '::1'],
   databasePath: './data/concierge.db',
   tiersFile: './tiers.yaml',
   logLevel: 'info',
@@ -46,6 +47,7 @@ const FULL = {
   PUBLIC_URL: 'https://members.example.com/',
   HTTP_HOST: '0.0.0.0',
   HTTP_PORT: '9090',
+  TRUST_PROXY: ' 10.0.0.5, 192.168.0.0/16,fd00::/8 ',
   DATABASE_PATH: '/var/lib/concierge/concierge.db',
   TIERS_FILE: '/etc/concierge/tiers.yaml',
   LOG_LEVEL: 'debug',
@@ -68,6 +70,7 @@ describe('loadConfig: valid environments', () => {
         paypal: { ...DEFAULTS.paypal, mode: 'live', apiUrl: 'http://127.0.0.1:4002', certHosts: ['127.0.0.1', '.example.test'], timeoutMs: 2500 },
         webhook: { maxAgeSeconds: 600 },
         http: { host: '0.0.0.0', port: 9090, publicUrl: 'https://members.example.com' },
+        trustProxy: ['10.0.0.5', '192.168.0.0/16', 'fd00::/8'],
         databasePath: '/var/lib/concierge/concierge.db',
         tiersFile: '/etc/concierge/tiers.yaml',
         logLevel: 'debug',
@@ -109,6 +112,18 @@ describe('loadConfig: valid environments', () => {
     },
     { name: 'a whitespace-only METRICS_TOKEN → no token', env: { ...REQUIRED, METRICS_TOKEN: '   ' }, expected: DEFAULTS },
     { name: 'HTTP_PORT 0 (any free port) is allowed', env: { ...REQUIRED, HTTP_PORT: '0' }, expected: { ...DEFAULTS, http: { ...DEFAULTS.http, port: 0 } } },
+    {
+      name: 'plain http is accepted for loopback API hosts (local stand-ins)',
+      env: { ...REQUIRED, DISCORD_API_URL: 'http://localhost:4001/api', PAYPAL_API_URL: 'http://[::1]:4002', MARKETPLACE_API_URL: 'http://127.8.9.10:4003', MARKETPLACE_API_KEY: 'k' },
+      expected: {
+        ...DEFAULTS,
+        discord: { ...DEFAULTS.discord, apiUrl: 'http://localhost:4001/api' },
+        paypal: { ...DEFAULTS.paypal, apiUrl: 'http://[::1]:4002' },
+        marketplace: { url: 'http://127.8.9.10:4003', key: 'k' },
+      },
+    },
+    { name: 'TRUST_PROXY none → no proxy trusted', env: { ...REQUIRED, TRUST_PROXY: 'none' }, expected: { ...DEFAULTS, trustProxy: false } },
+    { name: 'TRUST_PROXY false → no proxy trusted', env: { ...REQUIRED, TRUST_PROXY: 'FALSE' }, expected: { ...DEFAULTS, trustProxy: false } },
     { name: 'unrelated variables are ignored', env: { ...REQUIRED, PATH: '/usr/bin', NODE_ENV: 'production' }, expected: DEFAULTS },
   ];
   it.each(rows)('$name', ({ env, expected }) => {
@@ -166,10 +181,27 @@ describe('loadConfig: a bad environment names every bad variable', () => {
     { name: 'marketplace URL without a key', env: { MARKETPLACE_API_URL: 'https://market.example.com' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
     { name: 'marketplace key without a URL', env: { MARKETPLACE_API_KEY: 'test-marketplace-key' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
     { name: 'marketplace URL with a blank key', env: { MARKETPLACE_API_URL: 'https://market.example.com', MARKETPLACE_API_KEY: '  ' }, names: ['MARKETPLACE_API_KEY'] },
+    { name: 'TRUST_PROXY a host name', env: { TRUST_PROXY: 'proxy.example.com' }, names: ['TRUST_PROXY'] },
+    { name: 'TRUST_PROXY a CIDR prefix too long', env: { TRUST_PROXY: '10.0.0.0/33' }, names: ['TRUST_PROXY'] },
+    { name: 'TRUST_PROXY none mixed with addresses', env: { TRUST_PROXY: 'none,10.0.0.1' }, names: ['TRUST_PROXY'] },
   ];
   it.each(rows)('$name', ({ env, names }) => {
     const text = problemsOf({ ...REQUIRED, ...env }).join('\n');
     for (const name of names) expect(text).toContain(name);
+  });
+
+  // These URLs carry the bot token, the PayPal secret and the marketplace key: a typo'd http:// would send them in clear.
+  const HTTPS_ONLY = 'must be https:// unless it points at this machine (loopback); a typo would send secrets in clear';
+  const cleartext: { name: string; env: Record<string, string>; variable: string }[] = [
+    { name: 'DISCORD_API_URL over http', env: { DISCORD_API_URL: 'http://discord.com/api' }, variable: 'DISCORD_API_URL' },
+    { name: 'PAYPAL_API_URL over http', env: { PAYPAL_API_URL: 'http://api-m.paypal.com' }, variable: 'PAYPAL_API_URL' },
+    { name: 'MARKETPLACE_API_URL over http', env: { MARKETPLACE_API_URL: 'http://market.example.com', MARKETPLACE_API_KEY: 'k' }, variable: 'MARKETPLACE_API_URL' },
+    { name: 'a host that only starts like loopback', env: { PAYPAL_API_URL: 'http://127.0.0.1.example.com' }, variable: 'PAYPAL_API_URL' },
+    { name: 'a subdomain named localhost', env: { DISCORD_API_URL: 'http://localhost.example.com/api' }, variable: 'DISCORD_API_URL' },
+    { name: 'a private (not loopback) address', env: { PAYPAL_API_URL: 'http://10.0.0.7:8080' }, variable: 'PAYPAL_API_URL' },
+  ];
+  it.each(cleartext)('$name → names the variable and why', ({ env, variable }) => {
+    expect(problemsOf({ ...REQUIRED, ...env })).toEqual([`${variable}: ${HTTPS_ONLY}`]);
   });
 
   // BUG (src/config.ts): the marketplace cross-check runs only after the

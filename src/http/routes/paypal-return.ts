@@ -10,7 +10,7 @@ export interface PaypalReturnDeps extends ReturnDeps {
 
 /**
  * Per client IP: a buyer loads these pages once or twice per checkout, and
- * each return-page hit reads PayPal, so 30 a minute is plenty for people
+ * a return-page hit for a stored subscription reads PayPal, so 30 a minute is plenty for people
  * and keeps one client from turning the page into a PayPal load generator.
  * (nginx's own per-IP limit is coarser: 10 r/s.)
  */
