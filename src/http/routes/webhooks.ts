@@ -38,6 +38,14 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
 
       try {
         const receipt = await deps.ingest.submit({ text: raw.toString('utf8'), transmissionId: verdict.transmissionId });
+        if (receipt.outcome === 'replayed') {
+          // Same transmission id, different body: a CRC32-forged body under captured headers (the signature covers only the CRC).
+          deps.metrics.webhooks.inc({ result: 'replayed_transmission' });
+          const detail = 'transmission id already accepted with a different body';
+          req.log.warn({ reason: 'replayed_transmission', ip: req.ip, transmissionId: verdict.transmissionId }, 'webhook rejected');
+          deps.securityAudit.rejected('replayed_transmission', detail, { ip: req.ip, transmissionId: verdict.transmissionId });
+          return reply.code(400).send({ error: 'replayed_transmission' });
+        }
         if (receipt.outcome === 'invalid') {
           deps.metrics.webhooks.inc({ result: 'invalid_event' });
           req.log.warn({ transmissionId: verdict.transmissionId }, 'signed webhook is not a PayPal event envelope');
