@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseHost } from './paypal/cert-url.ts';
 
 /**
  * The only reader of process.env. Every variable of SPEC's configuration
@@ -13,6 +14,8 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
   .transform((u) => u.replace(/\/+$/, ''));
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Lower-case labels of letters, digits and hyphens: no wildcard, no leading dot, no port. */
+const HOSTNAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const optionalString = z
   .string()
   .optional()
@@ -28,11 +31,16 @@ const envSchema = z.object({
   PAYPAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
   PAYPAL_WEBHOOK_ID: z.string().min(1, "must be the id PayPal shows for your webhook (Apps & Credentials → your app → Webhooks)"),
   PAYPAL_API_URL: httpUrl.optional(),
+  // Exact hostnames (SPEC): the default depends on PAYPAL_MODE, so it is applied in loadConfig.
   PAYPAL_CERT_HOSTS: z
     .string()
-    .default('.paypal.com')
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
-    .refine((hosts) => hosts.length > 0, 'must list at least one host, e.g. .paypal.com'),
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((h) => normaliseHost(h.trim())).filter((h) => h.length > 0)))
+    .refine((hosts) => hosts === undefined || hosts.length > 0, 'must list at least one host, e.g. api.paypal.com,api-m.paypal.com')
+    .refine(
+      (hosts) => hosts === undefined || hosts.every((h) => HOSTNAME.test(h) || h === '::1'),
+      'must list exact hostnames (e.g. api.paypal.com); a suffix such as .paypal.com is no longer a wildcard',
+    ),
   PAYPAL_TIMEOUT_MS: positiveInt(10_000),
   // Three days, PayPal's retry horizon: whether a retried delivery carries a fresh transmission time is not
   // documented, and rejecting a late retry would lose the event. Replays are harmless (event-id dedupe, fetch-on-notify).
@@ -84,6 +92,8 @@ export class ConfigError extends Error {
 }
 
 const PAYPAL_HOSTS = { sandbox: 'https://api-m.sandbox.paypal.com', live: 'https://api-m.paypal.com' } as const;
+/** The hosts PayPal serves webhook signing certificates from, per mode (SPEC "Webhook certificates"). */
+const PAYPAL_CERT_HOSTS = { sandbox: ['api.sandbox.paypal.com', 'api-m.sandbox.paypal.com'], live: ['api.paypal.com', 'api-m.paypal.com'] } as const;
 
 /** Parses the environment into a Config, or throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -112,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: e.PAYPAL_MODE,
       webhookId: e.PAYPAL_WEBHOOK_ID,
       apiUrl: e.PAYPAL_API_URL ?? PAYPAL_HOSTS[e.PAYPAL_MODE],
-      certHosts: e.PAYPAL_CERT_HOSTS,
+      certHosts: e.PAYPAL_CERT_HOSTS ?? [...PAYPAL_CERT_HOSTS[e.PAYPAL_MODE]],
       timeoutMs: e.PAYPAL_TIMEOUT_MS,
     },
     webhook: { maxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS },

@@ -72,8 +72,8 @@ export function createWebhookVerifier(o: WebhookVerifierOptions): WebhookVerifie
       if (algo !== undefined && algo !== AUTH_ALGO) return reject('unsupported_algorithm', `paypal-auth-algo ${algo.slice(0, 40)} is not ${AUTH_ALGO}`, context);
 
       // Before any network call: the URL is attacker-controlled.
-      const urlProblem = checkCertUrl(certUrl, o.certHosts);
-      if (urlProblem !== null) return reject('bad_cert_url', urlProblem, context);
+      const urlCheck = checkCertUrl(certUrl, o.certHosts);
+      if (!urlCheck.ok) return reject('bad_cert_url', urlCheck.problem, context);
 
       const transmissionTime = ISO_8601.test(timeText) ? Date.parse(timeText) : Number.NaN;
       if (Number.isNaN(transmissionTime)) return reject('missing_headers', 'paypal-transmission-time is not an ISO 8601 time', context);
@@ -84,7 +84,7 @@ export function createWebhookVerifier(o: WebhookVerifierOptions): WebhookVerifie
       // Junk is refused here rather than after a certificate fetch.
       if (!BASE64.test(sigText)) return reject('bad_signature', 'paypal-transmission-sig is not base64', context);
 
-      const lookup = await certs.get(certUrl);
+      const lookup = await certs.get(urlCheck.key);
       if (!lookup.ok) return reject(lookup.reason, lookup.detail, context);
       const certProblem = checkSigningCert(lookup.cert, clock());
       if (certProblem !== null) return reject('bad_certificate', certProblem, context);

@@ -76,7 +76,7 @@ function serveSigningCert(body = SIGNING_CERT_PEM): string {
 }
 
 function verifier(extra: Partial<WebhookVerifierOptions> = {}) {
-  return createWebhookVerifier({ webhookId: WEBHOOK_ID, certHosts: ['127.0.0.1', 'localhost'], maxAgeSeconds: MAX_AGE_SECONDS, ...extra });
+  return createWebhookVerifier({ webhookId: WEBHOOK_ID, certHosts: ['127.0.0.1', 'localhost', 'api.paypal.com'], maxAgeSeconds: MAX_AGE_SECONDS, ...extra });
 }
 
 beforeAll(async () => {
@@ -118,6 +118,8 @@ describe('webhook verification', () => {
     ['http', (name: string) => `http://127.0.0.1:${host.port}${CERT_PREFIX}${name}`],
     ['a foreign host', (name: string) => `https://evil.example.com:${host.port}${CERT_PREFIX}${name}`],
     ['a query string', (name: string) => `${host.url(name)}?x=1`],
+    ['a foreign port on an allowed non-loopback host', (name: string) => `https://api.paypal.com:${host.port}${CERT_PREFIX}${name}`],
+    ['a subdomain of an allowed host (no suffix matching)', (name: string) => `https://certs.localhost:${host.port}${CERT_PREFIX}${name}`],
   ])('refuses a cert URL using %s without any request', async (_label, makeUrl) => {
     const name = serveSigningCert();
     const before = host.requests.length;
