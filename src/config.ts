@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normaliseHost } from './paypal/cert-url.ts';
+import { parsePemCertificates } from './paypal/signing-cert.ts';
 
 /**
  * The only reader of process.env. Every variable of SPEC's configuration
@@ -41,6 +43,7 @@ const envSchema = z.object({
       (hosts) => hosts === undefined || hosts.every((h) => HOSTNAME.test(h) || h === '::1'),
       'must list exact hostnames (e.g. api.paypal.com); a suffix such as .paypal.com is no longer a wildcard',
     ),
+  PAYPAL_CERT_CA_FILE: optionalString,
   PAYPAL_TIMEOUT_MS: positiveInt(10_000),
   // Three days, PayPal's retry horizon: whether a retried delivery carries a fresh transmission time is not
   // documented, and rejecting a late retry would lose the event. Replays are harmless (event-id dedupe, fetch-on-notify).
@@ -71,6 +74,8 @@ export interface Config {
     webhookId: string;
     apiUrl: string;
     certHosts: string[];
+    /** PAYPAL_CERT_CA_FILE: an extra trusted root for webhook signing certificates, read at start. */
+    certCa: { file: string; pem: string } | null;
     timeoutMs: number;
   };
   webhook: { maxAgeSeconds: number };
@@ -111,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${name}: ${issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is missing' : issue.message}`);
     }
   }
+  const certCa = readCertCa(cleaned['PAYPAL_CERT_CA_FILE'], problems);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -123,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookId: e.PAYPAL_WEBHOOK_ID,
       apiUrl: e.PAYPAL_API_URL ?? PAYPAL_HOSTS[e.PAYPAL_MODE],
       certHosts: e.PAYPAL_CERT_HOSTS ?? [...PAYPAL_CERT_HOSTS[e.PAYPAL_MODE]],
+      certCa,
       timeoutMs: e.PAYPAL_TIMEOUT_MS,
     },
     webhook: { maxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS },
@@ -135,6 +142,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     jobs: { concurrency: e.JOB_CONCURRENCY, leaseMs: e.JOB_LEASE_SECONDS * 1000 },
   };
+}
+
+/** Reads PAYPAL_CERT_CA_FILE once, so a missing or garbled file fails the start instead of every webhook. */
+function readCertCa(file: string | undefined, problems: string[]): { file: string; pem: string } | null {
+  if (file === undefined) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`PAYPAL_CERT_CA_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return null;
+  }
+  try {
+    parsePemCertificates(pem);
+  } catch (err) {
+    problems.push(`PAYPAL_CERT_CA_FILE: ${file} is not a PEM certificate file (${err instanceof Error ? err.message : String(err)})`);
+    return null;
+  }
+  return { file, pem };
 }
 
 /** For commands that need only the database (`concierge migrate`): DATABASE_PATH with its default. */

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
+
+const CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url));
+const NOT_PEM_FILE = fileURLToPath(new URL('../fixtures/tiers.yaml', import.meta.url));
 
 /** The variables without a default: the smallest environment that starts. */
 const REQUIRED = {
@@ -21,6 +26,7 @@ const DEFAULTS: Config = {
     webhookId: REQUIRED.PAYPAL_WEBHOOK_ID,
     apiUrl: 'https://api-m.sandbox.paypal.com',
     certHosts: ['api.sandbox.paypal.com', 'api-m.sandbox.paypal.com'],
+    certCa: null,
     timeoutMs: 10_000,
   },
   webhook: { maxAgeSeconds: 259_200 },
@@ -107,6 +113,11 @@ describe('loadConfig: valid environments', () => {
       },
       expected: DEFAULTS,
     },
+    {
+      name: 'PAYPAL_CERT_CA_FILE → its PEM is read once, at load',
+      env: { ...REQUIRED, PAYPAL_CERT_CA_FILE: CA_FILE },
+      expected: { ...DEFAULTS, paypal: { ...DEFAULTS.paypal, certCa: { file: CA_FILE, pem: readFileSync(CA_FILE, 'utf8') } } },
+    },
     { name: 'a whitespace-only METRICS_TOKEN → no token', env: { ...REQUIRED, METRICS_TOKEN: '   ' }, expected: DEFAULTS },
     { name: 'HTTP_PORT 0 (any free port) is allowed', env: { ...REQUIRED, HTTP_PORT: '0' }, expected: { ...DEFAULTS, http: { ...DEFAULTS.http, port: 0 } } },
     { name: 'unrelated variables are ignored', env: { ...REQUIRED, PATH: '/usr/bin', NODE_ENV: 'production' }, expected: DEFAULTS },
@@ -163,6 +174,8 @@ describe('loadConfig: a bad environment names every bad variable', () => {
     { name: 'PAYPAL_CERT_HOSTS with no host', env: { PAYPAL_CERT_HOSTS: ' , ' }, names: ['PAYPAL_CERT_HOSTS'] },
     { name: 'PAYPAL_CERT_HOSTS with a suffix entry (no wildcards any more)', env: { PAYPAL_CERT_HOSTS: '.paypal.com' }, names: ['PAYPAL_CERT_HOSTS'] },
     { name: 'PAYPAL_CERT_HOSTS with a port', env: { PAYPAL_CERT_HOSTS: 'api.paypal.com:8443' }, names: ['PAYPAL_CERT_HOSTS'] },
+    { name: 'PAYPAL_CERT_CA_FILE missing', env: { PAYPAL_CERT_CA_FILE: '/nonexistent/ca.pem' }, names: ['PAYPAL_CERT_CA_FILE', 'ENOENT'] },
+    { name: 'PAYPAL_CERT_CA_FILE not PEM', env: { PAYPAL_CERT_CA_FILE: NOT_PEM_FILE }, names: ['PAYPAL_CERT_CA_FILE', 'not a PEM certificate file'] },
     { name: 'BACKUP_RETENTION zero', env: { BACKUP_RETENTION: '0' }, names: ['BACKUP_RETENTION'] },
     { name: 'PAYPAL_TIMEOUT_MS not a number', env: { PAYPAL_TIMEOUT_MS: 'soon' }, names: ['PAYPAL_TIMEOUT_MS'] },
     { name: 'marketplace URL without a key', env: { MARKETPLACE_API_URL: 'https://market.example.com' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
