@@ -44,6 +44,9 @@ describe('POST /webhooks/paypal', () => {
     ['a certificate on a foreign host', (e) => h.deliver(e, { headersOverride: { 'paypal-cert-url': 'https://evil.example.com/v1/notifications/certs/CERT-1' } }), 'bad_cert_url'],
     ['a stale transmission time', (e) => h.deliver(e, { transmissionTime: new Date(h.now() - 4 * 86_400_000).toISOString() }), 'stale_transmission'],
     ['a certificate with the wrong subject', (e) => h.deliver(e, { certName: 'wrong-cn' }), 'bad_certificate'],
+    ['a self-signed certificate with the sandbox signing name', (e) => h.deliver(e, { certName: 'self-signed' }), 'bad_certificate'],
+    ['a CA-signed certificate with the live signing name in sandbox mode', (e) => h.deliver(e, { certName: 'live-cn' }), 'bad_certificate'],
+    ['an allowed host on a port other than 443', (e) => h.deliver(e, { headersOverride: { 'paypal-cert-url': 'https://api.sandbox.paypal.com:8443/v1/notifications/certs/CERT-1' } }), 'bad_cert_url'],
     ['missing signature headers', (e) => h.deliver(e, { headersOverride: { 'paypal-transmission-sig': '' } }), 'missing_headers'],
   ];
 
@@ -55,6 +58,16 @@ describe('POST /webhooks/paypal', () => {
     expect(JSON.parse(res.body)).toEqual({ error: reason });
     expect(inboxCount()).toBe(before);
     expect(h.service.store.db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get()).toBeUndefined();
+  });
+
+  it('fetches at most a handful of certificates for 200 distinct certificate URLs delivered at once', async () => {
+    const certFetches = () => h.paypal.callsTo('GET', /^\/v1\/notifications\/certs\/CERT-FLOOD-/);
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => h.deliver(activeSubscriptionEvent(), { certName: `CERT-FLOOD-${i}` })));
+    expect(certFetches()).toBeLessThanOrEqual(8);
+    // Refused deliveries get a 400 PayPal retries; none is stored without its certificate.
+    const refused = answers.filter((a) => a.status === 400);
+    expect(refused.length).toBeGreaterThanOrEqual(192);
+    for (const a of refused) expect(JSON.parse(a.body)).toEqual({ error: 'cert_unavailable' });
   });
 
   it('leaves a security audit entry for rejected deliveries', () => {

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrustAnchors } from '../../src/paypal/signing-cert.ts';
 import { createWebhookVerifier, type WebhookVerifierOptions } from '../../src/paypal/verify-webhook.ts';
 import {
+  CERTS,
   SERVER_CERT_PEM,
   SERVER_KEY_PEM,
   SIGNING_CERT_PEM,
+  SIGNING_KEY,
   TEST_CA_PEM,
   WRONG_CN_CERT_PEM,
   WRONG_CN_KEY,
@@ -75,8 +78,18 @@ function serveSigningCert(body = SIGNING_CERT_PEM): string {
   return name;
 }
 
+/** Node's bundled roots plus the test CA, as PAYPAL_CERT_CA_FILE=test/fixtures/tls/ca.pem gives the service. */
+const ANCHORS = createTrustAnchors(TEST_CA_PEM);
+
 function verifier(extra: Partial<WebhookVerifierOptions> = {}) {
-  return createWebhookVerifier({ webhookId: WEBHOOK_ID, certHosts: ['127.0.0.1', 'localhost', 'api.paypal.com'], maxAgeSeconds: MAX_AGE_SECONDS, ...extra });
+  return createWebhookVerifier({
+    webhookId: WEBHOOK_ID,
+    mode: 'sandbox',
+    certHosts: ['127.0.0.1', 'localhost', 'api.paypal.com'],
+    trustAnchors: ANCHORS,
+    maxAgeSeconds: MAX_AGE_SECONDS,
+    ...extra,
+  });
 }
 
 beforeAll(async () => {
@@ -146,6 +159,37 @@ describe('webhook verification', () => {
     await expect(verifier().verify(headers, BODY)).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
   });
 
+  describe('signing certificate chain and name', () => {
+    const deliverWith = async (body: string, key: typeof SIGNING_KEY, extra: Partial<WebhookVerifierOptions> = {}) => {
+      const url = host.url(serveSigningCert(body));
+      return verifier(extra).verify(signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: url, key }), BODY);
+    };
+
+    it('rejects a self-signed certificate with PayPal\'s signing name', async () => {
+      await expect(deliverWith(CERTS.selfSigned.pem, CERTS.selfSigned.key)).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+    });
+
+    it('trusts the TLS trust store for fetching only: without PAYPAL_CERT_CA_FILE the test CA signs nothing', async () => {
+      await expect(deliverWith(SIGNING_CERT_PEM, SIGNING_KEY, { trustAnchors: createTrustAnchors(null) })).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+    });
+
+    it('follows a served intermediate CA up to the trusted root, and rejects the leaf without it', async () => {
+      const { viaIntermediate, intermediate } = CERTS;
+      await expect(deliverWith(`${viaIntermediate.pem}\n${intermediate.pem}`, viaIntermediate.key)).resolves.toMatchObject({ ok: true });
+      await expect(deliverWith(viaIntermediate.pem, viaIntermediate.key)).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+    });
+
+    it('rejects a PayPal-named certificate issued by a CA-signed leaf that is no CA', async () => {
+      await expect(deliverWith(`${CERTS.issuedByLeaf.pem}\n${WRONG_CN_CERT_PEM}`, CERTS.issuedByLeaf.key)).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+    });
+
+    it('accepts only the signing name of the configured mode', async () => {
+      await expect(deliverWith(CERTS.live.pem, CERTS.live.key, { mode: 'live' })).resolves.toMatchObject({ ok: true });
+      await expect(deliverWith(SIGNING_CERT_PEM, SIGNING_KEY, { mode: 'live' })).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+      await expect(deliverWith(CERTS.live.pem, CERTS.live.key, { mode: 'sandbox' })).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+    });
+  });
+
   it('rejects the certificate once the clock is past its validTo, even from the cache', async () => {
     const url = host.url(serveSigningCert());
     let now = Date.now();
@@ -159,28 +203,57 @@ describe('webhook verification', () => {
     await expect(fresh.verify(later, BODY)).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
   });
 
-  it('answers cert_unavailable for a 404 without caching it, then succeeds once the certificate is served', async () => {
+  it('answers cert_unavailable for a 404, from memory for a minute, then fetches again', async () => {
     const name = `CERT-LATER-${++nameSeq}`;
-    const v = verifier();
-    const headers = signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: host.url(name) });
+    let now = Date.now();
+    const v = verifier({ clock: () => now });
+    const headers = signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: host.url(name), transmissionTime: new Date(now).toISOString() });
     await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: false, reason: 'cert_unavailable' });
     host.served.set(name, { status: 200, body: SIGNING_CERT_PEM });
+    now += 59_000;
+    await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: false, reason: 'cert_unavailable' });
+    expect(host.countFor(name)).toBe(1);
+    now += 2_000;
     await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: true });
     expect(host.countFor(name)).toBe(2);
+  });
+
+  it('does not fetch a rejected certificate again for a minute: bad_certificate from memory', async () => {
+    host.served.set('wrong-cn-memo', { status: 200, body: WRONG_CN_CERT_PEM });
+    const v = verifier();
+    const headers = signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: host.url('wrong-cn-memo'), key: WRONG_CN_KEY });
+    for (let i = 0; i < 3; i++) await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: false, reason: 'bad_certificate' });
+    expect(host.countFor('wrong-cn-memo')).toBe(1);
+  });
+
+  it('shares one cache entry between spellings of one URL (case, trailing dot)', async () => {
+    const name = serveSigningCert();
+    const v = verifier();
+    for (const base of [`https://localhost:${host.port}`, `https://LocalHost.:${host.port}`, `HTTPS://LOCALHOST:${host.port}`]) {
+      const headers = signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: `${base}${CERT_PREFIX}${name}` });
+      await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: true });
+    }
+    expect(host.countFor(name)).toBe(1);
   });
 
   it('answers cert_unavailable while the certificate host is down, then succeeds once it is up', async () => {
     const down = await startCertHost();
     const port = down.port;
     await stop(down.server);
-    const url = `https://127.0.0.1:${port}${CERT_PREFIX}CERT-DOWN`;
-    const v = verifier();
-    const headers = signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: url });
-    await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: false, reason: 'cert_unavailable' });
+    const url = (name: string) => `https://127.0.0.1:${port}${CERT_PREFIX}${name}`;
+    let now = Date.now();
+    const v = verifier({ clock: () => now });
+    const signed = (name: string) => signWebhook({ body: BODY, webhookId: WEBHOOK_ID, certUrl: url(name), transmissionTime: new Date(now).toISOString() });
+    await expect(v.verify(signed('CERT-DOWN'), BODY)).resolves.toMatchObject({ ok: false, reason: 'cert_unavailable' });
     const up = await startCertHost(port);
     try {
       up.served.set('CERT-DOWN', { status: 200, body: SIGNING_CERT_PEM });
-      await expect(v.verify(headers, BODY)).resolves.toMatchObject({ ok: true });
+      up.served.set('CERT-OTHER', { status: 200, body: SIGNING_CERT_PEM });
+      // A host that gave no answer is left alone for a minute, for every URL on it.
+      await expect(v.verify(signed('CERT-OTHER'), BODY)).resolves.toMatchObject({ ok: false, reason: 'cert_unavailable' });
+      expect(up.requests).toHaveLength(0);
+      now += 61_000;
+      await expect(v.verify(signed('CERT-DOWN'), BODY)).resolves.toMatchObject({ ok: true });
     } finally {
       await stop(up.server);
     }
