@@ -94,8 +94,10 @@ export function createWebhookVerifier(o: WebhookVerifierOptions): WebhookVerifie
     const timeText = single(headers['paypal-transmission-time']);
     const signature = single(headers['paypal-transmission-sig']);
     const certUrl = single(headers['paypal-cert-url']);
-    const algo = headers['paypal-auth-algo'];
-    if (transmissionId === null || timeText === null || signature === null || certUrl === null || Array.isArray(algo)) {
+    const algoValue = headers['paypal-auth-algo'];
+    // Absent is fine (PayPal has only one algorithm); repeated is not.
+    const algo = Array.isArray(algoValue) ? (algoValue.length === 1 ? algoValue[0] : null) : algoValue;
+    if (transmissionId === null || timeText === null || signature === null || certUrl === null || algo === null) {
       return reject('missing_headers', 'paypal-transmission-id, -time, -sig and paypal-cert-url must each appear once, non-empty');
     }
     const context = { transmissionId, certUrl };
@@ -146,7 +148,12 @@ export function createWebhookVerifier(o: WebhookVerifierOptions): WebhookVerifie
   };
 }
 
-/** A header that appears exactly once with a value; Node gives repeats as arrays. */
+/**
+ * A header that appears exactly once with a value. Node's `headers` joins
+ * repeats of most headers with ", ", which would hide them, so the route
+ * passes `headersDistinct`, where every header is an array.
+ */
 function single(value: string | string[] | undefined): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
+  const only = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
+  return typeof only === 'string' && only !== '' ? only : null;
 }
