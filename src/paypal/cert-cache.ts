@@ -22,7 +22,10 @@ import type { SigningCert } from './signing-cert.ts';
  * - at most MAX_IN_FLIGHT fetches at once and FETCH_BUDGET per minute; beyond
  *   that a new URL gets cert_unavailable at once. PayPal retries a refused
  *   delivery for three days, and its real certificates are few and rotate
- *   rarely, so a legitimate first fetch is at worst delayed.
+ *   rarely, so a legitimate first fetch is at worst delayed. The in-flight
+ *   cap alone is not enough: 200 distinct URLs sent at once to the service
+ *   (e2e test, loopback stand-in) still caused 199 fetches, because they
+ *   arrive over longer than one fetch takes; with the budget, at most 8.
  */
 
 export type CertLookup =
