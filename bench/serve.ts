@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify, { LogController } from 'fastify';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
+import { createTrustAnchors } from '../src/paypal/signing-cert.ts';
 import { createWebhookVerifier } from '../src/paypal/verify-webhook.ts';
 import { startService } from '../src/service.ts';
 
@@ -15,7 +16,13 @@ const mode = process.argv[2];
 const config = loadConfig(process.env);
 let url: string;
 if (mode === 'verify') {
-  const verifier = createWebhookVerifier({ webhookId: config.paypal.webhookId, certHosts: config.paypal.certHosts, maxAgeSeconds: config.webhook.maxAgeSeconds });
+  const verifier = createWebhookVerifier({
+    webhookId: config.paypal.webhookId,
+    mode: config.paypal.mode,
+    certHosts: config.paypal.certHosts,
+    trustAnchors: createTrustAnchors(config.paypal.certCa?.pem ?? null),
+    maxAgeSeconds: config.webhook.maxAgeSeconds,
+  });
   const app = Fastify({ logController: new LogController({ disableRequestLogging: true }) });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));

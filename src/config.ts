@@ -1,5 +1,8 @@
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { normaliseHost } from './paypal/cert-url.ts';
+import { parsePemCertificates } from './paypal/signing-cert.ts';
 
 /**
  * The only reader of process.env. Every variable of SPEC's configuration
@@ -32,6 +35,8 @@ function isAddressOrCidr(entry: string): boolean {
 }
 const trustsNoProxy = (list: string[]): boolean => list.length === 1 && /^(false|none)$/i.test(list[0] ?? '');
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Lower-case labels of letters, digits and hyphens: no wildcard, no leading dot, no port. */
+const HOSTNAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const optionalString = z
   .string()
   .optional()
@@ -47,11 +52,17 @@ const envSchema = z.object({
   PAYPAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
   PAYPAL_WEBHOOK_ID: z.string().min(1, "must be the id PayPal shows for your webhook (Apps & Credentials → your app → Webhooks)"),
   PAYPAL_API_URL: apiUrl.optional(),
+  // Exact hostnames (SPEC): the default depends on PAYPAL_MODE, so it is applied in loadConfig.
   PAYPAL_CERT_HOSTS: z
     .string()
-    .default('.paypal.com')
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
-    .refine((hosts) => hosts.length > 0, 'must list at least one host, e.g. .paypal.com'),
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((h) => normaliseHost(h.trim())).filter((h) => h.length > 0)))
+    .refine((hosts) => hosts === undefined || hosts.length > 0, 'must list at least one host, e.g. api.paypal.com,api-m.paypal.com')
+    .refine(
+      (hosts) => hosts === undefined || hosts.every((h) => HOSTNAME.test(h) || h === '::1'),
+      'must list exact hostnames (e.g. api.paypal.com); a suffix such as .paypal.com is no longer a wildcard',
+    ),
+  PAYPAL_CERT_CA_FILE: optionalString,
   PAYPAL_TIMEOUT_MS: positiveInt(10_000),
   // Three days, PayPal's retry horizon: whether a retried delivery carries a fresh transmission time is not
   // documented, and rejecting a late retry would lose the event. Replays are harmless (event-id dedupe, fetch-on-notify).
@@ -91,6 +102,8 @@ export interface Config {
     webhookId: string;
     apiUrl: string;
     certHosts: string[];
+    /** PAYPAL_CERT_CA_FILE: an extra trusted root for webhook signing certificates, read at start. */
+    certCa: { file: string; pem: string } | null;
     timeoutMs: number;
   };
   webhook: { maxAgeSeconds: number };
@@ -114,6 +127,8 @@ export class ConfigError extends Error {
 }
 
 const PAYPAL_HOSTS = { sandbox: 'https://api-m.sandbox.paypal.com', live: 'https://api-m.paypal.com' } as const;
+/** The hosts PayPal serves webhook signing certificates from, per mode (SPEC "Webhook certificates"). */
+const PAYPAL_CERT_HOSTS = { sandbox: ['api.sandbox.paypal.com', 'api-m.sandbox.paypal.com'], live: ['api.paypal.com', 'api-m.paypal.com'] } as const;
 
 /** Parses the environment into a Config, or throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -131,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${name}: ${issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is missing' : issue.message}`);
     }
   }
+  const certCa = readCertCa(cleaned['PAYPAL_CERT_CA_FILE'], problems);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -142,7 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: e.PAYPAL_MODE,
       webhookId: e.PAYPAL_WEBHOOK_ID,
       apiUrl: e.PAYPAL_API_URL ?? PAYPAL_HOSTS[e.PAYPAL_MODE],
-      certHosts: e.PAYPAL_CERT_HOSTS,
+      certHosts: e.PAYPAL_CERT_HOSTS ?? [...PAYPAL_CERT_HOSTS[e.PAYPAL_MODE]],
+      certCa,
       timeoutMs: e.PAYPAL_TIMEOUT_MS,
     },
     webhook: { maxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS },
@@ -156,6 +173,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     jobs: { concurrency: e.JOB_CONCURRENCY, leaseMs: e.JOB_LEASE_SECONDS * 1000 },
   };
+}
+
+/** Reads PAYPAL_CERT_CA_FILE once, so a missing or garbled file fails the start instead of every webhook. */
+function readCertCa(file: string | undefined, problems: string[]): { file: string; pem: string } | null {
+  if (file === undefined) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`PAYPAL_CERT_CA_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return null;
+  }
+  try {
+    parsePemCertificates(pem);
+  } catch (err) {
+    problems.push(`PAYPAL_CERT_CA_FILE: ${file} is not a PEM certificate file (${err instanceof Error ? err.message : String(err)})`);
+    return null;
+  }
+  return { file, pem };
 }
 
 /** For commands that need only the database (`concierge migrate`): DATABASE_PATH with its default. */

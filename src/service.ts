@@ -23,6 +23,7 @@ import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
 import { createPaypalClient, type PaypalClient } from './paypal/client.ts';
+import { createTrustAnchors } from './paypal/signing-cert.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
@@ -141,7 +142,9 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     store,
     verifier: createWebhookVerifier({
       webhookId: config.paypal.webhookId,
+      mode: config.paypal.mode,
       certHosts: config.paypal.certHosts,
+      trustAnchors: createTrustAnchors(config.paypal.certCa?.pem ?? null),
       maxAgeSeconds: config.webhook.maxAgeSeconds,
       clock,
       log: log.child({ component: 'webhook-verify' }),

@@ -17,7 +17,8 @@ export interface IngestRequest {
   receivedAt: number;
 }
 
-export type IngestOutcome = 'stored' | 'duplicate' | 'invalid';
+/** 'replayed': the transmission id was accepted before with another body (see store/ingest-batch.ts). */
+export type IngestOutcome = 'stored' | 'duplicate' | 'invalid' | 'replayed';
 
 export interface IngestResult {
   seq: number;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { readIngestFields } from '../core/ingest-fields.ts';
 import type Database from 'better-sqlite3';
@@ -57,12 +58,14 @@ function flush(): void {
     const result: IngestResult = { seq: r.seq, outcome: 'stored', eventId: fields.id };
     results.push(result);
     stored.push(result);
-    events.push({ ...fields, transmissionId: r.transmissionId, rawBody: r.text, receivedAt: r.receivedAt });
+    // Hashed here, off the event loop; the hash is of the text as stored.
+    const bodySha256 = createHash('sha256').update(r.text).digest();
+    events.push({ ...fields, transmissionId: r.transmissionId, rawBody: r.text, bodySha256, receivedAt: r.receivedAt });
   }
   let error: string | null = null;
   try {
-    const isNew = events.length === 0 ? [] : write(events);
-    stored.forEach((s, i) => (s.outcome = isNew[i] === false ? 'duplicate' : 'stored'));
+    const verdicts = events.length === 0 ? [] : write(events);
+    stored.forEach((s, i) => (s.outcome = verdicts[i] ?? 'failed'));
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
     for (const s of stored) s.outcome = 'failed';

@@ -14,52 +14,59 @@
 
 const CERT_PATH = /^\/v1\/notifications\/certs\/([A-Za-z0-9._~-]+)$/;
 const MAX_URL_LENGTH = 2048;
+const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
-/** `null` when the URL may be fetched, else why not (safe to log). */
-export function checkCertUrl(url: string, certHosts: readonly string[]): string | null {
-  if (url.length === 0 || url.length > MAX_URL_LENGTH) return 'length must be 1..2048';
+/**
+ * `key`: the URL in one canonical spelling (lower-case host without a trailing
+ * dot, no default port), so every spelling of one certificate shares one
+ * cache entry. `problem` is safe to log.
+ */
+export type CertUrlCheck = { ok: true; key: string } | { ok: false; problem: string };
+
+/** Whether the URL may be fetched (SPEC "Webhook certificates"). */
+export function checkCertUrl(url: string, certHosts: readonly string[]): CertUrlCheck {
+  const problem = (text: string): CertUrlCheck => ({ ok: false, problem: text });
+  if (url.length === 0 || url.length > MAX_URL_LENGTH) return problem('length must be 1..2048');
   // Printable ASCII only: no spaces, control characters or Unicode look-alikes.
-  if (!/^[\x21-\x7e]+$/.test(url)) return 'must be printable ASCII without spaces';
+  if (!/^[\x21-\x7e]+$/.test(url)) return problem('must be printable ASCII without spaces');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return 'not a parseable URL';
+    return problem('not a parseable URL');
   }
-  if (parsed.protocol !== 'https:') return 'protocol must be https:';
-  if (!/^https:\/\/[^/]/i.test(url)) return 'must start with https://host';
-  if (url.includes('\\')) return 'backslashes not allowed';
-  if (url.includes('%')) return 'percent-encoding not allowed';
-  if (url.includes('@') || parsed.username !== '' || parsed.password !== '') return 'user info not allowed';
-  if (url.includes('?')) return 'query not allowed';
-  if (url.includes('#')) return 'fragment not allowed';
+  if (parsed.protocol !== 'https:') return problem('protocol must be https:');
+  if (!/^https:\/\/[^/]/i.test(url)) return problem('must start with https://host');
+  if (url.includes('\\')) return problem('backslashes not allowed');
+  if (url.includes('%')) return problem('percent-encoding not allowed');
+  if (url.includes('@') || parsed.username !== '' || parsed.password !== '') return problem('user info not allowed');
+  if (url.includes('?')) return problem('query not allowed');
+  if (url.includes('#')) return problem('fragment not allowed');
 
   const path = CERT_PATH.exec(parsed.pathname);
   const name = path?.[1];
-  if (name === undefined || name === '.' || name === '..') return 'path must be /v1/notifications/certs/<name>';
+  if (name === undefined || name === '.' || name === '..') return problem('path must be /v1/notifications/certs/<name>');
 
   const host = normaliseHost(parsed.hostname);
-  if (host.startsWith('[')) return 'IP literal hosts not allowed';
-  if (host.split('.').some((label) => label === '')) return 'host has an empty label';
-  if (!certHosts.some((entry) => hostMatches(host, entry))) return `host ${host} not in PAYPAL_CERT_HOSTS`;
-  return null;
-}
-
-/**
- * `.paypal.com` matches `paypal.com` and every subdomain (`api.paypal.com`,
- * `api.sandbox.paypal.com`) but not `evilpaypal.com` or `paypal.com.evil.com`;
- * any other entry (`127.0.0.1`, `localhost`) matches only itself.
- */
-function hostMatches(host: string, rawEntry: string): boolean {
-  const entry = normaliseHost(rawEntry.trim());
-  if (entry.startsWith('.')) {
-    const domain = entry.slice(1);
-    return domain !== '' && (host === domain || host.endsWith(`.${domain}`));
+  // The one IPv6 literal with a use (a loopback stand-in); others would need rules of their own.
+  if (host.startsWith('[') && host !== '[::1]') return problem('IP literal hosts not allowed');
+  if (host.split('.').some((label) => label === '')) return problem('host has an empty label');
+  // Exact names only: a suffix rule would trust every host PayPal ever delegates under paypal.com.
+  if (!certHosts.some((entry) => normaliseHost(entry.trim()) === host || (host === '[::1]' && entry.trim() === '::1'))) {
+    return problem(`host ${host} not in PAYPAL_CERT_HOSTS`);
   }
-  return entry !== '' && host === entry;
+  // The URL parser already dropped a default :443, so any port left is another one.
+  if (parsed.port !== '' && !isLoopback(host)) return problem(`port ${parsed.port} not allowed: only 443, or any port on a loopback host`);
+  return { ok: true, key: `https://${host}${parsed.port === '' ? '' : `:${parsed.port}`}${parsed.pathname}` };
 }
 
-function normaliseHost(host: string): string {
+/** 127.0.0.0/8, localhost and ::1: where a local stand-in may listen on any port. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || IPV4_LOOPBACK.test(host);
+}
+
+/** Lower case, one trailing dot dropped (`api.paypal.com.` is the same host). */
+export function normaliseHost(host: string): string {
   const lower = host.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }

@@ -12,24 +12,38 @@ export interface NewWebhookEvent {
   resourceId: string | null;
   transmissionId: string;
   rawBody: string;
+  /** SHA-256 of rawBody (UTF-8). */
+  bodySha256: Buffer;
   receivedAt: number;
 }
+
+/**
+ * Per event: 'stored' (new), 'duplicate' (its event id, or this very
+ * transmission, was stored before), 'replayed' (its transmission id was
+ * accepted before with another body: a forged body under captured headers).
+ */
+export type IngestVerdict = 'stored' | 'duplicate' | 'replayed';
 
 /** A process-webhook job's max attempts: PayPal may be down for a while, so retry for about a day (backoff caps at 15 min). */
 export const PROCESS_WEBHOOK_MAX_ATTEMPTS = 100;
 
 /**
- * Webhook ingest's whole write, compiled once: each new event goes into the
- * inbox together with its process-webhook job, and a batch is ONE
- * transaction (the caller's connection decides durability: the ingest writer
- * runs with synchronous=FULL). A redelivered event (same PayPal id) changes
- * nothing. Returns, per event, whether it was new.
+ * Webhook ingest's whole write, compiled once: each delivery's transmission
+ * is remembered, each new event goes into the inbox together with its
+ * process-webhook job, and a batch is ONE transaction (the caller's
+ * connection decides durability: the ingest writer runs with
+ * synchronous=FULL). A redelivered event (same PayPal id) stores nothing
+ * new but its transmission, so those headers cannot carry another body
+ * later. Returns a verdict per event.
  *
  * Plain better-sqlite3 statements rather than drizzle's prepared queries: on
  * this path, drizzle's per-call placeholder mapping cost more than the
  * inserts (measured in a CPU profile at 8,000 webhooks/s).
  */
-export function prepareIngestBatch(sqlite: Database.Database): (events: readonly NewWebhookEvent[]) => boolean[] {
+export function prepareIngestBatch(sqlite: Database.Database): (events: readonly NewWebhookEvent[]) => IngestVerdict[] {
+  // Insert first: a new transmission (nearly every delivery) costs one statement; only a repeat reads the stored hash.
+  const insertTransmission = sqlite.prepare('INSERT INTO webhook_transmissions (transmission_id, body_sha256, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+  const transmissionHash = sqlite.prepare('SELECT body_sha256 FROM webhook_transmissions WHERE transmission_id = ?').pluck();
   const insertEvent = sqlite.prepare(
     'INSERT INTO webhook_events (id, event_type, resource_id, transmission_id, raw_body, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
@@ -39,10 +53,15 @@ export function prepareIngestBatch(sqlite: Database.Database): (events: readonly
     `INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ('process-webhook', ?, 'queued', 0, ${PROCESS_WEBHOOK_MAX_ATTEMPTS}, ?, ?, ?)`,
   );
   const batch = sqlite.transaction((events: readonly NewWebhookEvent[]) =>
-    events.map((e) => {
-      if (insertEvent.run(e.id, e.eventType, e.resourceId, e.transmissionId, e.rawBody, e.receivedAt).changes !== 1) return false;
+    events.map((e): IngestVerdict => {
+      if (insertTransmission.run(e.transmissionId, e.bodySha256, e.receivedAt).changes !== 1) {
+        // Seen before (in an earlier commit or earlier in this batch): same bytes is PayPal retrying, other bytes a forgery.
+        const stored: unknown = transmissionHash.get(e.transmissionId);
+        return Buffer.isBuffer(stored) && stored.equals(e.bodySha256) ? 'duplicate' : 'replayed';
+      }
+      if (insertEvent.run(e.id, e.eventType, e.resourceId, e.transmissionId, e.rawBody, e.receivedAt).changes !== 1) return 'duplicate';
       insertJob.run(JSON.stringify({ eventId: e.id }), e.receivedAt, e.receivedAt, e.receivedAt);
-      return true;
+      return 'stored';
     }),
   );
   // IMMEDIATE: take the write lock up front, so a busy database waits at BEGIN (busy_timeout) instead of failing at the first insert.

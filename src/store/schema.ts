@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * All times are integer milliseconds since the epoch (UTC): cheap to compare
@@ -152,6 +152,23 @@ export const webhookEvents = sqliteTable(
   },
   (t) => [index('webhook_events_received_idx').on(t.receivedAt)],
 );
+
+/**
+ * Every accepted webhook transmission, with a hash of its body. PayPal signs
+ * crc32(body), which anyone can match with a different body (CRC32 is linear),
+ * so a captured transmission's headers would otherwise carry a forged event
+ * for as long as its time is accepted. The same id with another body is
+ * refused. Written in the webhook writer's group commit with the inbox row.
+ * The migration makes it WITHOUT ROWID (drizzle cannot say so): one B-tree
+ * insert per delivery instead of a table row plus an index entry.
+ */
+export const webhookTransmissions = sqliteTable('webhook_transmissions', {
+  /** PayPal's paypal-transmission-id header. */
+  transmissionId: text('transmission_id').primaryKey(),
+  /** SHA-256 of the body as stored (UTF-8), 32 bytes. */
+  bodySha256: blob('body_sha256', { mode: 'buffer' }).notNull(),
+  receivedAt: integer('received_at').notNull(),
+});
 
 /** The durable job queue (the outbox). */
 export const jobs = sqliteTable(

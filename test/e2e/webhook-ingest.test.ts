@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries, jobs, webhookEvents } from '../../src/store/schema.ts';
-import { MEMBER_ID, startHarness, type Harness } from '../helpers/harness.ts';
+import { MEMBER_ID, TEST_WEBHOOK_ID, startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 
 /** The HTTP face of the pipeline: what is accepted, what is rejected, and that rejections change nothing. */
@@ -44,6 +44,9 @@ describe('POST /webhooks/paypal', () => {
     ['a certificate on a foreign host', (e) => h.deliver(e, { headersOverride: { 'paypal-cert-url': 'https://evil.example.com/v1/notifications/certs/CERT-1' } }), 'bad_cert_url'],
     ['a stale transmission time', (e) => h.deliver(e, { transmissionTime: new Date(h.now() - 4 * 86_400_000).toISOString() }), 'stale_transmission'],
     ['a certificate with the wrong subject', (e) => h.deliver(e, { certName: 'wrong-cn' }), 'bad_certificate'],
+    ['a self-signed certificate with the sandbox signing name', (e) => h.deliver(e, { certName: 'self-signed' }), 'bad_certificate'],
+    ['a CA-signed certificate with the live signing name in sandbox mode', (e) => h.deliver(e, { certName: 'live-cn' }), 'bad_certificate'],
+    ['an allowed host on a port other than 443', (e) => h.deliver(e, { headersOverride: { 'paypal-cert-url': 'https://api.sandbox.paypal.com:8443/v1/notifications/certs/CERT-1' } }), 'bad_cert_url'],
     ['missing signature headers', (e) => h.deliver(e, { headersOverride: { 'paypal-transmission-sig': '' } }), 'missing_headers'],
   ];
 
@@ -55,6 +58,16 @@ describe('POST /webhooks/paypal', () => {
     expect(JSON.parse(res.body)).toEqual({ error: reason });
     expect(inboxCount()).toBe(before);
     expect(h.service.store.db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get()).toBeUndefined();
+  });
+
+  it('fetches at most a handful of certificates for 200 distinct certificate URLs delivered at once', async () => {
+    const certFetches = () => h.paypal.callsTo('GET', /^\/v1\/notifications\/certs\/CERT-FLOOD-/);
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => h.deliver(activeSubscriptionEvent(), { certName: `CERT-FLOOD-${i}` })));
+    expect(certFetches()).toBeLessThanOrEqual(8);
+    // Refused deliveries get a 400 PayPal retries; none is stored without its certificate.
+    const refused = answers.filter((a) => a.status === 400);
+    expect(refused.length).toBeGreaterThanOrEqual(192);
+    for (const a of refused) expect(JSON.parse(a.body)).toEqual({ error: 'cert_unavailable' });
   });
 
   it('leaves a security audit entry for rejected deliveries', () => {
@@ -85,6 +98,50 @@ describe('POST /webhooks/paypal', () => {
     });
     expect(row.outcome).toBe('ignored');
     expect(h.paypal.requests.length).toBe(calls);
+  });
+
+  /** Sends only the request head of a 1,000-byte POST and returns the first answer line, or 'no answer' when the server waits for the body. */
+  function answerWithoutBody(headers: Record<string, string>): Promise<{ status: string; body: string }> {
+    const { port } = new URL(h.service.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let data = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ status: 'no answer', body: '' });
+      }, 1500);
+      socket.on('data', (d) => {
+        data += d.toString();
+        const end = data.indexOf('\r\n\r\n');
+        if (end !== -1 && data.length > end + 4 && data.trimEnd().endsWith('}')) {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve({ status: data.split('\r\n')[0] ?? '', body: data.slice(end + 4) });
+        }
+      });
+      socket.on('error', reject);
+      const head = Object.entries({ ...headers, 'content-type': 'application/json', 'content-length': '1000' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.write(`POST /webhooks/paypal HTTP/1.1\r\nHost: 127.0.0.1\r\n${head}\r\n`);
+    });
+  }
+
+  it('refuses missing, repeated or unusable signature headers before reading the body', async () => {
+    const { headers } = h.paypal.signedRequest(activeSubscriptionEvent(), { webhookId: TEST_WEBHOOK_ID, transmissionTime: new Date(h.now()).toISOString() });
+    const { 'paypal-transmission-sig': _sig, ...withoutSig } = headers;
+    const answers = {
+      missing: await answerWithoutBody(withoutSig),
+      badUrl: await answerWithoutBody({ ...headers, 'paypal-cert-url': 'https://evil.example.com/v1/notifications/certs/CERT-1' }),
+      stale: await answerWithoutBody({ ...headers, 'paypal-transmission-time': new Date(h.now() - 4 * 86_400_000).toISOString() }),
+    };
+    expect(answers.missing.status).toMatch(/^HTTP\/1\.1 400/);
+    expect(JSON.parse(answers.missing.body)).toEqual({ error: 'missing_headers' });
+    expect(JSON.parse(answers.badUrl.body)).toEqual({ error: 'bad_cert_url' });
+    expect(JSON.parse(answers.stale.body)).toEqual({ error: 'stale_transmission' });
+    // A repeated header is as good as a missing one (Node joins some repeats; raw head keeps both lines).
+    const repeated = await answerWithoutBody({ ...headers, 'paypal-transmission-id': headers['paypal-transmission-id'] ?? '', 'Paypal-Transmission-Id': 'second' });
+    expect(JSON.parse(repeated.body)).toEqual({ error: 'missing_headers' });
+    // Valid headers: the server waits for the body.
+    expect((await answerWithoutBody(headers)).status).toBe('no answer');
   });
 
   it('answers 413 to a 2 MiB body and stays healthy', async () => {

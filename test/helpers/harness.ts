@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { recomputeMember } from '../../src/app/recompute-member.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -39,6 +40,9 @@ export function discordEnv(d: DiscordStandIn): Record<string, string> {
   return { DISCORD_API_URL: d.apiUrl, DISCORD_TOKEN: d.token, DISCORD_GUILD_ID: d.guildId, DISCORD_AUDIT_CHANNEL_ID: d.auditChannelId };
 }
 
+/** The test CA: trusted for TLS through NODE_EXTRA_CA_CERTS (vitest.config.ts) and for webhook signing chains through PAYPAL_CERT_CA_FILE. */
+export const TEST_CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url));
+
 /** The environment a test service runs with: the PayPal stand-in, a temp database, the tiers fixture. */
 export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -50,6 +54,7 @@ export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string,
     PAYPAL_WEBHOOK_ID: TEST_WEBHOOK_ID,
     PAYPAL_API_URL: paypalUrl,
     PAYPAL_CERT_HOSTS: '127.0.0.1',
+    PAYPAL_CERT_CA_FILE: TEST_CA_FILE,
     PAYPAL_TIMEOUT_MS: '1500',
     PUBLIC_URL: 'https://members.example.test',
     HTTP_PORT: '0',

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
+
+const CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url));
+const NOT_PEM_FILE = fileURLToPath(new URL('../fixtures/tiers.yaml', import.meta.url));
 
 /** The variables without a default: the smallest environment that starts. */
 const REQUIRED = {
@@ -20,7 +25,8 @@ const DEFAULTS: Config = {
     mode: 'sandbox',
     webhookId: REQUIRED.PAYPAL_WEBHOOK_ID,
     apiUrl: 'https://api-m.sandbox.paypal.com',
-    certHosts: ['.paypal.com'],
+    certHosts: ['api.sandbox.paypal.com', 'api-m.sandbox.paypal.com'],
+    certCa: null,
     timeoutMs: 10_000,
   },
   webhook: { maxAgeSeconds: 259_200 },
@@ -41,7 +47,7 @@ const FULL = {
   DISCORD_API_URL: 'http://127.0.0.1:4001/api/',
   PAYPAL_MODE: 'live',
   PAYPAL_API_URL: 'http://127.0.0.1:4002',
-  PAYPAL_CERT_HOSTS: '127.0.0.1, .Example.TEST ,',
+  PAYPAL_CERT_HOSTS: '127.0.0.1, Certs.Example.TEST. ,',
   PAYPAL_TIMEOUT_MS: '2500',
   WEBHOOK_MAX_AGE_SECONDS: '600',
   PUBLIC_URL: 'https://members.example.com/',
@@ -67,7 +73,7 @@ describe('loadConfig: valid environments', () => {
       env: FULL,
       expected: {
         discord: { ...DEFAULTS.discord, apiUrl: 'http://127.0.0.1:4001/api' },
-        paypal: { ...DEFAULTS.paypal, mode: 'live', apiUrl: 'http://127.0.0.1:4002', certHosts: ['127.0.0.1', '.example.test'], timeoutMs: 2500 },
+        paypal: { ...DEFAULTS.paypal, mode: 'live', apiUrl: 'http://127.0.0.1:4002', certHosts: ['127.0.0.1', 'certs.example.test'], timeoutMs: 2500 },
         webhook: { maxAgeSeconds: 600 },
         http: { host: '0.0.0.0', port: 9090, publicUrl: 'https://members.example.com' },
         trustProxy: ['10.0.0.5', '192.168.0.0/16', 'fd00::/8'],
@@ -83,7 +89,7 @@ describe('loadConfig: valid environments', () => {
     {
       name: 'PAYPAL_MODE live → the live API by default',
       env: { ...REQUIRED, PAYPAL_MODE: 'live' },
-      expected: { ...DEFAULTS, paypal: { ...DEFAULTS.paypal, mode: 'live', apiUrl: 'https://api-m.paypal.com' } },
+      expected: { ...DEFAULTS, paypal: { ...DEFAULTS.paypal, mode: 'live', apiUrl: 'https://api-m.paypal.com', certHosts: ['api.paypal.com', 'api-m.paypal.com'] } },
     },
     {
       name: 'PAYPAL_MODE sandbox → the sandbox API',
@@ -109,6 +115,11 @@ describe('loadConfig: valid environments', () => {
         UNRELATED: undefined,
       },
       expected: DEFAULTS,
+    },
+    {
+      name: 'PAYPAL_CERT_CA_FILE → its PEM is read once, at load',
+      env: { ...REQUIRED, PAYPAL_CERT_CA_FILE: CA_FILE },
+      expected: { ...DEFAULTS, paypal: { ...DEFAULTS.paypal, certCa: { file: CA_FILE, pem: readFileSync(CA_FILE, 'utf8') } } },
     },
     { name: 'a whitespace-only METRICS_TOKEN → no token', env: { ...REQUIRED, METRICS_TOKEN: '   ' }, expected: DEFAULTS },
     { name: 'HTTP_PORT 0 (any free port) is allowed', env: { ...REQUIRED, HTTP_PORT: '0' }, expected: { ...DEFAULTS, http: { ...DEFAULTS.http, port: 0 } } },
@@ -176,6 +187,10 @@ describe('loadConfig: a bad environment names every bad variable', () => {
     { name: 'PUBLIC_URL not a URL', env: { PUBLIC_URL: 'members.example.com' }, names: ['PUBLIC_URL'] },
     { name: 'PUBLIC_URL not http(s)', env: { PUBLIC_URL: 'ftp://members.example.com' }, names: ['PUBLIC_URL'] },
     { name: 'PAYPAL_CERT_HOSTS with no host', env: { PAYPAL_CERT_HOSTS: ' , ' }, names: ['PAYPAL_CERT_HOSTS'] },
+    { name: 'PAYPAL_CERT_HOSTS with a suffix entry (no wildcards any more)', env: { PAYPAL_CERT_HOSTS: '.paypal.com' }, names: ['PAYPAL_CERT_HOSTS'] },
+    { name: 'PAYPAL_CERT_HOSTS with a port', env: { PAYPAL_CERT_HOSTS: 'api.paypal.com:8443' }, names: ['PAYPAL_CERT_HOSTS'] },
+    { name: 'PAYPAL_CERT_CA_FILE missing', env: { PAYPAL_CERT_CA_FILE: '/nonexistent/ca.pem' }, names: ['PAYPAL_CERT_CA_FILE', 'ENOENT'] },
+    { name: 'PAYPAL_CERT_CA_FILE not PEM', env: { PAYPAL_CERT_CA_FILE: NOT_PEM_FILE }, names: ['PAYPAL_CERT_CA_FILE', 'not a PEM certificate file'] },
     { name: 'BACKUP_RETENTION zero', env: { BACKUP_RETENTION: '0' }, names: ['BACKUP_RETENTION'] },
     { name: 'PAYPAL_TIMEOUT_MS not a number', env: { PAYPAL_TIMEOUT_MS: 'soon' }, names: ['PAYPAL_TIMEOUT_MS'] },
     { name: 'marketplace URL without a key', env: { MARKETPLACE_API_URL: 'https://market.example.com' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },

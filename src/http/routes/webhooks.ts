@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebhookIngest } from '../../app/ingest-webhook.ts';
-import type { WebhookVerifier } from '../../paypal/verify-webhook.ts';
+import type { SignedHeaders, WebhookVerifier } from '../../paypal/verify-webhook.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** SPEC: raw body up to 1 MiB; larger → 413. */
@@ -12,44 +12,75 @@ export interface SecurityAudit {
 }
 
 /**
- * POST /webhooks/paypal: verify the raw bytes, then hand them to the webhook
- * writer, which parses them and stores the event and its processing job in
- * one (group-)commit; answer 200 once that is durable. Never waits
- * on PayPal or Discord. A 5xx only when the event could not be stored, so
- * PayPal retries; a permanent problem is a 4xx (a 5xx would be retried for
- * three days).
+ * POST /webhooks/paypal: check the signature headers before the body is
+ * read, verify the raw bytes, then hand them to the webhook writer, which
+ * parses them and stores the event and its processing job in one
+ * (group-)commit; answer 200 once that is durable. Never waits on PayPal or
+ * Discord. A 5xx only when the event could not be stored, so PayPal retries;
+ * a permanent problem is a 4xx (a 5xx would be retried for three days).
  */
 export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: WebhookVerifier; ingest: WebhookIngest; metrics: Metrics; securityAudit: SecurityAudit }): void {
+  /** What the onRequest hook found in the headers, for the handler. */
+  const checked = new WeakMap<FastifyRequest, SignedHeaders>();
+
+  const refuse = (req: FastifyRequest, reply: FastifyReply, reason: string, detail: string): FastifyReply => {
+    deps.metrics.webhooks.inc({ result: reason });
+    const id = req.headers['paypal-transmission-id'];
+    const transmissionId = typeof id === 'string' ? id.slice(0, 200) : null;
+    req.log.warn({ reason, detail, ip: req.ip, transmissionId }, 'webhook rejected');
+    deps.securityAudit.rejected(reason, detail, { ip: req.ip, transmissionId });
+    return reply.code(400).send({ error: reason });
+  };
+
+  /** `headersDistinct`: Node's `headers` joins a repeated header into one value, which would hide the repeat. */
+  const checkHeaders = (req: FastifyRequest) => deps.verifier.checkHeaders(req.raw.headersDistinct);
+
   app.register(async (scope) => {
     // The signature covers the exact bytes: keep them, parse nothing before verifying.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
-    scope.post('/webhooks/paypal', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (req, reply) => {
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const verdict = await deps.verifier.verify(req.headers, raw);
-      if (!verdict.ok) {
-        deps.metrics.webhooks.inc({ result: verdict.reason });
-        const transmissionId = typeof req.headers['paypal-transmission-id'] === 'string' ? req.headers['paypal-transmission-id'] : null;
-        req.log.warn({ reason: verdict.reason, detail: verdict.detail, ip: req.ip, transmissionId }, 'webhook rejected');
-        deps.securityAudit.rejected(verdict.reason, verdict.detail, { ip: req.ip, transmissionId });
-        return reply.code(400).send({ error: verdict.reason });
-      }
-
-      try {
-        const receipt = await deps.ingest.submit({ text: raw.toString('utf8'), transmissionId: verdict.transmissionId });
-        if (receipt.outcome === 'invalid') {
-          deps.metrics.webhooks.inc({ result: 'invalid_event' });
-          req.log.warn({ transmissionId: verdict.transmissionId }, 'signed webhook is not a PayPal event envelope');
-          return reply.code(400).send({ error: 'invalid_event' });
+    scope.post(
+      '/webhooks/paypal',
+      {
+        bodyLimit: WEBHOOK_BODY_LIMIT,
+        // Runs before the body is read: a delivery whose headers can never verify costs no buffering of up to 1 MiB.
+        onRequest: async (req, reply) => {
+          // A declared oversize body keeps its 413 (SPEC), answered by the body parser.
+          if (Number(req.headers['content-length']) > WEBHOOK_BODY_LIMIT) return;
+          const check = checkHeaders(req);
+          if (!check.ok) return refuse(req, reply, check.reason, check.detail);
+          checked.set(req, check.headers);
+        },
+      },
+      async (req, reply) => {
+        let signed = checked.get(req);
+        if (signed === undefined) {
+          const check = checkHeaders(req);
+          if (!check.ok) return refuse(req, reply, check.reason, check.detail);
+          signed = check.headers;
         }
-        deps.metrics.webhooks.inc({ result: receipt.outcome });
-        return reply.code(200).send({ status: receipt.outcome });
-      } catch (err) {
-        deps.metrics.webhooks.inc({ result: 'store_error' });
-        req.log.error({ err, transmissionId: verdict.transmissionId }, 'webhook could not be stored; PayPal will retry');
-        return reply.code(503).send({ error: 'store_unavailable' });
-      }
-    });
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const verdict = await deps.verifier.verifyBody(signed, raw);
+        if (!verdict.ok) return refuse(req, reply, verdict.reason, verdict.detail);
+
+        try {
+          const receipt = await deps.ingest.submit({ text: raw.toString('utf8'), transmissionId: verdict.transmissionId });
+          // Same transmission id, another body: a CRC32-forged body under captured headers (the signature covers only the CRC).
+          if (receipt.outcome === 'replayed') return refuse(req, reply, 'replayed_transmission', 'transmission id already accepted with a different body');
+          if (receipt.outcome === 'invalid') {
+            deps.metrics.webhooks.inc({ result: 'invalid_event' });
+            req.log.warn({ transmissionId: verdict.transmissionId }, 'signed webhook is not a PayPal event envelope');
+            return reply.code(400).send({ error: 'invalid_event' });
+          }
+          deps.metrics.webhooks.inc({ result: receipt.outcome });
+          return reply.code(200).send({ status: receipt.outcome });
+        } catch (err) {
+          deps.metrics.webhooks.inc({ result: 'store_error' });
+          req.log.error({ err, transmissionId: verdict.transmissionId }, 'webhook could not be stored; PayPal will retry');
+          return reply.code(503).send({ error: 'store_unavailable' });
+        }
+      },
+    );
   });
 }

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { signWebhook, SIGNING_KEY, WRONG_CN_KEY } from './sign-webhook.ts';
+import { CERTS, signWebhook, SIGNING_KEY, WRONG_CN_KEY, type CertFixture } from './sign-webhook.ts';
 import type { WebhookEvent } from './events.ts';
 
 /**
@@ -12,6 +12,11 @@ import type { WebhookEvent } from './events.ts';
 export const DEFAULT_CERT_NAME = 'CERT-360caa42-fca2a594-test';
 /** Served with WRONG_CN_CERT_PEM; delivering with it also signs with that certificate's key. */
 export const WRONG_CN_CERT_NAME = 'wrong-cn';
+/** More certificate names the stand-in serves with a certificate of their own (and delivery signs with its key); any other name gets SIGNING_CERT_PEM. */
+export const SPECIAL_CERTS: Readonly<Record<string, CertFixture>> = {
+  'self-signed': CERTS.selfSigned,
+  'live-cn': CERTS.live,
+};
 
 export interface SignedRequestOptions {
   webhookId: string;
@@ -44,7 +49,7 @@ export function buildSignedRequest(certBase: string, event: WebhookEvent<unknown
       body: signed,
       webhookId: o.webhookId,
       certUrl: `${certBase}/v1/notifications/certs/${certName}`,
-      key: certName === WRONG_CN_CERT_NAME ? WRONG_CN_KEY : SIGNING_KEY,
+      key: certName === WRONG_CN_CERT_NAME ? WRONG_CN_KEY : (SPECIAL_CERTS[certName]?.key ?? SIGNING_KEY),
       ...(o.transmissionId ? { transmissionId: o.transmissionId } : {}),
       ...(o.transmissionTime ? { transmissionTime: o.transmissionTime } : {}),
     }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { paypalTime } from './ids.ts';
 import { SIGNING_CERT_PEM, WRONG_CN_CERT_PEM } from './sign-webhook.ts';
-import { WRONG_CN_CERT_NAME } from './deliver.ts';
+import { SPECIAL_CERTS, WRONG_CN_CERT_NAME } from './deliver.ts';
 import { disputeJson, type DisputeStore } from './disputes.ts';
 import {
   billingPlanJson,
@@ -192,7 +192,7 @@ export function createRoutes(o: { base: string; state: StandInState; disputes: D
   }
 
   function certificate(name: string): Reply {
-    const pem = name === WRONG_CN_CERT_NAME ? WRONG_CN_CERT_PEM : SIGNING_CERT_PEM;
+    const pem = name === WRONG_CN_CERT_NAME ? WRONG_CN_CERT_PEM : (SPECIAL_CERTS[name]?.pem ?? SIGNING_CERT_PEM);
     return { status: 200, text: { body: pem, contentType: 'text/plain' } };
   }
 

@@ -21,6 +21,20 @@ export const SIGNING_KEY: KeyObject = createPrivateKey(readFileSync(`${TLS_DIR}s
 export const WRONG_CN_CERT_PEM = readFileSync(`${TLS_DIR}wrong-cn.pem`, 'utf8');
 export const WRONG_CN_KEY: KeyObject = createPrivateKey(readFileSync(`${TLS_DIR}wrong-cn.key`, 'utf8'));
 
+export interface CertFixture {
+  pem: string;
+  key: KeyObject;
+}
+const fixture = (name: string): CertFixture => ({ pem: readFileSync(`${TLS_DIR}${name}.pem`, 'utf8'), key: createPrivateKey(readFileSync(`${TLS_DIR}${name}.key`, 'utf8')) });
+/** More signing certificates (test/fixtures/tls/README.md says what each is). */
+export const CERTS = {
+  selfSigned: fixture('self-signed'),
+  live: fixture('signing-live'),
+  intermediate: fixture('intermediate'),
+  viaIntermediate: fixture('signing-via-intermediate'),
+  issuedByLeaf: fixture('issued-by-leaf'),
+} as const;
+
 export interface SignOptions {
   body: string | Buffer;
   webhookId: string;
