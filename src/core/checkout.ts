@@ -1,4 +1,4 @@
-import { entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
+import { entitlement, paidTiers, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**
@@ -56,8 +56,14 @@ export type CheckoutDecision =
 
 const LIVE_STATES: ReadonlySet<string> = new Set(['active', 'past_due']);
 
-function tierOf(s: CheckoutSubscription, catalog: TierCatalog): Tier | undefined {
+/** The tier the subscription's plan bills for next. */
+function planTierOf(s: CheckoutSubscription, catalog: TierCatalog): Tier | undefined {
   return catalog.byPlan(s.planId) ?? (s.tierKey === null ? undefined : catalog.byKey(s.tierKey));
+}
+
+/** The tier the member paid for (a plan revised upward but not yet paid at its price is not held). */
+function tierOf(s: CheckoutSubscription, catalog: TierCatalog): Tier | undefined {
+  return paidTiers(s, catalog)?.paid ?? planTierOf(s, catalog);
 }
 
 function listNames(names: readonly string[]): string {
@@ -89,7 +95,8 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
   const plan = resolved.plan;
 
   const live = r.subscriptions.filter((s) => LIVE_STATES.has(s.state) && s.revokedAt === null);
-  const same = live.find((s) => tierOf(s, catalog)?.key === tier.key);
+  // Held: billed for this tier next and paid for at least as much (a downgrade to it is already under way).
+  const same = live.find((s) => planTierOf(s, catalog)?.key === tier.key && (tierOf(s, catalog)?.rank ?? -Infinity) >= tier.rank);
   if (same !== undefined) {
     // Asking for another plan of the tier already paid for (monthly → yearly) is a plan change.
     if (r.planName !== null && same.planId !== plan.id) {
@@ -120,7 +127,8 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
       plan,
       subscriptionId: current.sub.id,
       from: current.tier,
-      direction: tier.rank > current.tier.rank ? 'upgrade' : 'downgrade',
+      // Judged against the tier paid for: undoing a downgrade still within the paid period is a plan change, not an upgrade to pay for.
+      direction: tier.rank > current.tier.rank ? 'upgrade' : tier.rank < current.tier.rank ? 'downgrade' : 'plan',
       paidThrough: current.sub.paidThrough,
     };
   }

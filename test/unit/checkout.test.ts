@@ -98,10 +98,22 @@ const rows: Row[] = [
     expected: { kind: 'change', subscriptionId: 'I-T', direction: 'downgrade', from: tier('titan'), paidThrough: days(12) },
   },
   {
-    name: 'after a downgrade (titan paid, plan now elite), asking titan again → upgrade back, from the plan’s tier',
+    name: 'after a downgrade (titan paid, plan now elite), asking titan again → a plan change back (titan is paid for), not an upgrade to pay',
     tier: 'titan',
     subs: [sub('I-D', PLAN_IDS.eliteMonthly, { paidPlanId: PLAN_IDS.titanMonthly, paidThrough: days(12) })],
-    expected: { kind: 'change', subscriptionId: 'I-D', direction: 'upgrade', from: tier('elite'), paidThrough: days(12) },
+    expected: { kind: 'change', subscriptionId: 'I-D', direction: 'plan', from: tier('titan'), paidThrough: days(12) },
+  },
+  {
+    name: 'an upgrade revised but not yet paid (elite paid, plan warlord): asking warlord is an upgrade to pay for, not "already held"',
+    tier: 'warlord',
+    subs: [sub('I-U', PLAN_IDS.warlordMonthly, { paidPlanId: PLAN_IDS.eliteMonthly, paidThrough: days(12) })],
+    expected: { kind: 'change', subscriptionId: 'I-U', direction: 'upgrade', from: tier('elite'), paidThrough: days(12) },
+  },
+  {
+    name: 'a downgrade under way (titan paid, plan elite): asking elite again → already held, no second revise',
+    tier: 'elite',
+    subs: [sub('I-D', PLAN_IDS.eliteMonthly, { paidPlanId: PLAN_IDS.titanMonthly, paidThrough: days(12) })],
+    expected: { kind: 'held-subscription', subscriptionId: 'I-D' },
   },
   {
     name: 'a live subscription and no usable pending checkout: revise rather than a second subscription',
