@@ -77,7 +77,8 @@ describe('start-up', () => {
 });
 
 async function waitHealthy(base: string, p: { output: () => string }): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  // Start-up transforms TypeScript (tsx): seconds on a busy 2-core machine, so the wait is generous.
+  const deadline = Date.now() + 40_000;
   for (;;) {
     const ok = await fetch(`${base}/healthz`).then(
       (r) => r.ok,
@@ -91,7 +92,7 @@ async function waitHealthy(base: string, p: { output: () => string }): Promise<v
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
-describe('file permissions', () => {
+describe('file permissions', { timeout: 90_000 }, () => {
   it('under umask 022 the data directory is created 0700 and the database files are 0600, even a file that existed as 0644', async () => {
     const port = await freePort();
     const dataDir = join(dir, 'private-data');
@@ -129,7 +130,8 @@ describe('file permissions', () => {
   });
 });
 
-describe('durability', () => {
+// Each test starts the real service as a child process (twice for the restart): minutes of margin, not a timing claim.
+describe('durability', { timeout: 90_000 }, () => {
   it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {
     const port = await freePort();
     const dbPath = join(dir, 'kill-before-discord.db');

@@ -37,8 +37,12 @@ it('runs one job at a time, spaced apart, while throttled; full concurrency othe
   runner.start();
   await runner.runUntilIdle();
   expect(maxRunning).toBe(1);
+  // The runner paces its claims; a handler starts a little after its claim, later when the machine is busy, so one
+  // gap between starts can be shorter than the throttle by that delay (seen: 31 ms of 40 on a loaded machine). The
+  // eight starts still span seven throttles, and no two come close together.
   const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? t));
-  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(35);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
+  expect((starts.at(-1) ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(7 * throttle - 15);
 
   throttle = 0;
   maxRunning = 0;
