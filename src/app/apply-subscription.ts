@@ -165,7 +165,8 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
     nextBillingAt: final.nextBillingAt,
     lastPaymentAt: settled.paid.lastPaymentAt,
     paidPlanId: paidPlan?.planId ?? existing?.paidPlanId ?? null,
-    paidTierKey: paidPlan === null ? (existing?.paidTierKey ?? null) : (ctx.catalog.byPlan(paidPlan.planId)?.key ?? null),
+    // The key stored when the plan was counted stays while the plan does: it covers a plan since removed from the tiers file.
+    paidTierKey: paidPlan === null || paidPlan.planId === existing?.paidPlanId ? (ctx.catalog.byPlan(paidPlan?.planId ?? '')?.key ?? existing?.paidTierKey ?? null) : (ctx.catalog.byPlan(paidPlan.planId)?.key ?? null),
     paidPrice: paidPlan?.value ?? null,
     paidCurrency: paidPlan?.currency ?? null,
     intervalUnit: paidPlan?.intervalUnit ?? null,

@@ -245,7 +245,7 @@ describe('/subscribe', () => {
     const status = h.discord.interact({ type: 'command', name: 'status', userId: memberId });
     const shown = JSON.stringify((await status.response()).data);
     expect(shown).toContain('Titan');
-    expect(shown).toContain(`<t:${Math.floor(paidThrough / 1000)}:D>`);
+    expect(shown).toContain(`You upgraded and paid the difference up to <t:${Math.floor(paidThrough / 1000)}:D>; from then PayPal charges 19.99 USD each month.`);
 
     // The renewal at the old paid-through charges Titan's price, and Titan goes on.
     h.advance(paidThrough - h.now() + 1000);
