@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // NODE_EXTRA_CA_CERTS only at start-up; set here, before vitest forks its
 // workers, it reaches every worker whether tests run via `npm test` or `npx vitest`.
 // (It replaces any machine-wide value: tests never leave loopback.)
-process.env['NODE_EXTRA_CA_CERTS'] = fileURLToPath(new URL('./test/fixtures/tls/ca.pem', import.meta.url));
+process.env['NODE_EXTRA_CA_CERTS'] = fileURLToPath(new URL('./src/stand-ins/tls/ca.pem', import.meta.url));
 
 export default defineConfig({
   test: {

@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.ts';
-import { createPaypalStandIn } from '../test/fakes/paypal/server.ts';
+import { createPaypalStandIn } from '../src/stand-ins/paypal/server.ts';
 import { TEST_WEBHOOK_ID, createTestDiscord, discordEnv, testEnv } from '../test/helpers/harness.ts';
 import { PLAN_IDS } from '../test/helpers/tiers.ts';
 

@@ -4,7 +4,7 @@ import { applySubscription } from '../../src/app/apply-subscription.ts';
 import { readSubscription } from '../../src/app/paypal-reads.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
 import { auditEntries, members, payments, subscriptions, webhookEvents } from '../../src/store/schema.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookEvents } from '../../src/store/schema.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueue } from '../../src/jobs/queue.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
 import { auditEntries, jobs, members, webhookEvents } from '../../src/store/schema.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { UNMANAGED_ROLE, startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 

@@ -7,8 +7,8 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService } from '../../src/service.ts';
 import { auditEntries } from '../../src/store/schema.ts';
-import type { DiscordStandIn } from '../fakes/discord/server.ts';
-import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
+import type { DiscordStandIn } from '../../src/stand-ins/discord/server.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
 import { UNMANAGED_ROLE, createTestDiscord, discordEnv, startHarness, testEnv, type Harness } from '../helpers/harness.ts';
 import { ROLE_IDS, TIERS_FIXTURE_PATH } from '../helpers/tiers.ts';
 

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
 import { claimJob } from '../../src/jobs/queue.ts';
 import { auditEntries, jobs, members, subscriptions, webhookEvents } from '../../src/store/schema.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries, jobs, members, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 

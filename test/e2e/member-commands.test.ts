@@ -3,8 +3,8 @@ import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discordDate } from '../../src/core/messages.ts';
 import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
-import type { CallbackRecord } from '../fakes/discord/server.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { CallbackRecord } from '../../src/stand-ins/discord/server.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DiscordStandIn } from '../fakes/discord/server.ts';
-import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
+import type { DiscordStandIn } from '../../src/stand-ins/discord/server.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
 import { MEMBER_ID, TEST_WEBHOOK_ID, createTestDiscord, discordEnv, testEnv } from '../helpers/harness.ts';
 import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobs, webhookEvents } from '../../src/store/schema.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { MEMBER_ID, startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
 

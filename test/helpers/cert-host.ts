@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createTrustAnchors } from '../../src/paypal/signing-cert.ts';
 import { createWebhookVerifier, type WebhookVerifierOptions } from '../../src/paypal/verify-webhook.ts';
-import { SERVER_CERT_PEM, SERVER_KEY_PEM, SIGNING_CERT_PEM, TEST_CA_PEM } from '../fakes/paypal/sign-webhook.ts';
+import { SERVER_CERT_PEM, SERVER_KEY_PEM, SIGNING_CERT_PEM, TEST_CA_PEM } from '../../src/stand-ins/paypal/sign-webhook.ts';
 
 /**
  * For tests of the webhook verifier: a tiny certificate host on real TLS
@@ -70,7 +70,7 @@ export function serveSigningCert(host: CertHost, body = SIGNING_CERT_PEM): strin
 /** A fresh name nothing serves yet. */
 export const unservedName = (prefix: string): string => `${prefix}-${++nameSeq}`;
 
-/** Node's bundled roots plus the test CA, as PAYPAL_CERT_CA_FILE=test/fixtures/tls/ca.pem gives the service. */
+/** Node's bundled roots plus the test CA, as PAYPAL_CERT_CA_FILE=src/stand-ins/tls/ca.pem gives the service. */
 export const TEST_ANCHORS = createTrustAnchors(TEST_CA_PEM);
 
 export function testVerifier(extra: Partial<WebhookVerifierOptions> = {}) {

@@ -8,11 +8,11 @@ import { createLogger, type Logger } from '../../src/log.ts';
 import { startService, type Service, type ServiceOverrides } from '../../src/service.ts';
 import { insertGrant } from '../../src/store/grant-repo.ts';
 import { ensureMember } from '../../src/store/member-repo.ts';
-import { createDiscordStandIn, type DiscordStandIn, type DiscordStandInOptions } from '../fakes/discord/server.ts';
-import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
-import type { WebhookEvent } from '../fakes/paypal/events.ts';
-import type { SignedRequestOptions } from '../fakes/paypal/deliver.ts';
-import type { PlanSpec } from '../fakes/paypal/state.ts';
+import { createDiscordStandIn, type DiscordStandIn, type DiscordStandInOptions } from '../../src/stand-ins/discord/server.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
+import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
+import type { SignedRequestOptions } from '../../src/stand-ins/paypal/deliver.ts';
+import type { PlanSpec } from '../../src/stand-ins/paypal/state.ts';
 import { FIXTURE_PLANS, ROLE_IDS, TIER_ORDER, TIERS_FIXTURE_PATH } from './tiers.ts';
 
 export const TEST_WEBHOOK_ID = 'WH-TEST-0000000000000000';
@@ -41,7 +41,7 @@ export function discordEnv(d: DiscordStandIn): Record<string, string> {
 }
 
 /** The test CA: trusted for TLS through NODE_EXTRA_CA_CERTS (vitest.config.ts) and for webhook signing chains through PAYPAL_CERT_CA_FILE. */
-export const TEST_CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url));
+export const TEST_CA_FILE = fileURLToPath(new URL('../../src/stand-ins/tls/ca.pem', import.meta.url));
 
 /** The environment a test service runs with: the PayPal stand-in, a temp database, the tiers fixture. */
 export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TierCatalog } from '../../src/core/tiers.ts';
 import { readTiersFile } from '../../src/tiers.ts';
-import type { PlanSpec } from '../fakes/paypal/state.ts';
+import type { PlanSpec } from '../../src/stand-ins/paypal/state.ts';
 
 /**
  * The shared tiers fixture (test/fixtures/tiers.yaml) and its values, so tests

@@ -19,7 +19,7 @@ import {
   type RESTPostAPIApplicationCommandsJSONBody,
   type TextChannel,
 } from 'discord.js';
-import { createDiscordStandIn, snowflake, type DiscordStandIn, type DiscordStandInOptions } from '../fakes/discord/server.ts';
+import { createDiscordStandIn, snowflake, type DiscordStandIn, type DiscordStandInOptions } from '../../src/stand-ins/discord/server.ts';
 
 // The real discord.js client against the stand-in: nothing is mocked.
 

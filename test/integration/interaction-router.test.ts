@@ -6,7 +6,7 @@ import { buttonId, MemberFacingError, type ButtonHandler, type SlashCommand } fr
 import { registerInteractions } from '../../src/discord/interactions.ts';
 import { ConciergeError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { createDiscordStandIn, snowflake, type DiscordStandIn } from '../fakes/discord/server.ts';
+import { createDiscordStandIn, snowflake, type DiscordStandIn } from '../../src/stand-ins/discord/server.ts';
 
 /**
  * The interaction rules, through the REAL discord.js client and the Discord

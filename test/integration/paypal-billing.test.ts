@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConciergeError } from '../../src/errors.ts';
 import { createPaypalClient, type PaypalClient } from '../../src/paypal/client.ts';
-import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
 import { FIXTURE_PLANS, PLAN_IDS } from '../helpers/tiers.ts';
 
 /**

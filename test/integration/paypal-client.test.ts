@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SubscriptionStatus } from '@paypal/paypal-server-sdk';
 import { ConciergeError } from '../../src/errors.ts';
 import { createPaypalClient, type PaypalClient } from '../../src/paypal/client.ts';
-import { createPaypalStandIn, type PaypalStandIn } from '../fakes/paypal/server.ts';
-import { SIGNING_CERT_PEM } from '../fakes/paypal/sign-webhook.ts';
+import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
+import { SIGNING_CERT_PEM } from '../../src/stand-ins/paypal/sign-webhook.ts';
 
 /**
  * The real PayPal SDK, through our adapter, against the loopback stand-in: no

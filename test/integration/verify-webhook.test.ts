@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNING_CERT_PEM, TEST_CA_PEM, signWebhook } from '../fakes/paypal/sign-webhook.ts';
+import { SIGNING_CERT_PEM, TEST_CA_PEM, signWebhook } from '../../src/stand-ins/paypal/sign-webhook.ts';
 import { BODY, CERT_PREFIX, MAX_AGE_SECONDS, WEBHOOK_ID, serveSigningCert as serveSigningCert_, startCertHost, stopCertHost, testVerifier, type CertHost } from '../helpers/cert-host.ts';
 
 /**

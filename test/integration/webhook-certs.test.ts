@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrustAnchors } from '../../src/paypal/signing-cert.ts';
 import type { WebhookVerifierOptions } from '../../src/paypal/verify-webhook.ts';
-import { CERTS, SIGNING_CERT_PEM, SIGNING_KEY, WRONG_CN_CERT_PEM, WRONG_CN_KEY, signWebhook } from '../fakes/paypal/sign-webhook.ts';
+import { CERTS, SIGNING_CERT_PEM, SIGNING_KEY, WRONG_CN_CERT_PEM, WRONG_CN_KEY, signWebhook } from '../../src/stand-ins/paypal/sign-webhook.ts';
 import { BODY, CERT_PREFIX, WEBHOOK_ID, serveSigningCert as serveSigningCert_, startCertHost, stopCertHost, testVerifier, unservedName, type CertHost } from '../helpers/cert-host.ts';
 
 /**

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
 
-const CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url));
+const CA_FILE = fileURLToPath(new URL('../../src/stand-ins/tls/ca.pem', import.meta.url));
 const NOT_PEM_FILE = fileURLToPath(new URL('../fixtures/tiers.yaml', import.meta.url));
 
 /** The variables without a default: the smallest environment that starts. */

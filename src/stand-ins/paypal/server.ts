@@ -15,7 +15,7 @@ import { faultBodyFor } from './shapes.ts';
 /**
  * A PayPal REST stand-in on loopback HTTPS: OAuth, the Subscriptions API,
  * webhook certificates, webhook delivery, request log and fault injection.
- * The real SDK talks to it unchanged (see test/fakes/paypal/README.md).
+ * The real SDK talks to it unchanged (see src/stand-ins/paypal/README.md).
  */
 
 export type { ApproveOptions, PlanSpec, StoredDispute, OpenDisputeOptions, StoredSale, StoredSubscription, SubscriptionStatus, ShortcutSubscription, FaultSpec, FaultHandle, WebhookEvent };

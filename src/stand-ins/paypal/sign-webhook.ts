@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
  * unsigned decimal, the signature base64 in `paypal-transmission-sig`.
  */
 
-const TLS_DIR = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
+const TLS_DIR = fileURLToPath(new URL('../tls/', import.meta.url));
 
 export const TEST_CA_PEM = readFileSync(`${TLS_DIR}ca.pem`, 'utf8');
 export const SERVER_CERT_PEM = readFileSync(`${TLS_DIR}server.pem`, 'utf8');
@@ -26,7 +26,7 @@ export interface CertFixture {
   key: KeyObject;
 }
 const fixture = (name: string): CertFixture => ({ pem: readFileSync(`${TLS_DIR}${name}.pem`, 'utf8'), key: createPrivateKey(readFileSync(`${TLS_DIR}${name}.key`, 'utf8')) });
-/** More signing certificates (test/fixtures/tls/README.md says what each is). */
+/** More signing certificates (src/stand-ins/tls/README.md says what each is). */
 export const CERTS = {
   selfSigned: fixture('self-signed'),
   live: fixture('signing-live'),

@@ -20,7 +20,7 @@ import { appRoutes } from './routes-app.ts';
 /**
  * A Discord stand-in on loopback: REST under /api/v10 and the gateway on
  * one port. The real discord.js client logs in to it unchanged
- * (`rest: { api: standIn.apiUrl }`); see test/fakes/discord/README.md.
+ * (`rest: { api: standIn.apiUrl }`); see src/stand-ins/discord/README.md.
  */
 
 export type { RoleSpec, MemberSpec, FaultSpec, FaultHandle, InteractionSpec, InteractionHandle, RecordedRequest, GatewayLogEntry };
