@@ -87,6 +87,8 @@ const envSchema = z.object({
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_RETENTION: positiveInt(14),
   METRICS_TOKEN: optionalString,
+  // Demo and tests only: a file holding how many milliseconds the service's clock runs ahead (see src/clock.ts).
+  CLOCK_OFFSET_FILE: optionalString,
   JOB_CONCURRENCY: positiveInt(4),
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(30, 'must be at most 30 (SPEC: a job lease is at most 30 s)').default(30),
 });
@@ -116,6 +118,8 @@ export interface Config {
   marketplace: { url: string; key: string } | null;
   backup: { dir: string; retention: number };
   metricsToken: string | null;
+  /** Demo and tests only (`npm run demo` fast-forwards time through it); null in production. */
+  clockOffsetFile: string | null;
   jobs: { concurrency: number; leaseMs: number };
 }
 
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     marketplace: e.MARKETPLACE_API_URL !== undefined && e.MARKETPLACE_API_KEY !== null ? { url: e.MARKETPLACE_API_URL, key: e.MARKETPLACE_API_KEY } : null,
     backup: { dir: e.BACKUP_DIR, retention: e.BACKUP_RETENTION },
     metricsToken: e.METRICS_TOKEN,
+    clockOffsetFile: e.CLOCK_OFFSET_FILE,
     jobs: { concurrency: e.JOB_CONCURRENCY, leaseMs: e.JOB_LEASE_SECONDS * 1000 },
   };
 }

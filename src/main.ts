@@ -1,3 +1,4 @@
+import { createServiceClock } from './clock.ts';
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { ConciergeError } from './errors.ts';
 import { createLogger } from './log.ts';
@@ -28,7 +29,16 @@ try {
 const log = createLogger(config.logLevel);
 let service;
 try {
-  service = await startService(config, log);
+  const clock = createServiceClock(config.clockOffsetFile);
+  service = await startService(config, log, { clock: clock.now });
+  if (config.clockOffsetFile !== null) {
+    const woken = service;
+    process.on('SIGUSR2', () => {
+      // Time moved: jobs due by the new time (lapse checks, retries) run now.
+      log.info({ offsetMs: clock.reload() }, 'clock offset reloaded');
+      woken.runner.wake();
+    });
+  }
 } catch (err) {
   if (err instanceof TiersFileError || err instanceof ConciergeError) {
     process.stderr.write(`${err.message}\n`);

@@ -38,6 +38,7 @@ const DEFAULTS: Config = {
   marketplace: null,
   backup: { dir: './data/backups', retention: 14 },
   metricsToken: null,
+  clockOffsetFile: null,
   jobs: { concurrency: 4, leaseMs: 30_000 },
 };
 
@@ -62,6 +63,7 @@ const FULL = {
   BACKUP_DIR: '/var/backups/concierge',
   BACKUP_RETENTION: '30',
   METRICS_TOKEN: 'test-metrics-token',
+  CLOCK_OFFSET_FILE: '/tmp/concierge-demo/clock-offset',
   JOB_CONCURRENCY: '8',
 };
 
@@ -83,6 +85,7 @@ describe('loadConfig: valid environments', () => {
         marketplace: { url: 'https://market.example.com/api', key: 'test-marketplace-key' },
         backup: { dir: '/var/backups/concierge', retention: 30 },
         metricsToken: 'test-metrics-token',
+        clockOffsetFile: '/tmp/concierge-demo/clock-offset',
         jobs: { concurrency: 8, leaseMs: 30_000 },
       },
     },
