@@ -105,7 +105,7 @@ describe('/status and /scripts', () => {
     const paypalCalls = h.paypal.requests.length;
 
     const status = await command('status', memberId);
-    expect(status.elapsedMs).toBeLessThan(1_000);
+    expect(status.elapsedMs).toBeLessThan(2_500); // answered directly within Discord's 3 s deadline (no defer needed: store only)
     expect(embedOf(status).title).toBe('Your membership: Elite');
     expect(field(status, 'Source')).toBe(`PayPal subscription \`${subId}\``);
     expect(field(status, 'State')).toBe('Active');

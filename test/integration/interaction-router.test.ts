@@ -95,7 +95,8 @@ describe('interaction router', () => {
     const h = discord.interact({ type: 'command', name: 'slow', userId: alice, options: { what: 'a' } });
     const first = await h.response();
     expect(first).toMatchObject({ type: 5, accepted: true, ephemeral: true });
-    expect(first.elapsedMs).toBeLessThan(1_000);
+    // Within Discord's 3 s deadline with room to spare (the slow command itself takes far longer); not a speed claim.
+    expect(first.elapsedMs).toBeLessThan(2_500);
     const [edit] = await h.waitForEdits(1, 8_000);
     expect(edit?.body?.content).toBe('done a');
     expect(h.original()?.flags).toBe(64);

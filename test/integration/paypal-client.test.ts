@@ -242,7 +242,7 @@ describe('failures', () => {
     const took = Date.now() - started;
     expect(e).toMatchObject({ code: 'paypal_timeout', retry: true });
     expect(took).toBeGreaterThanOrEqual(280);
-    expect(took).toBeLessThan(1_000);
+    expect(took).toBeLessThan(1_900); // gave up before the 2 s answer came: the deadline, not the answer, ended the call
   });
 
   it('a dropped connection is a retryable network error', async () => {
