@@ -85,9 +85,11 @@ function seed(now: number): Seeded {
   const db = store.sqlite;
   const insMember = db.prepare('INSERT INTO members (discord_user_id, entitled_tier, entitled_until, entitled_source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
   const insSub = db.prepare(
+    // A paid subscription's plan counts as paid until paid-through (paid_* columns, as applySubscription writes them).
     `INSERT INTO subscriptions (id, member_id, plan_id, tier_key, state, paypal_status, paypal_updated_at, custom_id, next_billing_at, last_payment_at,
-       interval_unit, interval_count, paid_through, grace_until, access_until, failed_payments_count, last_failed_payment_at, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'MONTH', 1, ?, ?, ?, ?, ?, ?, ?)`,
+       interval_unit, interval_count, paid_through, grace_until, access_until, failed_payments_count, last_failed_payment_at, created_at, updated_at,
+       paid_plan_id, paid_tier_key, paid_until)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'MONTH', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insPayment = db.prepare('INSERT INTO payments (id, subscription_id, member_id, amount, currency, state, paid_at, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const insGrant = db.prepare('INSERT INTO grants (member_id, tier_key, granted_by, reason, starts_at, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
@@ -104,7 +106,7 @@ function seed(now: number): Seeded {
     const access = state === 'active' || state === 'pending' ? null : state === 'past_due' || state === 'suspended' ? (paidThrough ?? now) + 3 * DAY_MS : paidThrough;
     const created = (lastPayment ?? now) - months * 30 * DAY_MS;
     const status = { active: 'ACTIVE', past_due: 'ACTIVE', cancelled: 'CANCELLED', suspended: 'SUSPENDED', expired: 'EXPIRED', pending: 'APPROVAL_PENDING' }[state] ?? 'ACTIVE';
-    insSub.run(id, memberId, PLANS[tier], tier, state, status, now - DAY_MS, memberId, state === 'active' ? paidThrough : null, lastPayment, paidThrough, state === 'past_due' ? access : null, access, state === 'past_due' ? 1 : 0, null, created, now);
+    insSub.run(id, memberId, PLANS[tier], tier, state, status, now - DAY_MS, memberId, state === 'active' ? paidThrough : null, lastPayment, paidThrough, state === 'past_due' ? access : null, access, state === 'past_due' ? 1 : 0, null, created, now, lastPayment === null ? null : PLANS[tier], lastPayment === null ? null : tier, paidThrough);
     counts.subscriptions += 1;
     for (let m = 0; m < months && lastPayment !== null; m++) {
       const refunded = random() < 0.005;
