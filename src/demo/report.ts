@@ -72,7 +72,8 @@ export function createReport(write: (text: string) => void, color: boolean) {
         for (const e of m.embeds) {
           const title = e.title ?? '(no title)';
           const style: Style = e.color === 0xed4245 ? 'red' : e.color === 0xfee75c ? 'yellow' : e.color === 0x57f287 ? 'green' : 'cyan';
-          line(`   ${paint(style, '▌')} ${paint('bold', title)}`);
+          const at = e.timestamp === undefined ? '' : `${paint('dim', e.timestamp.slice(0, 16).replace('T', ' '))}  `;
+          line(`   ${paint(style, '▌')} ${at}${paint('bold', title)}`);
           if (e.description) for (const d of e.description.split('\n')) line(`     ${nameOf(d)}`);
           const fields = (e.fields ?? []).map((f) => `${f.name}: ${nameOf(f.value)}`);
           if (fields.length > 0) line(`     ${paint('dim', fields.join(' · '))}`);

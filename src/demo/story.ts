@@ -47,7 +47,12 @@ export async function playStory(stage: Stage, act: Actions, report: Report): Pro
       .replace(/<@!?(\d+)>/g, (_, id: string) => `@${names[id] ?? id}`)
       .replace(/<t:(\d+):\w>/g, (_, t: string) => new Date(Number(t) * 1000).toISOString().slice(0, 10))
       .replace(/\*\*/g, '');
-  const firstLine = (r: Reply | string) => readable((typeof r === 'string' ? r : r.text).split('\n').slice(0, 2).join(' — '));
+  /** A reply's title and first sentence, as a timeline line. */
+  const firstLine = (r: Reply | string) => {
+    const [title = '', body = ''] = readable(typeof r === 'string' ? r : r.text).split('\n');
+    const sentence = /^.*?[.](?=\s|$)/.exec(body)?.[0] ?? body;
+    return sentence === '' ? title : `${title} — ${sentence}`;
+  };
   const rolesText = (who: MemberName) => `${who}: ${(act.tierRoles(MEMBERS[who]) ?? ['(not in server)']).join(', ') || '—'}`;
   const same = (a: readonly string[] | null, b: readonly string[]) => a !== null && a.join(',') === b.join(',');
   const roles = (who: MemberName, expected: string[]) =>
