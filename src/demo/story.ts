@@ -40,7 +40,7 @@ export interface StoryResult {
 }
 
 export async function playStory(stage: Stage, act: Actions, report: Report): Promise<StoryResult> {
-  const names = Object.fromEntries(Object.entries(MEMBERS).map(([k, v]) => [v, k])) as Record<string, string>;
+  const names: Record<string, string> = { ...Object.fromEntries(Object.entries(MEMBERS).map(([k, v]) => [v, k])), [stage.discord.ownerId]: 'owner (a moderator)' };
   /** Discord markup as a person reads it: mentions by name, timestamps as dates. */
   const readable = (s: string) =>
     s
