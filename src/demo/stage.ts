@@ -57,7 +57,8 @@ export interface Stage {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on now (the child is told it before it starts, so PUBLIC_URL can name it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -131,6 +132,10 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
     // cwd is the temp dir, so a developer's .env in the checkout never leaks into the demo.
     const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    // If the demo itself dies (an uncaught error, process.exit), Concierge must not run on as an orphan.
+    const orphanGuard = () => proc.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    proc.once('exit', () => process.off('exit', orphanGuard));
     proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     let gone = false;
