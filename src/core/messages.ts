@@ -24,6 +24,8 @@ export const SEVERITY_COLORS = {
 const TITLES: Record<string, string> = {
   'entitlement.changed': 'Tier changed',
   'payment.recorded': 'Payment recorded',
+  'payment.partially_refunded': 'Partial refund (access kept)',
+  'payment.uncounted': 'Payment not counted',
   'subscription.active': 'Subscription active',
   'subscription.past_due': 'Payment failed',
   'subscription.suspended': 'Subscription suspended',
@@ -34,7 +36,10 @@ const TITLES: Record<string, string> = {
   'subscription.unlinked': 'Subscription without a member',
   'webhook.rejected': 'Rejected webhook (security)',
   'job.dead': 'Job dead-lettered',
-  'role.manual_edit': 'Manual role edit',
+  'roles.manual_edit': 'Manual role edit',
+  'security.unconfirmed_event': 'Unconfirmed PayPal event (security)',
+  'member.joined': 'Member rejoined',
+  'dm.closed': 'DM not delivered',
   'discord.setup': 'Discord setup problem',
 };
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/demo/stage.ts';
 import type { DiscordStandIn } from '../../src/stand-ins/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
 import { MEMBER_ID, TEST_WEBHOOK_ID, createTestDiscord, discordEnv, testEnv } from '../helpers/harness.ts';
@@ -27,17 +27,6 @@ afterAll(async () => {
   await discord.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /**
  * Runs src/main.ts exactly as `npm start` does, with only the given environment (no .env: cwd is a temp dir),

@@ -14,6 +14,15 @@ describe('audit embeds', () => {
     expect(e.timestamp).toBe('2026-11-23T10:00:00.000Z');
   });
 
+  it.each([
+    ['roles.manual_edit', 'Manual role edit'],
+    ['security.unconfirmed_event', 'Unconfirmed PayPal event (security)'],
+    ['member.joined', 'Member rejoined'],
+    ['payment.uncounted', 'Payment not counted'],
+  ])('titles %s as staff read it', (kind, title) => {
+    expect(auditEmbed({ id: 1, at: 0, kind, severity: 'info', message: 'x', memberId: null, subscriptionId: null, eventId: null }).title).toBe(title);
+  });
+
   it('falls back to the kind as title and info colour for unknown entries', () => {
     const e = auditEmbed({ id: 1, at: 0, kind: 'something.new', severity: 'odd', message: 'x', memberId: null, subscriptionId: null, eventId: null });
     expect(e.title).toBe('something.new');
