@@ -71,6 +71,10 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
       return decision;
     case 'reuse': {
       const pending = getSubscription(db, decision.subscriptionId);
+      if (pending?.state === 'abandoned') {
+        // Offered again: pending once more, so the return page and the webhooks treat it as a live checkout.
+        deps.store.transaction((tx) => recordCheckout(tx, { id: pending.id, memberId: input.memberId, planId: pending.planId, tierKey: decision.tier.key, paypalStatus: pending.paypalStatus, approveUrl: decision.approveUrl }, input.now));
+      }
       if (pending?.upgradeFrom != null && pending.upgradeFee !== null && pending.upgradeCurrency !== null && pending.upgradeUntil !== null) {
         const to = await deps.paypal.getPlan(decision.plan.id);
         const from = catalog.byPlan(getSubscription(db, pending.upgradeFrom)?.paidPlanId ?? '') ?? decision.tier;

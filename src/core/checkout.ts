@@ -110,7 +110,8 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
 
   // A checkout for this plan (a new subscription or an instant upgrade) started recently: its approve link still works.
   const pending = r.subscriptions
-    .filter((s) => s.state === 'pending' && s.approveUrl !== null && s.customId === r.memberId && s.planId === plan.id && s.createdAt > r.now - APPROVE_LINK_TTL_MS)
+    // An abandoned one too (the buyer left PayPal's page): its link still works, and offering it again needs no PayPal call.
+    .filter((s) => (s.state === 'pending' || s.state === 'abandoned') && s.approveUrl !== null && s.customId === r.memberId && s.planId === plan.id && s.createdAt > r.now - APPROVE_LINK_TTL_MS)
     .sort((a, b) => b.createdAt - a.createdAt)[0];
   if (pending?.approveUrl != null) return { kind: 'reuse', tier, plan, subscriptionId: pending.id, approveUrl: pending.approveUrl };
 

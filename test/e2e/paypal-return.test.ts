@@ -163,8 +163,10 @@ describe('GET /paypal/cancel', () => {
 
     h.advance(11_000); // the /subscribe cooldown
     const again = await checkout(memberId);
-    expect(again.id).toBe(id); // the same PayPal-Request-Id within 15 minutes: PayPal answers with the same subscription
+    expect(again.id).toBe(id); // the abandoned checkout's link is offered again, without a second subscription at PayPal
     expect(row(id)?.state).toBe('pending');
+    const creates = h.paypal.requests.filter((r) => r.method === 'POST' && r.path === '/v1/billing/subscriptions' && (r.body as { custom_id?: string }).custom_id === memberId);
+    expect(creates).toHaveLength(1); // no wall-clock bucket involved: the answer is the same across a 15-minute boundary
   });
 
   it('finds the checkout by subscription_id too', async () => {

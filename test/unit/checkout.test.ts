@@ -148,7 +148,13 @@ const rows: Row[] = [
   },
   { name: 'pending checkout of another plan → create', tier: 'titan', plan: 'yearly', subs: [pending('I-P', PLAN_IDS.titanMonthly)], expected: { kind: 'create' } },
   { name: 'pending checkout older than the link lives → create', tier: 'titan', subs: [pending('I-P', PLAN_IDS.titanMonthly, { createdAt: NOW - APPROVE_LINK_TTL_MS })], expected: { kind: 'create' } },
-  { name: 'abandoned checkout → create', tier: 'titan', subs: [pending('I-P', PLAN_IDS.titanMonthly, { state: 'abandoned' })], expected: { kind: 'create' } },
+  {
+    name: 'a recent abandoned checkout of the plan → offered again (reuse), no second subscription at PayPal',
+    tier: 'titan',
+    subs: [pending('I-P', PLAN_IDS.titanMonthly, { state: 'abandoned' })],
+    expected: { kind: 'reuse', subscriptionId: 'I-P' },
+  },
+  { name: 'an abandoned checkout older than the link lives → create', tier: 'titan', subs: [pending('I-P', PLAN_IDS.titanMonthly, { state: 'abandoned', createdAt: NOW - APPROVE_LINK_TTL_MS })], expected: { kind: 'create' } },
   { name: 'pending row without an approve link (seen only by webhook) → create', tier: 'titan', subs: [pending('I-P', PLAN_IDS.titanMonthly, { approveUrl: null })], expected: { kind: 'create' } },
   { name: 'pending checkout made for someone else’s custom_id → create', tier: 'titan', subs: [pending('I-P', PLAN_IDS.titanMonthly, { customId: '999' })], expected: { kind: 'create' } },
 ];
