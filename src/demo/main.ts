@@ -1,6 +1,7 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { wantsColor } from './report.ts';
 import { runDemo } from './run-demo.ts';
+import { runServe } from './serve/run-serve.ts';
 
 /**
  * `npm run demo`: the whole product against the local stand-ins, no account
@@ -8,12 +9,17 @@ import { runDemo } from './run-demo.ts';
  */
 const program = new Command('demo')
   .description('Runs Concierge against local Discord and PayPal stand-ins and plays a scripted membership story')
-  .option('--serve', 'leave Concierge and the stand-ins running for trying it by hand (not yet)')
+  .option('--serve', 'leave Concierge and the stand-ins running, with a page on 127.0.0.1 to try it by hand')
+  .option('--port <n>', 'the --serve page\'s port (default: any free one)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+    return n;
+  })
   .parse();
 
-if (program.opts<{ serve?: boolean }>().serve === true) {
-  process.stderr.write('npm run demo -- --serve is not built yet; run npm run demo for the scripted story.\n');
-  process.exit(2);
+const opts = program.opts<{ serve?: boolean; port?: number }>();
+if (opts.serve === true) {
+  process.exit(await runServe({ port: opts.port ?? 0, write: (t) => process.stdout.write(t) }));
 }
 
 try {
