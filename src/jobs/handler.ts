@@ -1,11 +1,12 @@
-import type { z } from 'zod';
 import type { Logger } from '../log.ts';
+import type { JobDefinition, ParsedJobPayload } from './definitions.ts';
 import type { JobRow } from './queue.ts';
 
 /**
- * What a job handler is: a payload schema, checked when the job is claimed,
- * and a run function. Handlers live in handlers/<kind>.ts; the runner
- * (runner.ts) claims, leases, retries and dead-letters around them.
+ * What a job handler is: the definition it runs (its payload schema is
+ * checked when the job is claimed) and a run function. Handlers live in
+ * handlers/<kind>.ts; the runner (runner.ts) claims, leases, retries and
+ * dead-letters around them.
  */
 
 export interface JobContext {
@@ -17,17 +18,13 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-export interface JobHandler<S extends z.ZodType = z.ZodType> {
-  /** Validates the payload at claim; a payload that fails it is dead-lettered at once. */
-  schema: S;
-  run(payload: z.infer<S>, ctx: JobContext): Promise<void>;
-  /** Per-kind override of the stored max_attempts. */
-  maxAttempts?: number;
+export interface JobHandler<D extends JobDefinition = JobDefinition> {
+  definition: D;
+  /** Method syntax: a handler of a narrower payload is still a JobHandler. */
+  run(payload: ParsedJobPayload<D>, ctx: JobContext): Promise<void>;
 }
 
-export type Handlers = Record<string, JobHandler>;
-
-/** Identity helper so `run`'s payload type is inferred from `schema`. */
-export function defineJobHandler<S extends z.ZodType>(handler: JobHandler<S>): JobHandler<S> {
-  return handler;
+/** One handler per definition; `run`'s payload type comes from the definition's schema. */
+export function handleJob<D extends JobDefinition>(definition: D, run: (payload: ParsedJobPayload<D>, ctx: JobContext) => Promise<void>): JobHandler<D> {
+  return { definition, run };
 }
