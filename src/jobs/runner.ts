@@ -17,7 +17,7 @@ import {
   type OnDead,
 } from './queue.ts';
 import type { JobDefinition } from './definitions.ts';
-import type { JobHandler } from './handler.ts';
+import { indexHandlers, type JobHandler } from './handler.ts';
 
 /** SPEC: a job's lease is at most 30 s, so acknowledged work completes within one lease after a crash. */
 export const MAX_LEASE_MS = 30_000;
@@ -79,26 +79,6 @@ interface Running {
   leaseLost: boolean;
   heartbeat: NodeJS.Timeout;
   promise: Promise<void>;
-}
-
-/**
- * The handler of each defined kind, by kind. Throws (a start-up error) when a
- * defined kind has no handler or two, or a handler runs a kind not in the
- * list (or another definition under a defined kind's name).
- */
-function indexHandlers(definitions: readonly JobDefinition[], list: readonly JobHandler[]): Map<string, JobHandler> {
-  const byKind = new Map<string, JobHandler>();
-  const defined = new Map(definitions.map((d) => [d.kind, d]));
-  if (defined.size !== definitions.length) throw new Error('job definitions: a kind is defined twice');
-  for (const h of list) {
-    const kind = h.definition.kind;
-    if (defined.get(kind) !== h.definition) throw new Error(`job handler for "${kind}": its definition is not in the runner's list`);
-    if (byKind.has(kind)) throw new Error(`job kind "${kind}" has two handlers`);
-    byKind.set(kind, h);
-  }
-  const missing = definitions.filter((d) => !byKind.has(d.kind)).map((d) => d.kind);
-  if (missing.length > 0) throw new Error(`no job handler for: ${missing.join(', ')}`);
-  return byKind;
 }
 
 type FillResult = 'full' | 'empty' | 'error' | 'stopping' | 'yield' | 'throttled';
