@@ -18,6 +18,7 @@ import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
 import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
+import { JOB_DEFINITIONS } from './jobs/definitions.ts';
 import { createHandlers } from './jobs/handlers/index.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
@@ -109,6 +110,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
+    definitions: JOB_DEFINITIONS,
     handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
@@ -118,11 +120,11 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
   });
   const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });
-  const listenerDeps = { guildId: config.discord.guildId, store, clock, wake: () => runner.wake(), log: discordLog };
+  const listenerDeps = { guildId: config.discord.guildId, store, clock, log: discordLog };
   registerGuildMemberAdd(discord.client, listenerDeps);
   registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles, botUserId: () => discord.botUserId() });
   startupCheck.run();
-  const commandDeps = { store, tiers, paypal, clock, publicUrl: config.http.publicUrl, serverName: () => messenger.serverName(), wake: () => runner.wake() };
+  const commandDeps = { store, tiers, paypal, clock, publicUrl: config.http.publicUrl, serverName: () => messenger.serverName() };
   const member = createMemberCommands({ ...commandDeps, log: discordLog.child({ component: 'commands' }) });
   registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: discordLog.child({ component: 'interactions' }) });
   const registration = createCommandRegistration({ discord, tiers, log: discordLog });
@@ -155,7 +157,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     trustProxy: config.trustProxy,
     readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
     securityAudit: createSecurityAudit({ store, clock }),
-    paypalReturn: { store, paypal, tiers, clock, wake: () => runner.wake(), serverName: () => messenger.serverName() },
+    paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
   });
 
   const resyncLog = log.child({ component: 'resync' });
@@ -164,7 +166,6 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     const holders = await listManagedRoleHolders(discord, tiers.current().managedRoleIds);
     const entitled = listEntitledMemberIds(store.db);
     const ids = enqueueResync(store, [...holders, ...entitled], clock());
-    runner.wake();
     resyncLog.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
     const stop = trackResync(store, ids, resyncLog);
     progress.add(stop);

@@ -2,8 +2,8 @@ import { NOTHING_PAID, settlePayments, type Attribution, type PaidFacts, type Pa
 import { deriveSubscription, NOTHING_KNOWN, type KnownFacts, type PaypalSubscriptionView, type SubscriptionState } from '../core/subscription-state.ts';
 import { later, parseIso } from '../core/time.ts';
 import type { TierCatalog } from '../core/tiers.ts';
+import { dmJob, type DmPayload } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
-import type { DmPayload } from '../jobs/handlers/dm.ts';
 import type { Tx } from '../store/db.ts';
 import { ensureMember } from '../store/member-repo.ts';
 import { getSubscription, upsertSubscription, type SubscriptionRow } from '../store/subscription-repo.ts';
@@ -215,7 +215,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
       tierKey: row.paidTierKey ?? row.tierKey,
       until: final.state === 'past_due' ? row.graceUntil : row.accessUntil,
     };
-    enqueue(tx, 'dm', dm, ctx.now);
+    enqueue(tx, dmJob, dm, ctx.now);
   }
   if (memberId === null && existing === undefined) {
     recordAudit(

@@ -1,3 +1,4 @@
+import { auditJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import { insertAudit } from '../store/audit-repo.ts';
 import type { Tx } from '../store/db.ts';
@@ -33,5 +34,5 @@ export function recordAudit(tx: Tx, a: AuditInput, now: number): void {
     data: a.data === undefined ? null : JSON.stringify(a.data),
     dedupeKey: a.dedupeKey ?? null,
   });
-  if (id !== null) enqueue(tx, 'audit', { auditId: id }, now, { dedupeKey: `audit:${id}` });
+  if (id !== null) enqueue(tx, auditJob, { auditId: id }, now, { dedupeKey: `audit:${id}` });
 }

@@ -25,8 +25,6 @@ export interface CancelDeps {
   paypal: Pick<PaypalClient, 'cancelSubscription'> & Pick<PaypalReads, 'getSubscription' | 'getPlan'>;
   tiers: TiersSource;
   clock: () => number;
-  /** Wakes the job runner for the role sync, audit post and DM just enqueued. */
-  wake(): void;
   log: Logger;
 }
 
@@ -74,7 +72,6 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
     // The cancel went through, only the re-read failed: PayPal's CANCELLED webhook brings the new state.
     deps.log.warn({ err, subscriptionId }, 'cancelled at PayPal but could not re-read the subscription; the webhook will apply it');
     deps.store.transaction((tx) => recordMemberCancel(tx, memberId, subscriptionId, deps.clock()));
-    deps.wake();
     return { kind: 'accepted' };
   }
 
@@ -85,7 +82,6 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
     applySubscription(tx, read, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: 'by the member from Discord, /cancel' }) });
     return getSubscription(tx, subscriptionId);
   });
-  deps.wake();
 
   if (after?.state === 'cancelled') return { kind: alreadyAtPaypal ? 'already_cancelled' : 'cancelled', after: accessFrom(after, catalog, now) };
   if (alreadyAtPaypal) {

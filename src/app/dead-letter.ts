@@ -1,5 +1,5 @@
-import { enqueue } from '../jobs/queue.ts';
-import type { OnDead } from '../jobs/queue.ts';
+import { auditJob } from '../jobs/definitions.ts';
+import { enqueue, type OnDead } from '../jobs/queue.ts';
 
 /**
  * Called inside the dead-letter transaction: the queue has recorded the
@@ -7,6 +7,6 @@ import type { OnDead } from '../jobs/queue.ts';
  * A dead audit post is not announced again (that could loop).
  */
 export const publishDeadJob: OnDead = (tx, job, _error, audit) => {
-  if (job.kind === 'audit' || audit.id === null) return;
-  enqueue(tx, 'audit', { auditId: audit.id }, audit.at, { dedupeKey: `audit:${audit.id}` });
+  if (job.kind === auditJob.kind || audit.id === null) return;
+  enqueue(tx, auditJob, { auditId: audit.id }, audit.at, { dedupeKey: `audit:${audit.id}` });
 };

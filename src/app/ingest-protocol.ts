@@ -1,3 +1,5 @@
+import type { IngestJob } from '../store/ingest-batch.ts';
+
 /**
  * Messages between the service and its webhook writer thread
  * (app/ingest-writer.ts). Plain data: they cross a thread by structured clone.
@@ -5,6 +7,8 @@
 
 export interface WriterData {
   databasePath: string;
+  /** processWebhookJob's kind and max attempts (the writer thread does not load jobs/definitions.ts). */
+  job: IngestJob;
 }
 
 /** One verified delivery, as the HTTP route received it. */

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Check } from '../http/routes/health.ts';
+import { processWebhookJob } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import { bundleWorker } from '../workers/bundle.ts';
 import type { FromWriter, IngestOutcome, IngestRequest, ToWriter, WriterData } from './ingest-protocol.ts';
@@ -85,7 +86,7 @@ export async function startWebhookIngest(o: {
   const script = await bundleWorker(WRITER, ['better-sqlite3']);
   const spawn = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const data: WriterData = { databasePath: o.databasePath };
+      const data: WriterData = { databasePath: o.databasePath, job: { kind: processWebhookJob.kind, maxAttempts: processWebhookJob.maxAttempts } };
       const w = new Worker(script, { eval: true, workerData: data });
       // The HTTP server and the job runner keep the process alive; close() ends the writer.
       w.unref();

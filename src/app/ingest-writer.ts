@@ -23,14 +23,14 @@ import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } fr
 const port = parentPort;
 if (port === null) throw new Error('app/ingest-writer.ts runs as a worker thread (see app/ingest-webhook.ts)');
 const send = (m: FromWriter): void => port.postMessage(m);
-const { databasePath } = workerData as WriterData;
+const { databasePath, job } = workerData as WriterData;
 
 let sqlite: Database.Database;
 let write: ReturnType<typeof prepareIngestBatch>;
 try {
   sqlite = openConnection(databasePath);
   sqlite.pragma('synchronous = FULL');
-  write = prepareIngestBatch(sqlite);
+  write = prepareIngestBatch(sqlite, job);
 } catch (err) {
   send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
   port.close();

@@ -1,6 +1,7 @@
 import { desiredManagedRoles } from '../core/role-diff.ts';
 import { findManualEdit, type ManualEdit, type RoleChange } from '../core/manual-role-edit.ts';
 import type { TierCatalog } from '../core/tiers.ts';
+import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { DbOrTx, Store } from '../store/db.ts';
 import { getMember } from '../store/member-repo.ts';
@@ -36,7 +37,7 @@ export function handleManualRoleEdit(
   const what = [...edit.added.map((r) => `gave ${roleName(r)}`), ...edit.removed.map((r) => `removed ${roleName(r)}`)].join(', ');
   const by = who === null ? 'someone other than Concierge' : `<@${who}>`;
   store.transaction((tx) => {
-    if (policy === 'revert') enqueue(tx, 'role-sync', { memberId }, now, { dedupeKey: memberId });
+    if (policy === 'revert') enqueue(tx, roleSyncJob, { memberId }, now, { dedupeKey: memberId });
     recordAudit(
       tx,
       {

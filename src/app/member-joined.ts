@@ -1,3 +1,4 @@
+import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Store } from '../store/db.ts';
 import { getMember } from '../store/member-repo.ts';
@@ -12,7 +13,7 @@ export function memberJoined(store: Store, memberId: string, now: number): strin
   return store.transaction((tx) => {
     const tier = getMember(tx, memberId)?.entitledTier ?? null;
     if (tier === null) return null;
-    enqueue(tx, 'role-sync', { memberId }, now, { dedupeKey: memberId });
+    enqueue(tx, roleSyncJob, { memberId }, now, { dedupeKey: memberId });
     recordAudit(tx, { kind: 'member.joined', severity: 'info', memberId, message: `<@${memberId}> joined the server; re-applying tier ${tier}`, data: { tier } }, now);
     return tier;
   });

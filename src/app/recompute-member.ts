@@ -1,6 +1,6 @@
 import { describeSource, entitlement, type Entitlement } from '../core/entitlement.ts';
 import type { TierCatalog } from '../core/tiers.ts';
-import type { DmPayload } from '../jobs/handlers/dm.ts';
+import { dmJob, lapseCheckJob, roleSyncJob, type DmPayload } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Tx } from '../store/db.ts';
 import { listMemberGrants } from '../store/grant-repo.ts';
@@ -27,12 +27,12 @@ export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, 
 
   if (next.tier !== member.entitledTier) {
     setMemberEntitlement(tx, memberId, next, now);
-    enqueue(tx, 'role-sync', { memberId }, now, { dedupeKey: memberId });
+    enqueue(tx, roleSyncJob, { memberId }, now, { dedupeKey: memberId });
     const dm: DmPayload =
       next.tier !== null
         ? { memberId, kind: 'welcome', tierKey: next.tier, until: null }
         : { memberId, kind: 'access_ended', tierKey: member.entitledTier, until: null };
-    enqueue(tx, 'dm', dm, now);
+    enqueue(tx, dmJob, dm, now);
     const name = (key: string | null) => (key === null ? 'none' : (catalog.byKey(key)?.name ?? key));
     recordAudit(
       tx,
@@ -50,6 +50,6 @@ export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, 
   } else if (next.until !== member.entitledUntil || next.source !== member.entitledSource) {
     setMemberEntitlement(tx, memberId, next, now);
   }
-  if (e.reviewAt !== null) enqueue(tx, 'lapse-check', { memberId }, now, { runAt: e.reviewAt, dedupeKey: memberId });
+  if (e.reviewAt !== null) enqueue(tx, lapseCheckJob, { memberId }, now, { runAt: e.reviewAt, dedupeKey: memberId });
   return e;
 }

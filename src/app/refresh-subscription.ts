@@ -1,4 +1,5 @@
 import type { SubscriptionState } from '../core/subscription-state.ts';
+import { refreshSubscriptionJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Store, Tx } from '../store/db.ts';
 import { getMember } from '../store/member-repo.ts';
@@ -12,10 +13,8 @@ import { pendingDowngrade } from '../core/entitlement.ts';
  * Reads one subscription from PayPal and applies it through the same path as
  * webhooks (applySubscription), without waiting for a webhook: used by the
  * return page when the buyer comes back from PayPal and by the
- * `refresh-subscription` job while a checkout is still being approved.
+ * refresh-subscription job (refreshSubscriptionJob) while a checkout is still being approved.
  */
-
-export const REFRESH_KIND = 'refresh-subscription';
 
 /**
  * Delays before each re-read while PayPal still reports the checkout as not
@@ -25,20 +24,10 @@ export const REFRESH_KIND = 'refresh-subscription';
  */
 export const REFRESH_DELAYS_MS: readonly number[] = [20_000, 40_000, 60_000, 120_000, 300_000];
 
-export interface RefreshPayload {
-  subscriptionId: string;
-  /** Index into REFRESH_DELAYS_MS of the wait that led to this run. */
-  round: number;
-}
-
-export function refreshJob(subscriptionId: string, round: number): RefreshPayload {
-  return { subscriptionId, round };
-}
-
 /** Schedules a re-read `round`; one queued job per subscription (a second return-page hit collapses into it). */
 export function enqueueRefresh(tx: Tx, subscriptionId: string, now: number, round = 0): void {
   const delay = REFRESH_DELAYS_MS[Math.min(round, REFRESH_DELAYS_MS.length - 1)] ?? 20_000;
-  enqueue(tx, REFRESH_KIND, refreshJob(subscriptionId, round), now, { runAt: now + delay, dedupeKey: subscriptionId, maxAttempts: 6 });
+  enqueue(tx, refreshSubscriptionJob, { subscriptionId, round }, now, { runAt: now + delay, dedupeKey: subscriptionId });
 }
 
 /** PayPal statuses of a checkout the buyer has not finished (or PayPal has not activated yet). */

@@ -1,3 +1,4 @@
+import { cancelReplacedJob, type ParsedJobPayload } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store, Tx } from '../store/db.ts';
@@ -14,16 +15,10 @@ import { ConciergeError } from '../errors.ts';
  * until its paid-through, exactly when the new one's regular billing starts.
  */
 
-export const CANCEL_REPLACED_KIND = 'cancel-replaced';
-
-export interface CancelReplacedPayload {
-  subscriptionId: string;
-  replacedBy: string;
-}
+export type CancelReplacedPayload = ParsedJobPayload<typeof cancelReplacedJob>;
 
 export function enqueueReplacedCancel(tx: Tx, subscriptionId: string, replacedBy: string, now: number): void {
-  const payload: CancelReplacedPayload = { subscriptionId, replacedBy };
-  enqueue(tx, CANCEL_REPLACED_KIND, payload, now, { dedupeKey: subscriptionId, maxAttempts: 12 });
+  enqueue(tx, cancelReplacedJob, { subscriptionId, replacedBy }, now, { dedupeKey: subscriptionId });
 }
 
 export interface ReplaceDeps {

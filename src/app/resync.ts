@@ -1,11 +1,12 @@
 import { and, inArray, sql } from 'drizzle-orm';
+import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { jobs } from '../store/schema.ts';
 
 /**
- * Bulk resync: one `role-sync` job per member, all in one transaction. The
+ * Bulk resync: one role-sync job per member, all in one transaction. The
  * dedupe key is the member id, so a member whose sync is already queued gets
  * no second job (the queued one collapses into this one). The jobs are
  * marked `resync`: they were queued right after a full member fetch, so the
@@ -15,14 +16,14 @@ import { jobs } from '../store/schema.ts';
  * serialises the guild's member-role bucket and waits on its headers, so
  * the runner's few concurrent jobs only queue up behind each other there.
  *
- * The jobs are bulk work: a live role sync (a member who just paid) is
+ * The jobs are bulk work (roleSyncJob's priority for `resync`): a live role sync (a member who just paid) is
  * claimed before them, so it waits for at most the few already running.
  *
  * Returns the job ids (existing or new), for progress.
  */
 export function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
   const unique = [...new Set(memberIds)];
-  return store.transaction((tx) => unique.map((memberId) => enqueue(tx, 'role-sync', { memberId, resync: true }, now, { dedupeKey: memberId, bulk: true })));
+  return store.transaction((tx) => unique.map((memberId) => enqueue(tx, roleSyncJob, { memberId, resync: true }, now, { dedupeKey: memberId })));
 }
 
 /**

@@ -19,10 +19,7 @@ import { enqueueRefresh, refreshFromPaypal, type RefreshDeps } from './refresh-s
 /** PayPal subscription ids: `I-` and upper-case letters and digits (`I-BW452GLLEP1G`). */
 export const SUBSCRIPTION_ID = /^I-[A-Z0-9]{6,40}$/;
 
-export interface ReturnDeps extends RefreshDeps {
-  /** Wakes the job runner after a commit that enqueued work (role sync, audit, refresh). */
-  wake(): void;
-}
+export type ReturnDeps = RefreshDeps;
 
 export type ReturnOutcome =
   | { kind: 'invalid' }
@@ -58,10 +55,7 @@ export async function returnFromPaypal(deps: ReturnDeps, q: PaypalRedirectQuery)
   // An arbitrary id from the query string reaches neither PayPal nor the queue.
   if (stored() === undefined) return { kind: 'unknown' };
   const catalog = deps.tiers.current();
-  const later = () => {
-    deps.store.transaction((tx) => enqueueRefresh(tx, subscriptionId, deps.clock()));
-    deps.wake();
-  };
+  const later = () => deps.store.transaction((tx) => enqueueRefresh(tx, subscriptionId, deps.clock()));
 
   let result;
   try {
@@ -77,7 +71,6 @@ export async function returnFromPaypal(deps: ReturnDeps, q: PaypalRedirectQuery)
       later();
       return { kind: 'waiting', tierName: nameOf(catalog, stored()?.tierKey ?? null) };
     case 'applied': {
-      deps.wake();
       const tierName = nameOf(catalog, result.tierKey);
       if (result.state === 'active' || result.state === 'past_due') {
         const carried = result.carry === null ? null : { tierName: nameOf(catalog, result.carry.tierKey) ?? result.carry.tierKey, until: result.carry.until };

@@ -24,8 +24,6 @@ export interface CheckoutDeps {
   paypal: Pick<PaypalClient, 'createSubscription' | 'reviseSubscription'> & Pick<PaypalReads, 'getPlan'>;
   /** `PUBLIC_URL`: PayPal sends the buyer back to `/paypal/return` or `/paypal/cancel` under it. */
   publicUrl: string;
-  /** Wakes the job runner after a commit that enqueued work. */
-  wake(): void;
 }
 
 export interface CheckoutInput {
@@ -108,7 +106,6 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
       if (revised.approveUrl === null) {
         // Nothing brings the buyer back through the return page: read the subscription again shortly.
         deps.store.transaction((tx) => enqueueRefresh(tx, decision.subscriptionId, input.now));
-        deps.wake();
       }
       return {
         kind: 'changing',

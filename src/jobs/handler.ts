@@ -1,11 +1,12 @@
-import type { z } from 'zod';
 import type { Logger } from '../log.ts';
+import type { JobDefinition, ParsedJobPayload } from './definitions.ts';
 import type { JobRow } from './queue.ts';
 
 /**
- * What a job handler is: a payload schema, checked when the job is claimed,
- * and a run function. Handlers live in handlers/<kind>.ts; the runner
- * (runner.ts) claims, leases, retries and dead-letters around them.
+ * What a job handler is: the definition it runs (its payload schema is
+ * checked when the job is claimed) and a run function. Handlers live in
+ * handlers/<kind>.ts; the runner (runner.ts) claims, leases, retries and
+ * dead-letters around them.
  */
 
 export interface JobContext {
@@ -17,17 +18,33 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-export interface JobHandler<S extends z.ZodType = z.ZodType> {
-  /** Validates the payload at claim; a payload that fails it is dead-lettered at once. */
-  schema: S;
-  run(payload: z.infer<S>, ctx: JobContext): Promise<void>;
-  /** Per-kind override of the stored max_attempts. */
-  maxAttempts?: number;
+export interface JobHandler<D extends JobDefinition = JobDefinition> {
+  definition: D;
+  /** Method syntax: a handler of a narrower payload is still a JobHandler. */
+  run(payload: ParsedJobPayload<D>, ctx: JobContext): Promise<void>;
 }
 
-export type Handlers = Record<string, JobHandler>;
+/** One handler per definition; `run`'s payload type comes from the definition's schema. */
+export function handleJob<D extends JobDefinition>(definition: D, run: (payload: ParsedJobPayload<D>, ctx: JobContext) => Promise<void>): JobHandler<D> {
+  return { definition, run };
+}
 
-/** Identity helper so `run`'s payload type is inferred from `schema`. */
-export function defineJobHandler<S extends z.ZodType>(handler: JobHandler<S>): JobHandler<S> {
-  return handler;
+/**
+ * The handler of each defined kind, by kind. Throws (a start-up error) when a
+ * defined kind has no handler or two, or a handler runs a kind not in the
+ * list (or another definition under a defined kind's name).
+ */
+export function indexHandlers(definitions: readonly JobDefinition[], list: readonly JobHandler[]): Map<string, JobHandler> {
+  const byKind = new Map<string, JobHandler>();
+  const defined = new Map(definitions.map((d) => [d.kind, d]));
+  if (defined.size !== definitions.length) throw new Error('job definitions: a kind is defined twice');
+  for (const h of list) {
+    const kind = h.definition.kind;
+    if (defined.get(kind) !== h.definition) throw new Error(`job handler for "${kind}": its definition is not in the runner's list`);
+    if (byKind.has(kind)) throw new Error(`job kind "${kind}" has two handlers`);
+    byKind.set(kind, h);
+  }
+  const missing = definitions.filter((d) => !byKind.has(d.kind)).map((d) => d.kind);
+  if (missing.length > 0) throw new Error(`no job handler for: ${missing.join(', ')}`);
+  return byKind;
 }

@@ -1,7 +1,6 @@
-import type { z } from 'zod';
 import { ConciergeError, isPermanent } from '../errors.ts';
 import { insertAudit } from '../store/audit-repo.ts';
-import type { DbOrTx, Store, Tx } from '../store/db.ts';
+import { signalJobQueued, type Store, type Tx } from '../store/db.ts';
 import {
   prepareClaimNextJob,
   insertOrCollapseJob,
@@ -13,6 +12,7 @@ import {
   type RequeueOutcome,
 } from '../store/job-repo.ts';
 import { backoffMs } from './backoff.ts';
+import type { JOB_DEFINITIONS, JobDefinition, JobPayload } from './definitions.ts';
 
 /**
  * The job queue's verbs: enqueue, claim, complete, retry, dead-letter. SQL
@@ -20,51 +20,56 @@ import { backoffMs } from './backoff.ts';
  * runner.ts.
  */
 
-export const DEFAULT_MAX_ATTEMPTS = 10;
-
 export interface EnqueueOptions {
   /** Earliest run time (ms epoch); default `now`. */
   runAt?: number;
   /** At most one *queued* job per (kind, dedupeKey); see enqueue. */
   dedupeKey?: string;
-  /** Default 10. A handler's own maxAttempts, when set, takes precedence at run time. */
-  maxAttempts?: number;
-  /** Bulk work (a full resync): run only when no live job is due. A live enqueue collapsing into it makes it live. */
-  bulk?: boolean;
 }
 
 /** A claimed job as handlers and hooks see it. */
 export interface JobRow {
   id: number;
   kind: string;
-  /** Parsed JSON, not yet validated (the runner validates it with the handler's schema). */
+  /** Parsed JSON, not yet validated (the runner validates it with the definition's schema). */
   payload: unknown;
   /** After a claim, includes the current run. */
   attempts: number;
+  /** As stored at enqueue, from the definition. */
   maxAttempts: number;
   runAt: number;
   dedupeKey: string | null;
 }
 
+/** The kinds app/ may enqueue: the catalogue's definitions. */
+export type CatalogueJob = (typeof JOB_DEFINITIONS)[number];
+
 /**
- * Adds a job inside the CALLER's transaction, so a webhook's inbox insert and
- * its job commit (or roll back) together. With a dedupeKey and an
- * already-queued job of the same kind and key, no row is added: the queued
- * job's run_at becomes min(existing, new) and its payload is replaced by the
- * new one. A running or finished job with that key does not collapse (it may
- * have read its state already), so a new job is queued behind it.
- * Returns the job id (existing or new). Call the runner's wake() after commit.
+ * Adds a job of a catalogue kind inside the CALLER's transaction, so a
+ * webhook's inbox insert and its job commit (or roll back) together; the
+ * payload's type is the definition's. With a dedupeKey and an already-queued
+ * job of the same kind and key, no row is added: the queued job's run_at
+ * becomes min(existing, new) and its payload is replaced by the new one. A
+ * running or finished job with that key does not collapse (it may have read
+ * its state already), so a new job is queued behind it. Returns the job id
+ * (existing or new). The store wakes the runner once the transaction commits.
  */
-export function enqueue(tx: DbOrTx, kind: string, payload: unknown, now: number, opts: EnqueueOptions = {}): number {
-  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`enqueue ${kind}: maxAttempts must be a positive integer, got ${maxAttempts}`);
+export function enqueue<D extends CatalogueJob>(tx: Tx, definition: D, payload: JobPayload<D>, now: number, opts: EnqueueOptions = {}): number {
+  return enqueueJob(tx, definition, payload, now, opts);
+}
+
+/**
+ * enqueue for any definition, not only the catalogue's: for the queue's own
+ * tests, which exercise it with kinds of their own. app/ calls enqueue.
+ */
+export function enqueueJob<D extends JobDefinition>(tx: Tx, definition: D, payload: JobPayload<D>, now: number, opts: EnqueueOptions = {}): number {
+  const { kind, maxAttempts } = definition;
   const runAt = opts.runAt ?? now;
   if (!Number.isFinite(runAt)) throw new RangeError(`enqueue ${kind}: runAt must be a finite number, got ${runAt}`);
-  return insertOrCollapseJob(
-    tx,
-    { kind, payload: JSON.stringify(payload ?? null), dedupeKey: opts.dedupeKey ?? null, maxAttempts, runAt, priority: opts.bulk === true ? -1 : 0 },
-    now,
-  );
+  const priority = definition.priority?.(payload) === 'bulk' ? -1 : 0;
+  const id = insertOrCollapseJob(tx, { kind, payload: JSON.stringify(payload ?? null), dedupeKey: opts.dedupeKey ?? null, maxAttempts, runAt, priority }, now);
+  signalJobQueued(tx);
+  return id;
 }
 
 export interface ClaimedJob {
@@ -121,21 +126,20 @@ export function claimJob(store: Store, opts: { now: number; leaseMs: number; wor
 export type ClaimCheck = { ok: true; payload: unknown } | { ok: false; error: string };
 
 /**
- * Whether a fresh claim may run: its kind has a handler, its payload is JSON
- * that the handler's schema accepts, and it has an attempt left. Anything else
- * is permanent: the caller dead-letters it without running it. Applies the
- * handler's maxAttempts override to `claimed.job`.
+ * Whether a fresh claim may run: its kind has a handler (given here as its
+ * definition), its payload is JSON that the definition's schema accepts, and
+ * it has an attempt left (by the max_attempts stored at enqueue). Anything
+ * else is permanent: the caller dead-letters it without running it.
  */
-export function validateClaim(claimed: ClaimedJob, handler: { schema: z.ZodType; maxAttempts?: number } | undefined): ClaimCheck {
+export function validateClaim(claimed: ClaimedJob, definition: JobDefinition | undefined): ClaimCheck {
   const { job } = claimed;
-  if (handler === undefined) return { ok: false, error: `unknown job kind "${job.kind}"` };
-  if (handler.maxAttempts !== undefined) job.maxAttempts = handler.maxAttempts;
+  if (definition === undefined) return { ok: false, error: `unknown job kind "${job.kind}"` };
   if (claimed.payloadError !== null) return { ok: false, error: claimed.payloadError };
   if (job.attempts > job.maxAttempts) {
     // Only reachable through an expired lease: the worker died during the last allowed attempt.
     return { ok: false, error: `lease expired during the last attempt (${job.attempts - 1} of ${job.maxAttempts}); the worker died or stalled` };
   }
-  const parsed = handler.schema.safeParse(job.payload);
+  const parsed = definition.schema.safeParse(job.payload);
   if (parsed.success) return { ok: true, payload: parsed.data };
   // Issue paths and messages only: zod's messages name fields and types, not the values.
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);

@@ -16,14 +16,18 @@ import {
   type ClaimedJob,
   type OnDead,
 } from './queue.ts';
-import type { Handlers, JobHandler } from './handler.ts';
+import type { JobDefinition } from './definitions.ts';
+import { indexHandlers, type JobHandler } from './handler.ts';
 
 /** SPEC: a job's lease is at most 30 s, so acknowledged work completes within one lease after a crash. */
 export const MAX_LEASE_MS = 30_000;
 
 export interface RunnerOptions {
+  /** Wakes the runner after each commit that queued a job (Store.onJobQueued). */
   store: Store;
-  handlers: Handlers;
+  /** The kinds this runner dispatches (jobs/definitions.ts JOB_DEFINITIONS): each needs exactly one handler. */
+  definitions: readonly JobDefinition[];
+  handlers: readonly JobHandler[];
   log: Logger;
   /** At most this many handlers run at once. */
   concurrency: number;
@@ -54,7 +58,11 @@ export interface JobRunner {
   start(): void;
   /** Stops claiming and waits for running jobs (aborting them after the grace period). */
   stop(): Promise<void>;
-  /** A job was just committed: claim now rather than at the next poll. */
+  /**
+   * Claim now rather than at the next poll. Jobs queued through the store
+   * wake the runner by themselves after commit; this is for what the store
+   * cannot see (the webhook writer thread's commits, a clock moved forward).
+   */
   wake(): void;
   /** Clock time of the last loop iteration, for /readyz. */
   lastBeat(): number;
@@ -87,7 +95,8 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
   const random = o.random ?? Math.random;
   const graceMs = o.stopGraceMs ?? 10_000;
   const workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const { store, handlers } = o;
+  const { store } = o;
+  const handlers = indexHandlers(o.definitions, o.handlers);
   const log = o.log.child({ component: 'job-runner', workerId });
 
   const active = new Set<Running>();
@@ -102,6 +111,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
   let beat = clock();
   let woken = false;
   let wakeSleeper: (() => void) | null = null;
+  let unsubscribe: (() => void) | null = null;
 
   function wake(): void {
     // While paced, a wake would only re-check the pace: at thousands of webhooks a second that churn is measurable.
@@ -162,10 +172,10 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
   /** Validates a fresh claim and either dead-letters it or starts its handler. */
   function launch(claimed: ClaimedJob): void {
     const { job } = claimed;
-    const handler = handlers[job.kind];
+    const handler = handlers.get(job.kind);
     const jobLog = log.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
 
-    const checked = validateClaim(claimed, handler);
+    const checked = validateClaim(claimed, handler?.definition);
     if (!checked.ok || handler === undefined) {
       deadLetter(claimed, checked.ok ? 'unknown job kind' : checked.error, null, jobLog);
       return;
@@ -287,6 +297,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
     start() {
       if (loopDone !== null || stopping) return;
       log.info({ concurrency: o.concurrency, leaseMs, pollMs }, 'job runner started');
+      unsubscribe = store.onJobQueued(wake);
       loopDone = loop().catch((err: unknown) => {
         log.fatal({ error: describeThrown(err) }, 'job runner loop crashed');
       });
@@ -295,6 +306,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
     stop() {
       stopPromise ??= (async () => {
         stopping = true;
+        unsubscribe?.();
         wake();
         await loopDone;
         if (!(await settledWithin(graceMs))) {

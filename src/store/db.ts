@@ -17,9 +17,66 @@ export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '
 export interface Store {
   sqlite: Database.Database;
   db: Db;
-  /** Runs fn in one synchronous transaction (never pass an async callback: it would commit at the first await). */
+  /**
+   * Runs fn in one synchronous IMMEDIATE transaction (never pass an async
+   * callback: it would commit at the first await), then, once COMMIT
+   * succeeded, the work fn registered with afterCommit. A rollback drops it.
+   */
   transaction<T>(fn: (tx: Tx) => T): T;
+  /**
+   * Calls listener after each commit of a transaction that queued a job
+   * (signalJobQueued): the job runner's wake. Returns the unsubscribe.
+   */
+  onJobQueued(listener: () => void): () => void;
   close(): void;
+}
+
+/** What a transaction opened by Store.transaction runs after its COMMIT. */
+interface PendingCommit {
+  callbacks: Array<() => void>;
+  jobQueued: boolean;
+}
+
+/**
+ * The transactions Store.transaction has open, by the tx object it handed
+ * out. better-sqlite3 is synchronous, so at most one per connection is open
+ * at a time; a WeakMap, so nothing outlives its transaction.
+ */
+const openTransactions = new WeakMap<Tx, PendingCommit>();
+
+function pendingCommit(tx: DbOrTx, what: string): PendingCommit {
+  const pending = openTransactions.get(tx as Tx);
+  // Outside Store.transaction there is no commit to wait for (or one this module cannot see): refuse rather than run too early.
+  if (pending === undefined) throw new Error(`${what} needs a transaction opened by Store.transaction`);
+  return pending;
+}
+
+/**
+ * Runs fn after the transaction tx commits; never if it rolls back. Side
+ * effects (network calls, waking the runner) belong here, not inside the
+ * transaction (STYLE rule 7). fn must not throw: the data is committed
+ * already, so an error is rethrown only after the other callbacks ran.
+ */
+export function afterCommit(tx: DbOrTx, fn: () => void): void {
+  pendingCommit(tx, 'afterCommit').callbacks.push(fn);
+}
+
+/** Marks tx as having queued a job: the store's onJobQueued listeners run once after it commits. */
+export function signalJobQueued(tx: DbOrTx): void {
+  pendingCommit(tx, 'queueing a job').jobQueued = true;
+}
+
+function runAfterCommit(pending: PendingCommit, jobListeners: ReadonlySet<() => void>): void {
+  const callbacks = pending.jobQueued ? [...pending.callbacks, ...jobListeners] : pending.callbacks;
+  let failure: { err: unknown } | null = null;
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch (err) {
+      failure ??= { err };
+    }
+  }
+  if (failure !== null) throw failure.err;
 }
 
 /**
@@ -62,10 +119,33 @@ export function openStore(path: string, opts: { migrate?: boolean } = {}): Store
   cachePreparedStatements(sqlite);
   const db = drizzle(sqlite, { schema });
   if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  const jobListeners = new Set<() => void>();
   return {
     sqlite,
     db,
-    transaction: (fn) => db.transaction((tx) => fn(tx), { behavior: 'immediate' }),
+    transaction: (fn) => {
+      const pending: PendingCommit = { callbacks: [], jobQueued: false };
+      const result = db.transaction(
+        (tx) => {
+          openTransactions.set(tx, pending);
+          try {
+            return fn(tx);
+          } finally {
+            openTransactions.delete(tx);
+          }
+        },
+        { behavior: 'immediate' },
+      );
+      // Reached only after COMMIT: a throwing fn or a failed COMMIT rolled back and threw past this line.
+      runAfterCommit(pending, jobListeners);
+      return result;
+    },
+    onJobQueued: (listener) => {
+      // A wrapper per subscription: the same function subscribed twice is two subscriptions.
+      const entry = () => listener();
+      jobListeners.add(entry);
+      return () => void jobListeners.delete(entry);
+    },
     close: () => sqlite.close(),
   };
 }

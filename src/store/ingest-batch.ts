@@ -24,8 +24,15 @@ export interface NewWebhookEvent {
  */
 export type IngestVerdict = 'stored' | 'duplicate' | 'replayed';
 
-/** A process-webhook job's max attempts: PayPal may be down for a while, so retry for about a day (backoff caps at 15 min). */
-export const PROCESS_WEBHOOK_MAX_ATTEMPTS = 100;
+/**
+ * The job each new event is queued as: jobs/definitions.ts processWebhookJob's
+ * kind and max attempts, passed in as plain values (this module runs in the
+ * writer thread, which loads neither zod nor the definitions).
+ */
+export interface IngestJob {
+  kind: string;
+  maxAttempts: number;
+}
 
 /**
  * Webhook ingest's whole write, compiled once: each delivery's transmission
@@ -40,7 +47,8 @@ export const PROCESS_WEBHOOK_MAX_ATTEMPTS = 100;
  * this path, drizzle's per-call placeholder mapping cost more than the
  * inserts (measured in a CPU profile at 8,000 webhooks/s).
  */
-export function prepareIngestBatch(sqlite: Database.Database): (events: readonly NewWebhookEvent[]) => IngestVerdict[] {
+export function prepareIngestBatch(sqlite: Database.Database, job: IngestJob): (events: readonly NewWebhookEvent[]) => IngestVerdict[] {
+  if (!Number.isInteger(job.maxAttempts) || job.maxAttempts < 1) throw new RangeError(`ingest job ${job.kind}: maxAttempts must be a positive integer, got ${job.maxAttempts}`);
   // Insert first: a new transmission (nearly every delivery) costs one statement; only a repeat reads the stored hash.
   const insertTransmission = sqlite.prepare('INSERT INTO webhook_transmissions (transmission_id, body_sha256, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
   const transmissionHash = sqlite.prepare('SELECT body_sha256 FROM webhook_transmissions WHERE transmission_id = ?').pluck();
@@ -50,7 +58,7 @@ export function prepareIngestBatch(sqlite: Database.Database): (events: readonly
   // No dedupe key: the inbox's primary key already makes the job unique, and a second
   // index entry per event (a random key) would add a page to every group commit.
   const insertJob = sqlite.prepare(
-    `INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ('process-webhook', ?, 'queued', 0, ${PROCESS_WEBHOOK_MAX_ATTEMPTS}, ?, ?, ?)`,
+    "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?)",
   );
   const batch = sqlite.transaction((events: readonly NewWebhookEvent[]) =>
     events.map((e): IngestVerdict => {
@@ -60,7 +68,7 @@ export function prepareIngestBatch(sqlite: Database.Database): (events: readonly
         return Buffer.isBuffer(stored) && stored.equals(e.bodySha256) ? 'duplicate' : 'replayed';
       }
       if (insertEvent.run(e.id, e.eventType, e.resourceId, e.transmissionId, e.rawBody, e.receivedAt).changes !== 1) return 'duplicate';
-      insertJob.run(JSON.stringify({ eventId: e.id }), e.receivedAt, e.receivedAt, e.receivedAt);
+      insertJob.run(job.kind, JSON.stringify({ eventId: e.id }), job.maxAttempts, e.receivedAt, e.receivedAt, e.receivedAt);
       return 'stored';
     }),
   );

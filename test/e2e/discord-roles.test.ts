@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleSyncJob } from '../../src/jobs/definitions.ts';
 import { enqueue } from '../../src/jobs/queue.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
 import { auditEntries, jobs, members, webhookEvents } from '../../src/store/schema.ts';
@@ -72,8 +73,8 @@ describe('role sync', () => {
     expect((await h.deliver(event)).status).toBe(200);
     expect((await h.deliver(event, { transmissionId: undefined })).status).toBe(200);
     // And the reconciler run again by hand: it reads the member and has nothing to do.
-    h.service.store.transaction((tx) => enqueue(tx, 'role-sync', { memberId }, h.now(), { dedupeKey: memberId }));
-    h.service.runner.wake();
+    // (No runner.wake(): the store wakes the runner when the transaction commits.)
+    h.service.store.transaction((tx) => enqueue(tx, roleSyncJob, { memberId }, h.now(), { dedupeKey: memberId }));
     await h.settle();
     await new Promise((r) => setTimeout(r, 100));
     await h.settle();

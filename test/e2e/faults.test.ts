@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { JOB_DEFINITIONS } from '../../src/jobs/definitions.ts';
 import { createHandlers } from '../../src/jobs/handlers/index.ts';
 import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
@@ -91,6 +92,7 @@ describe('a worker dying mid-job', () => {
     const paypal = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
     const runner = createJobRunner({
       store: h.service.store,
+      definitions: JOB_DEFINITIONS,
       handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger }),
       log: createLogger('silent'),
       concurrency: 2,

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REFRESH_DELAYS_MS, REFRESH_KIND } from '../../src/app/refresh-subscription.ts';
+import { REFRESH_DELAYS_MS } from '../../src/app/refresh-subscription.ts';
+import { refreshSubscriptionJob } from '../../src/jobs/definitions.ts';
 import { auditEntries, jobs, subscriptions } from '../../src/store/schema.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
@@ -23,7 +24,7 @@ const db = () => h.service.store.db;
 const rolePath = (memberId: string, roleId: string) => new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${roleId}$`);
 const row = (id: string) => db().select().from(subscriptions).where(eq(subscriptions.id, id)).get();
 const paypalCallsFor = (id: string) => h.paypal.requests.filter((r) => r.path.includes(id)).length;
-const refreshJobs = (id: string) => db().select().from(jobs).where(and(eq(jobs.kind, REFRESH_KIND), eq(jobs.dedupeKey, id))).all();
+const refreshJobs = (id: string) => db().select().from(jobs).where(and(eq(jobs.kind, refreshSubscriptionJob.kind), eq(jobs.dedupeKey, id))).all();
 
 function guildMember(): string {
   const id = String(++nextMember);

@@ -8,8 +8,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConciergeError } from '../../src/errors.ts';
-import { enqueue, claimJob, completeJob, deadLetterJob, retryJob, type JobRow } from '../../src/jobs/queue.ts';
-import { defineJobHandler, type Handlers } from '../../src/jobs/handler.ts';
+import { defineJob, dmJob, roleSyncJob, type JobDefinition, type JobPayload } from '../../src/jobs/definitions.ts';
+import { enqueue, enqueueJob, claimJob, completeJob, deadLetterJob, retryJob, type EnqueueOptions, type JobRow } from '../../src/jobs/queue.ts';
+import { handleJob } from '../../src/jobs/handler.ts';
 import { createJobRunner, type JobRunner, type RunnerOptions } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
@@ -40,14 +41,20 @@ function fakeClock(start = T0) {
   return { now: () => t, advance: (ms: number) => void (t += ms), set: (ms: number) => void (t = ms) };
 }
 
+/** The runner's definitions default to its handlers' (a test's own kinds). */
 function runner(opts: Partial<RunnerOptions> & Pick<RunnerOptions, 'store' | 'handlers'>): JobRunner {
-  const r = createJobRunner({ log, concurrency: 1, random: () => 0.5, ...opts });
+  const r = createJobRunner({ log, concurrency: 1, random: () => 0.5, definitions: opts.handlers.map((h) => h.definition), ...opts });
   cleanups.push(() => r.stop());
   return r;
 }
 
-function add(store: Store, kind: string, payload: unknown, now: number, opts?: Parameters<typeof enqueue>[4]): number {
-  return store.transaction((tx) => enqueue(tx, kind, payload, now, opts));
+function add<D extends JobDefinition>(store: Store, definition: D, payload: JobPayload<D>, now: number, opts?: EnqueueOptions): number {
+  return store.transaction((tx) => enqueueJob(tx, definition, payload, now, opts));
+}
+
+/** A kind of the test's own, any payload: the queue works on any definition. */
+function testJob(kind: string, maxAttempts = 10): JobDefinition<string, z.ZodUnknown> {
+  return defineJob({ kind, schema: z.unknown(), maxAttempts });
 }
 
 function auditRows(store: Store) {
@@ -61,59 +68,70 @@ function auditRows(store: Store) {
 }
 
 const memberPayload = z.object({ memberId: z.string() });
+const sync = testJob('sync');
+const other = testJob('other');
 
 describe('enqueue', () => {
-  it('commits with the caller transaction and vanishes with its rollback', () => {
+  it('commits with the caller transaction and vanishes with its rollback; max attempts come from the definition', () => {
     const store = open(tempDbPath());
     expect(() =>
       store.transaction((tx) => {
-        enqueue(tx, 'role-sync', { memberId: '1' }, T0);
+        enqueue(tx, roleSyncJob, { memberId: '1' }, T0);
         throw new Error('webhook insert failed');
       }),
     ).toThrow('webhook insert failed');
     expect(countByStatus(store.db)).toEqual({ queued: 0, running: 0, done: 0, dead: 0 });
 
-    const id = add(store, 'role-sync', { memberId: '1' }, T0);
-    expect(getJob(store.db, id)).toMatchObject({ status: 'queued', attempts: 0, maxAttempts: 10, runAt: T0, dedupeKey: null });
+    const id = store.transaction((tx) => enqueue(tx, roleSyncJob, { memberId: '1' }, T0));
+    expect(getJob(store.db, id)).toMatchObject({ kind: 'role-sync', status: 'queued', attempts: 0, maxAttempts: 10, runAt: T0, dedupeKey: null });
+    const dm = store.transaction((tx) => enqueue(tx, dmJob, { memberId: '1', kind: 'welcome', tierKey: 'gold', until: null }, T0));
+    expect(getJob(store.db, dm)).toMatchObject({ kind: 'dm', maxAttempts: 8 });
+  });
+
+  it('refuses a transaction the store did not open: its commit could not wake the runner', () => {
+    const store = open(tempDbPath());
+    expect(() => store.db.transaction((tx) => enqueue(tx, roleSyncJob, { memberId: '1' }, T0))).toThrow('needs a transaction opened by Store.transaction');
+    expect(countByStatus(store.db).queued).toBe(0);
   });
 
   it('collapses queued duplicates: earliest run_at, newest payload', () => {
     const store = open(tempDbPath());
-    const a = add(store, 'role-sync', { v: 1 }, T0, { dedupeKey: 'm1', runAt: T0 + 5_000 });
-    const b = add(store, 'role-sync', { v: 2 }, T0 + 1, { dedupeKey: 'm1', runAt: T0 + 1_000 });
-    const c = add(store, 'role-sync', { v: 3 }, T0 + 2, { dedupeKey: 'm1', runAt: T0 + 9_000 });
+    const a = add(store, sync, { v: 1 }, T0, { dedupeKey: 'm1', runAt: T0 + 5_000 });
+    const b = add(store, sync, { v: 2 }, T0 + 1, { dedupeKey: 'm1', runAt: T0 + 1_000 });
+    const c = add(store, sync, { v: 3 }, T0 + 2, { dedupeKey: 'm1', runAt: T0 + 9_000 });
     expect(b).toBe(a);
     expect(c).toBe(a);
     const row = getJob(store.db, a);
     expect(row?.runAt).toBe(T0 + 1_000);
     expect(JSON.parse(row?.payload ?? '')).toEqual({ v: 3 });
     // Same key, other kind: a different job. No key: never collapses.
-    expect(add(store, 'dm', { v: 1 }, T0, { dedupeKey: 'm1' })).not.toBe(a);
-    expect(add(store, 'role-sync', { v: 1 }, T0)).not.toBe(add(store, 'role-sync', { v: 1 }, T0));
+    expect(add(store, other, { v: 1 }, T0, { dedupeKey: 'm1' })).not.toBe(a);
+    expect(add(store, sync, { v: 1 }, T0)).not.toBe(add(store, sync, { v: 1 }, T0));
   });
 
   it('queues a new job once the first is running, and collapses into that one after', () => {
     const store = open(tempDbPath());
-    const first = add(store, 'role-sync', { v: 1 }, T0, { dedupeKey: 'm1' });
+    const first = add(store, sync, { v: 1 }, T0, { dedupeKey: 'm1' });
     const claimed = claimJob(store, { now: T0, leaseMs: 30_000, workerId: 'w' });
     expect(claimed?.job.id).toBe(first);
 
-    const second = add(store, 'role-sync', { v: 2 }, T0 + 1, { dedupeKey: 'm1' });
+    const second = add(store, sync, { v: 2 }, T0 + 1, { dedupeKey: 'm1' });
     expect(second).not.toBe(first);
     expect(completeJob(store, claimed!.lease, T0 + 2)).toBe(true);
-    expect(add(store, 'role-sync', { v: 3 }, T0 + 3, { dedupeKey: 'm1' })).toBe(second);
+    expect(add(store, sync, { v: 3 }, T0 + 3, { dedupeKey: 'm1' })).toBe(second);
     expect(getJob(store.db, first)?.status).toBe('done');
   });
 
   it('bulk jobs wait for every due live job, oldest first; a live enqueue collapsing into a bulk job makes it live', () => {
     const store = open(tempDbPath());
-    const bulk1 = add(store, 'role-sync', { m: 1 }, T0, { dedupeKey: 'm1', bulk: true });
-    const bulk2 = add(store, 'role-sync', { m: 2 }, T0, { dedupeKey: 'm2', bulk: true });
-    const bulk3 = add(store, 'role-sync', { m: 3 }, T0, { dedupeKey: 'm3', bulk: true });
-    const live = add(store, 'dm', { m: 9 }, T0 + 5);
+    // roleSyncJob's priority: a resync is bulk work.
+    const bulk1 = add(store, roleSyncJob, { memberId: 'm1', resync: true }, T0, { dedupeKey: 'm1' });
+    const bulk2 = add(store, roleSyncJob, { memberId: 'm2', resync: true }, T0, { dedupeKey: 'm2' });
+    const bulk3 = add(store, roleSyncJob, { memberId: 'm3', resync: true }, T0, { dedupeKey: 'm3' });
+    const live = add(store, other, { m: 9 }, T0 + 5);
     // The member behind bulk3 just paid: the same role sync, now live.
-    expect(add(store, 'role-sync', { m: 3 }, T0 + 6, { dedupeKey: 'm3' })).toBe(bulk3);
-    const notYet = add(store, 'audit', {}, T0 + 60_000, { runAt: T0 + 60_000 });
+    expect(add(store, roleSyncJob, { memberId: 'm3' }, T0 + 6, { dedupeKey: 'm3' })).toBe(bulk3);
+    const notYet = add(store, other, {}, T0 + 60_000, { runAt: T0 + 60_000 });
 
     const order: number[] = [];
     for (;;) {
@@ -127,9 +145,9 @@ describe('enqueue', () => {
 
   it('a failed run folds into a duplicate queued while it ran', () => {
     const store = open(tempDbPath());
-    const first = add(store, 'role-sync', { v: 1 }, T0, { dedupeKey: 'm1' });
+    const first = add(store, sync, { v: 1 }, T0, { dedupeKey: 'm1' });
     const claimed = claimJob(store, { now: T0, leaseMs: 30_000, workerId: 'w' })!;
-    const second = add(store, 'role-sync', { v: 2 }, T0, { dedupeKey: 'm1', runAt: T0 + 60_000 });
+    const second = add(store, sync, { v: 2 }, T0, { dedupeKey: 'm1', runAt: T0 + 60_000 });
     const outcome = retryJob(store, claimed.lease, { runAt: T0 + 1_000, countAttempt: true, error: 'Error: boom', now: T0 });
     expect(outcome).toEqual({ kind: 'superseded', byJobId: second });
     expect(getJob(store.db, first)).toMatchObject({ status: 'done', lastError: expect.stringContaining('superseded by job') });
@@ -142,18 +160,16 @@ describe('job runner', () => {
     const store = open(tempDbPath());
     const clock = fakeClock();
     let calls = 0;
-    const handlers: Handlers = {
-      flaky: defineJobHandler({
-        schema: memberPayload,
-        async run(payload) {
-          expect(payload.memberId).toBe('42');
-          calls += 1;
-          if (calls < 3) throw new Error(`discord timeout ${calls}`);
-        },
+    const flaky = defineJob({ kind: 'flaky', schema: memberPayload, maxAttempts: 10 });
+    const handlers = [
+      handleJob(flaky, async (payload) => {
+        expect(payload.memberId).toBe('42');
+        calls += 1;
+        if (calls < 3) throw new Error(`discord timeout ${calls}`);
       }),
-    };
+    ];
     const r = runner({ store, handlers, clock: clock.now });
-    const id = add(store, 'flaky', { memberId: '42' }, clock.now());
+    const id = add(store, flaky, { memberId: '42' }, clock.now());
 
     await r.runUntilIdle();
     const afterFirst = getJob(store.db, id)!;
@@ -188,31 +204,27 @@ describe('job runner', () => {
     let calls = 0;
     const deadSeen: Array<{ job: JobRow; error: string }> = [];
     const posted: number[] = [];
+    const paypalFetch = defineJob({ kind: 'paypal-fetch', schema: z.object({ subscriptionId: z.string() }), maxAttempts: 10 });
+    const auditPost = defineJob({ kind: 'audit-post', schema: z.object({ jobId: z.number() }), maxAttempts: 10 });
     const r = runner({
       store,
       clock: clock.now,
-      handlers: {
-        'paypal-fetch': defineJobHandler({
-          schema: z.object({ subscriptionId: z.string() }),
-          async run() {
-            calls += 1;
-            throw new ConciergeError('paypal.not_found', 'GET /v1/billing/subscriptions/I-1 -> 404', { retry: false });
-          },
+      handlers: [
+        handleJob(paypalFetch, async () => {
+          calls += 1;
+          throw new ConciergeError('paypal.not_found', 'GET /v1/billing/subscriptions/I-1 -> 404', { retry: false });
         }),
-        'audit-post': defineJobHandler({
-          schema: z.object({ jobId: z.number() }),
-          async run(payload) {
-            posted.push(payload.jobId);
-          },
+        handleJob(auditPost, async (payload) => {
+          posted.push(payload.jobId);
         }),
-      },
+      ],
       onDead: (tx, job, error) => {
         deadSeen.push({ job, error });
         // What the app does: enqueue the audit-channel post in the same transaction.
-        enqueue(tx, 'audit-post', { jobId: job.id }, clock.now());
+        enqueueJob(tx, auditPost, { jobId: job.id }, clock.now());
       },
     });
-    const id = add(store, 'paypal-fetch', { subscriptionId: 'I-1' }, clock.now());
+    const id = add(store, paypalFetch, { subscriptionId: 'I-1' }, clock.now());
     await r.runUntilIdle();
 
     expect(calls).toBe(1);
@@ -231,25 +243,23 @@ describe('job runner', () => {
     expect(posted).toEqual([id]);
   });
 
-  it('dead-letters after the last attempt of a retryable error, honouring a handler maxAttempts', async () => {
+  it("dead-letters after the last attempt of a retryable error, honouring the definition's maxAttempts", async () => {
     const store = open(tempDbPath());
     const clock = fakeClock();
     let calls = 0;
+    const message = defineJob({ kind: 'message', schema: memberPayload, maxAttempts: 2 });
     const r = runner({
       store,
       clock: clock.now,
-      handlers: {
-        dm: defineJobHandler({
-          schema: memberPayload,
-          maxAttempts: 2,
-          async run() {
-            calls += 1;
-            throw new ConciergeError('discord.unavailable', 'POST /channels -> 503', { retry: true });
-          },
+      handlers: [
+        handleJob(message, async () => {
+          calls += 1;
+          throw new ConciergeError('discord.unavailable', 'POST /channels -> 503', { retry: true });
         }),
-      },
+      ],
     });
-    const id = add(store, 'dm', { memberId: '1' }, clock.now());
+    const id = add(store, message, { memberId: '1' }, clock.now());
+    expect(getJob(store.db, id)?.maxAttempts).toBe(2);
     await r.runUntilIdle();
     clock.advance(60_000);
     await r.runUntilIdle();
@@ -263,20 +273,19 @@ describe('job runner', () => {
   it('dead-letters unknown kinds and invalid payloads without running anything', async () => {
     const store = open(tempDbPath());
     let calls = 0;
+    const member = defineJob({ kind: 'member', schema: memberPayload, maxAttempts: 10 });
     const r = runner({
       store,
-      handlers: {
-        'role-sync': defineJobHandler({
-          schema: memberPayload,
-          async run() {
-            calls += 1;
-          },
+      handlers: [
+        handleJob(member, async () => {
+          calls += 1;
         }),
-      },
+      ],
     });
-    const unknown = add(store, 'no-such-kind', { memberId: '1' }, Date.now());
-    const bad = add(store, 'role-sync', { memberId: 5 }, Date.now());
-    const good = add(store, 'role-sync', { memberId: '5' }, Date.now());
+    // Rows as an older version may have left them: a kind no longer defined, a payload the schema refuses.
+    const unknown = add(store, testJob('no-such-kind'), { memberId: '1' }, Date.now());
+    const bad = add(store, testJob('member'), { memberId: 5 }, Date.now());
+    const good = add(store, member, { memberId: '5' }, Date.now());
     await r.runUntilIdle();
     expect(calls).toBe(1);
     expect(getJob(store.db, unknown)).toMatchObject({ status: 'dead', attempts: 1, lastError: 'unknown job kind "no-such-kind"' });
@@ -290,12 +299,12 @@ describe('job runner', () => {
     const store = open(tempDbPath());
     const r = runner({
       store,
-      handlers: {},
+      handlers: [],
       onDead: () => {
         throw new Error('hook broke');
       },
     });
-    const id = add(store, 'ghost', {}, Date.now());
+    const id = add(store, testJob('ghost'), {}, Date.now());
     await r.runUntilIdle();
     expect(getJob(store.db, id)?.status).toBe('dead');
     expect(JSON.parse(auditRows(store)[0]!.data)).toMatchObject({ onDeadError: 'Error: hook broke' });
@@ -305,20 +314,18 @@ describe('job runner', () => {
     const store = open(tempDbPath());
     const clock = fakeClock();
     let calls = 0;
+    const marketplaceSync = defineJob({ kind: 'marketplace-sync', schema: memberPayload, maxAttempts: 2 });
     const r = runner({
       store,
       clock: clock.now,
-      handlers: {
-        'marketplace-sync': defineJobHandler({
-          schema: memberPayload,
-          async run() {
-            calls += 1;
-            if (calls <= 3) throw new ConciergeError('marketplace.rate_limited', 'PUT /v1/members/1 -> 429', { retry: true, retryAfterMs: 5_000 });
-          },
+      handlers: [
+        handleJob(marketplaceSync, async () => {
+          calls += 1;
+          if (calls <= 3) throw new ConciergeError('marketplace.rate_limited', 'PUT /v1/members/1 -> 429', { retry: true, retryAfterMs: 5_000 });
         }),
-      },
+      ],
     });
-    const id = add(store, 'marketplace-sync', { memberId: '1' }, clock.now(), { maxAttempts: 2 });
+    const id = add(store, marketplaceSync, { memberId: '1' }, clock.now());
     for (let i = 1; i <= 3; i++) {
       await r.runUntilIdle();
       expect(calls).toBe(i);
@@ -340,18 +347,16 @@ describe('job runner', () => {
     const clock = fakeClock();
     storeB.sqlite.exec('CREATE TABLE test_effects (job_id INTEGER PRIMARY KEY, runs INTEGER NOT NULL)');
     let calls = 0;
-    const handlers: Handlers = {
-      'role-sync': defineJobHandler({
-        schema: memberPayload,
-        async run(_payload, ctx) {
-          calls += 1;
-          storeB.sqlite
-            .prepare('INSERT INTO test_effects (job_id, runs) VALUES (?, 1) ON CONFLICT (job_id) DO UPDATE SET runs = runs + 1')
-            .run(ctx.job.id);
-        },
+    const member = defineJob({ kind: 'member', schema: memberPayload, maxAttempts: 10 });
+    const handlers = [
+      handleJob(member, async (_payload, ctx) => {
+        calls += 1;
+        storeB.sqlite
+          .prepare('INSERT INTO test_effects (job_id, runs) VALUES (?, 1) ON CONFLICT (job_id) DO UPDATE SET runs = runs + 1')
+          .run(ctx.job.id);
       }),
-    };
-    const id = add(storeA, 'role-sync', { memberId: '7' }, clock.now());
+    ];
+    const id = add(storeA, member, { memberId: '7' }, clock.now());
     // Runner A claims and dies: it never completes.
     const deadClaim = claimJob(storeA, { now: clock.now(), leaseMs: 30_000, workerId: 'A' })!;
     expect(deadClaim.job.id).toBe(id);
@@ -379,12 +384,9 @@ describe('job runner', () => {
     const store = open(tempDbPath());
     const clock = fakeClock();
     let calls = 0;
-    const r = runner({
-      store,
-      clock: clock.now,
-      handlers: { x: defineJobHandler({ schema: z.object({}), run: async () => void (calls += 1) }) },
-    });
-    const id = add(store, 'x', {}, clock.now(), { maxAttempts: 1 });
+    const once = testJob('once', 1);
+    const r = runner({ store, clock: clock.now, handlers: [handleJob(once, async () => void (calls += 1))] });
+    const id = add(store, once, {}, clock.now());
     claimJob(store, { now: clock.now(), leaseMs: 30_000, workerId: 'crashed' });
     clock.advance(30_001);
     await r.runUntilIdle();
@@ -399,17 +401,15 @@ describe('job runner', () => {
     const storeB = open(path);
     const runs = new Map<number, number>();
     const byRunner = { A: 0, B: 0 };
-    const handlersFor = (name: 'A' | 'B'): Handlers => ({
-      work: defineJobHandler({
-        schema: z.object({ n: z.number() }),
-        async run(_p, ctx) {
-          runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
-          byRunner[name] += 1;
-          await delay(Math.floor(Math.random() * 4));
-        },
+    const work = defineJob({ kind: 'work', schema: z.object({ n: z.number() }), maxAttempts: 10 });
+    const handlersFor = (name: 'A' | 'B') => [
+      handleJob(work, async (_p, ctx) => {
+        runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);
+        byRunner[name] += 1;
+        await delay(Math.floor(Math.random() * 4));
       }),
-    });
-    const ids = storeA.transaction((tx) => Array.from({ length: 100 }, (_, n) => enqueue(tx, 'work', { n }, Date.now())));
+    ];
+    const ids = storeA.transaction((tx) => Array.from({ length: 100 }, (_, n) => enqueueJob(tx, work, { n }, Date.now())));
     const a = runner({ store: storeA, handlers: handlersFor('A'), concurrency: 4, pollMs: 5, workerId: 'A' });
     const b = runner({ store: storeB, handlers: handlersFor('B'), concurrency: 4, pollMs: 5, workerId: 'B' });
     a.start();
@@ -429,7 +429,8 @@ describe('job runner', () => {
     const path = tempDbPath();
     const store = open(path);
     const total = 400;
-    const ids = store.transaction((tx) => Array.from({ length: total }, (_, n) => enqueue(tx, 'work', { n }, Date.now())));
+    const work = testJob('work');
+    const ids = store.transaction((tx) => Array.from({ length: total }, (_, n) => enqueueJob(tx, work, { n }, Date.now())));
     // tsx's ESM register API (its CommonJS twin mis-resolves when called from a worker).
     const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
     const srcUrl = (p: string) => new URL(`../../src/${p}`, import.meta.url).href;
@@ -488,9 +489,10 @@ describe('job runner', () => {
 
   it('dead-letters a long run of invalid jobs without freezing the event loop', async () => {
     const store = open(tempDbPath());
-    const r = runner({ store, concurrency: 2, handlers: {} });
+    const r = runner({ store, concurrency: 2, handlers: [] });
+    const retired = testJob('retired-kind');
     store.transaction((tx) => {
-      for (let i = 0; i < 150; i++) enqueue(tx, 'retired-kind', { i }, Date.now());
+      for (let i = 0; i < 150; i++) enqueueJob(tx, retired, { i }, Date.now());
     });
     let ticks = 0;
     const ticker = setInterval(() => (ticks += 1), 0);
@@ -505,24 +507,22 @@ describe('job runner', () => {
     let current = 0;
     let max = 0;
     let calls = 0;
+    const slow = testJob('slow');
     const r = runner({
       store,
       concurrency: 3,
-      handlers: {
-        slow: defineJobHandler({
-          schema: z.object({}),
-          async run() {
-            calls += 1;
-            current += 1;
-            max = Math.max(max, current);
-            await delay(10);
-            current -= 1;
-          },
+      handlers: [
+        handleJob(slow, async () => {
+          calls += 1;
+          current += 1;
+          max = Math.max(max, current);
+          await delay(10);
+          current -= 1;
         }),
-      },
+      ],
     });
     store.transaction((tx) => {
-      for (let i = 0; i < 12; i++) enqueue(tx, 'slow', {}, Date.now());
+      for (let i = 0; i < 12; i++) enqueueJob(tx, slow, {}, Date.now());
     });
     r.start(); // the loop and runUntilIdle share the same slots
     await r.runUntilIdle();
@@ -531,36 +531,64 @@ describe('job runner', () => {
     expect(max).toBe(3);
   });
 
-  it('wake() runs a freshly committed job at once instead of after the poll interval', async () => {
+  it('a job committed by a transaction wakes the sleeping runner at once, without a wake() call', async () => {
     const store = open(tempDbPath());
     let ran!: () => void;
     const done = new Promise<void>((resolve) => (ran = resolve));
-    const r = runner({
-      store,
-      pollMs: 5_000,
-      handlers: { ping: defineJobHandler({ schema: z.object({}), run: async () => ran() }) },
-    });
+    const ping = testJob('ping');
+    const r = runner({ store, pollMs: 60_000, handlers: [handleJob(ping, async () => ran())] });
     r.start();
-    await delay(50); // the loop found nothing and sleeps for up to 5 s
+    await delay(50); // the loop found nothing and sleeps for up to a minute
     const beatBefore = r.lastBeat();
-    const started = performance.now();
-    add(store, 'ping', {}, Date.now());
+    add(store, ping, {}, Date.now());
+    await done; // the test's 20 s timeout is far inside the minute it would otherwise sleep
+    expect(r.lastBeat()).toBeGreaterThan(beatBefore);
+  });
+
+  it('a rolled-back transaction enqueues nothing and wakes nothing', async () => {
+    const store = open(tempDbPath());
+    let calls = 0;
+    const ping = testJob('ping');
+    const r = runner({ store, pollMs: 60_000, handlers: [handleJob(ping, async () => void (calls += 1))] });
+    r.start();
+    await delay(50);
+    const beatBefore = r.lastBeat();
+    expect(() =>
+      store.transaction((tx) => {
+        enqueueJob(tx, ping, {}, Date.now());
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    await delay(100);
+    // The loop did not turn: it stamps lastBeat with Date.now() on every turn.
+    expect(r.lastBeat()).toBe(beatBefore);
+    expect(countByStatus(store.db)).toEqual({ queued: 0, running: 0, done: 0, dead: 0 });
+    expect(calls).toBe(0);
+  });
+
+  it('an explicit wake() still claims at once (for commits the store cannot see)', async () => {
+    const store = open(tempDbPath());
+    let ran!: () => void;
+    const done = new Promise<void>((resolve) => (ran = resolve));
+    const ping = testJob('ping');
+    const r = runner({ store, pollMs: 60_000, handlers: [handleJob(ping, async () => ran())] });
+    r.start();
+    await delay(50);
+    // As the webhook writer thread does: a row committed outside Store.transaction, which the store does not see.
+    store.sqlite
+      .prepare("INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ('ping', '{}', 'queued', 0, 10, ?, ?, ?)")
+      .run(Date.now(), Date.now(), Date.now());
     r.wake();
     await done;
-    expect(performance.now() - started).toBeLessThan(2_000); // far inside the 5 s poll interval it would otherwise sleep
-    expect(r.lastBeat()).toBeGreaterThanOrEqual(beatBefore);
   });
 
   it('sleeps only until the next scheduled job, not a whole poll interval', async () => {
     const store = open(tempDbPath());
     let ranAt = 0;
-    const r = runner({
-      store,
-      pollMs: 5_000,
-      handlers: { later: defineJobHandler({ schema: z.object({}), run: async () => void (ranAt = Date.now()) }) },
-    });
+    const later = testJob('later');
+    const r = runner({ store, pollMs: 5_000, handlers: [handleJob(later, async () => void (ranAt = Date.now()))] });
     const runAt = Date.now() + 100;
-    add(store, 'later', {}, Date.now(), { runAt });
+    add(store, later, {}, Date.now(), { runAt });
     r.start();
     const deadline = Date.now() + 2_000;
     while (ranAt === 0 && Date.now() < deadline) await delay(10);
@@ -571,19 +599,17 @@ describe('job runner', () => {
   it('heartbeats keep a slow but alive job from being stolen', async () => {
     const store = open(tempDbPath());
     let calls = 0;
-    const handlers: Handlers = {
-      slow: defineJobHandler({
-        schema: z.object({}),
-        async run() {
-          calls += 1;
-          await delay(1_200); // four leases long
-        },
+    const slow = testJob('slow');
+    const handlers = [
+      handleJob(slow, async () => {
+        calls += 1;
+        await delay(1_200); // four leases long
       }),
-    };
+    ];
     // A lease of 300 ms (heartbeat every 100 ms) tolerates a 200 ms stall of a busy test machine; 90 ms did not always.
     const a = runner({ store, handlers, leaseMs: 300, pollMs: 10, workerId: 'A' });
     const b = runner({ store, handlers, leaseMs: 300, pollMs: 10, workerId: 'B' });
-    const id = add(store, 'slow', {}, Date.now());
+    const id = add(store, slow, {}, Date.now());
     a.start();
     await delay(20);
     b.start();
@@ -598,24 +624,23 @@ describe('job runner', () => {
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
     let abortReason = '';
+    const stalled = testJob('stalled');
     const r = runner({
       store,
       leaseMs: 60,
-      handlers: {
-        stalled: defineJobHandler({
-          schema: z.object({}),
-          run: (_p, ctx) =>
-            new Promise<void>((_resolve, reject) => {
-              started();
-              ctx.signal.addEventListener('abort', () => {
-                abortReason = String(ctx.signal.reason);
-                reject(ctx.signal.reason);
-              });
-            }),
-        }),
-      },
+      handlers: [
+        handleJob(stalled, (_p, ctx) =>
+          new Promise<void>((_resolve, reject) => {
+            started();
+            ctx.signal.addEventListener('abort', () => {
+              abortReason = String(ctx.signal.reason);
+              reject(ctx.signal.reason);
+            });
+          }),
+        ),
+      ],
     });
-    const id = add(store, 'stalled', {}, Date.now());
+    const id = add(store, stalled, {}, Date.now());
     const done = r.runUntilIdle();
     await running;
     // As if the event loop had stalled past the lease and another worker took the job.
@@ -629,23 +654,23 @@ describe('job runner', () => {
   it('stop() waits for running jobs, then aborts them and requeues without using an attempt', async () => {
     const store = open(tempDbPath());
     let finished = 0;
+    const quickJob = testJob('quick');
+    const stuckJob = testJob('stuck');
     const r = runner({
       store,
       concurrency: 2,
       stopGraceMs: 50,
-      handlers: {
-        quick: defineJobHandler({ schema: z.object({}), run: async () => void (await delay(10), (finished += 1)) }),
-        stuck: defineJobHandler({
-          schema: z.object({}),
-          run: (_p, ctx) =>
-            new Promise<void>((_resolve, reject) => {
-              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
-            }),
-        }),
-      },
+      handlers: [
+        handleJob(quickJob, async () => void (await delay(10), (finished += 1))),
+        handleJob(stuckJob, (_p, ctx) =>
+          new Promise<void>((_resolve, reject) => {
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          }),
+        ),
+      ],
     });
-    const quick = add(store, 'quick', {}, Date.now());
-    const stuck = add(store, 'stuck', {}, Date.now());
+    const quick = add(store, quickJob, {}, Date.now());
+    const stuck = add(store, stuckJob, {}, Date.now());
     r.start();
     await delay(5);
     await r.stop();
@@ -656,13 +681,28 @@ describe('job runner', () => {
   });
 });
 
+describe('job runner start-up', () => {
+  it('refuses a defined kind without a handler, a kind with two, and a handler of an undefined kind', () => {
+    const store = open(tempDbPath());
+    const a = testJob('a');
+    const b = testJob('b');
+    const run = async () => undefined;
+    const create = (definitions: JobDefinition[], handlers: RunnerOptions['handlers']) => () => createJobRunner({ store, log, concurrency: 1, definitions, handlers });
+    expect(create([a, b], [handleJob(a, run)])).toThrow('no job handler for: b');
+    expect(create([a], [handleJob(a, run), handleJob(a, run)])).toThrow('job kind "a" has two handlers');
+    expect(create([a], [handleJob(a, run), handleJob(b, run)])).toThrow('job handler for "b": its definition is not in the runner\'s list');
+    expect(create([a, testJob('a')], [handleJob(a, run)])).toThrow('a kind is defined twice');
+    expect(create([a, b], [handleJob(a, run), handleJob(b, run)])).not.toThrow();
+  });
+});
+
 describe('read helpers', () => {
   it('report the oldest due wait and the counts per status', () => {
     const store = open(tempDbPath());
     expect(oldestDueAge(store.db, T0)).toBeNull();
-    add(store, 'a', {}, T0 - 5_000, { runAt: T0 - 5_000 });
-    add(store, 'a', {}, T0, { runAt: T0 - 1_000 });
-    add(store, 'a', {}, T0, { runAt: T0 + 60_000 });
+    add(store, other, {}, T0 - 5_000, { runAt: T0 - 5_000 });
+    add(store, other, {}, T0, { runAt: T0 - 1_000 });
+    add(store, other, {}, T0, { runAt: T0 + 60_000 });
     expect(oldestDueAge(store.db, T0)).toBe(5_000);
     claimJob(store, { now: T0, leaseMs: 30_000, workerId: 'w' });
     expect(oldestDueAge(store.db, T0)).toBe(1_000);

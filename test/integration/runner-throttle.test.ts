@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import { enqueue } from '../../src/jobs/queue.ts';
-import { defineJobHandler } from '../../src/jobs/handler.ts';
+import { enqueueJob } from '../../src/jobs/queue.ts';
+import { defineJob } from '../../src/jobs/definitions.ts';
+import { handleJob } from '../../src/jobs/handler.ts';
 import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/db.ts';
@@ -20,20 +21,18 @@ it('runs one job at a time, spaced apart, while throttled; full concurrency othe
   let running = 0;
   let maxRunning = 0;
   const starts: number[] = [];
-  const handler = defineJobHandler({
-    schema: z.object({ n: z.number() }),
-    run: async () => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      starts.push(performance.now());
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-    },
+  const work = defineJob({ kind: 'work', schema: z.object({ n: z.number() }), maxAttempts: 10 });
+  const handler = handleJob(work, async () => {
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    starts.push(performance.now());
+    await new Promise((r) => setTimeout(r, 5));
+    running--;
   });
   store.transaction((tx) => {
-    for (let n = 0; n < 8; n++) enqueue(tx, 'work', { n }, Date.now());
+    for (let n = 0; n < 8; n++) enqueueJob(tx, work, { n }, Date.now());
   });
-  const runner = createJobRunner({ store, handlers: { work: handler }, log: createLogger('silent'), concurrency: 4, pollMs: 10, throttleMs: () => throttle });
+  const runner = createJobRunner({ store, definitions: [work], handlers: [handler], log: createLogger('silent'), concurrency: 4, pollMs: 10, throttleMs: () => throttle });
   runner.start();
   await runner.runUntilIdle();
   expect(maxRunning).toBe(1);
@@ -47,9 +46,8 @@ it('runs one job at a time, spaced apart, while throttled; full concurrency othe
   throttle = 0;
   maxRunning = 0;
   store.transaction((tx) => {
-    for (let n = 0; n < 8; n++) enqueue(tx, 'work', { n }, Date.now());
+    for (let n = 0; n < 8; n++) enqueueJob(tx, work, { n }, Date.now());
   });
-  runner.wake();
   await runner.runUntilIdle();
   expect(maxRunning).toBe(4);
   await runner.stop();

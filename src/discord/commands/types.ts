@@ -81,8 +81,6 @@ export interface CommandDeps {
   publicUrl: string;
   /** The guild's name, for replies ("You are now Titan in <server>"). */
   serverName(): string;
-  /** Wakes the job runner after a transaction enqueued work (role sync, audit). */
-  wake(): void;
   log: Logger;
 }
 

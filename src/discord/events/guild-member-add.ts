@@ -4,16 +4,13 @@ import type { Logger } from '../../log.ts';
 import type { Store } from '../../store/db.ts';
 
 /** guildMemberAdd: a (re)joining member gets their entitled roles back through a role sync. */
-export function registerGuildMemberAdd(client: Client, deps: { guildId: string; store: Store; clock: () => number; wake: () => void; log: Logger }): void {
+export function registerGuildMemberAdd(client: Client, deps: { guildId: string; store: Store; clock: () => number; log: Logger }): void {
   client.on(Events.GuildMemberAdd, (member: GuildMember) => {
     if (member.guild.id !== deps.guildId || member.user.bot) return;
     const log = deps.log.child({ event: 'guildMemberAdd', guildId: member.guild.id, userId: member.id });
     try {
       const tier = memberJoined(deps.store, member.id, deps.clock());
-      if (tier !== null) {
-        deps.wake();
-        log.info({ tier }, 'member joined; role sync enqueued');
-      }
+      if (tier !== null) log.info({ tier }, 'member joined; role sync enqueued');
     } catch (err) {
       log.error({ err }, 'handling a member join failed');
     }

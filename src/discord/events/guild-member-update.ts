@@ -12,7 +12,6 @@ export interface MemberUpdateDeps {
   tiers: TiersSource;
   roles: MemberRoles;
   clock: () => number;
-  wake: () => void;
   log: Logger;
 }
 
@@ -38,7 +37,6 @@ export function registerGuildMemberUpdate(client: Client, deps: MemberUpdateDeps
       const who = await lastRoleEditor(guild, userId);
       if (who !== null && who === deps.botUserId()) return;
       const policy = handleManualRoleEdit(deps.store, catalog, userId, edit, who, deps.clock());
-      if (policy === 'revert') deps.wake();
       log.warn({ added: edit.added, removed: edit.removed, by: who, policy }, 'manual edit of managed roles');
     })().catch((err: unknown) => log.error({ err }, 'handling a member update failed'));
   });

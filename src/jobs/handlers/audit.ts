@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { auditEmbed, type Embed } from '../../core/messages.ts';
 import { getAudit } from '../../store/audit-repo.ts';
 import type { Store } from '../../store/db.ts';
-import { defineJobHandler } from '../handler.ts';
+import { auditJob } from '../definitions.ts';
+import { handleJob } from '../handler.ts';
 
 /**
  * Posts an audit entry to the audit channel. The entry was recorded in the
@@ -10,13 +10,10 @@ import { defineJobHandler } from '../handler.ts';
  * post is never lost; a retry after a crash can at worst post it twice.
  */
 export function auditHandler(deps: { store: Store; messenger: { postAudit(embed: Embed): Promise<void> } }) {
-  return defineJobHandler({
-    schema: z.object({ auditId: z.number().int().positive() }),
-    run: async (payload, ctx) => {
-      const entry = getAudit(deps.store.db, payload.auditId);
-      if (entry === undefined) return;
-      ctx.log.info({ auditId: entry.id, auditKind: entry.kind, severity: entry.severity, memberId: entry.memberId, subscriptionId: entry.subscriptionId, eventId: entry.eventId }, entry.message);
-      await deps.messenger.postAudit(auditEmbed(entry));
-    },
+  return handleJob(auditJob, async (payload, ctx) => {
+    const entry = getAudit(deps.store.db, payload.auditId);
+    if (entry === undefined) return;
+    ctx.log.info({ auditId: entry.id, auditKind: entry.kind, severity: entry.severity, memberId: entry.memberId, subscriptionId: entry.subscriptionId, eventId: entry.eventId }, entry.message);
+    await deps.messenger.postAudit(auditEmbed(entry));
   });
 }

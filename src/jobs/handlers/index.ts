@@ -1,9 +1,7 @@
 import type { ProcessDeps } from '../../app/process-event.ts';
-import { REFRESH_KIND } from '../../app/refresh-subscription.ts';
-import { CANCEL_REPLACED_KIND } from '../../app/replace-subscription.ts';
 import type { DiscordMessenger } from '../../discord/messenger.ts';
 import type { MemberRoles } from '../../discord/roles.ts';
-import type { Handlers } from '../handler.ts';
+import type { JobHandler } from '../handler.ts';
 import { auditHandler } from './audit.ts';
 import { cancelReplacedHandler } from './cancel-replaced.ts';
 import { dmHandler } from './dm.ts';
@@ -18,15 +16,15 @@ export interface HandlerDeps extends ProcessDeps {
   messenger: DiscordMessenger;
 }
 
-/** Every job kind Concierge runs: the explicit list the runner dispatches on. */
-export function createHandlers(deps: HandlerDeps): Handlers {
-  return {
-    'process-webhook': processWebhookHandler(deps),
-    'lapse-check': lapseCheckHandler(deps),
-    'role-sync': roleSyncHandler(deps),
-    audit: auditHandler(deps),
-    dm: dmHandler({ ...deps, sender: deps.messenger }),
-    [REFRESH_KIND]: refreshSubscriptionHandler(deps),
-    [CANCEL_REPLACED_KIND]: cancelReplacedHandler(deps),
-  };
+/** One handler per kind of jobs/definitions.ts JOB_DEFINITIONS (the runner refuses to start otherwise). */
+export function createHandlers(deps: HandlerDeps): JobHandler[] {
+  return [
+    processWebhookHandler(deps),
+    lapseCheckHandler(deps),
+    roleSyncHandler(deps),
+    auditHandler(deps),
+    dmHandler({ ...deps, sender: deps.messenger }),
+    refreshSubscriptionHandler(deps),
+    cancelReplacedHandler(deps),
+  ];
 }

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { recomputeMember } from '../../app/recompute-member.ts';
 import type { Store } from '../../store/db.ts';
 import type { TiersSource } from '../../tiers.ts';
-import { defineJobHandler } from '../handler.ts';
+import { lapseCheckJob } from '../definitions.ts';
+import { handleJob } from '../handler.ts';
 
 /**
  * Runs when a member's entitlement may end (paid-through, grace or a grant's
@@ -10,12 +10,9 @@ import { defineJobHandler } from '../handler.ts';
  * Reads no API, so an outage can never end access early.
  */
 export function lapseCheckHandler(deps: { store: Store; tiers: TiersSource }) {
-  return defineJobHandler({
-    schema: z.object({ memberId: z.string().min(1) }),
-    run: async (payload, ctx) => {
-      deps.store.transaction((tx) => {
-        recomputeMember(tx, payload.memberId, deps.tiers.current(), ctx.now(), { reason: 'paid-through, grace or grant period ended' });
-      });
-    },
+  return handleJob(lapseCheckJob, async (payload, ctx) => {
+    deps.store.transaction((tx) => {
+      recomputeMember(tx, payload.memberId, deps.tiers.current(), ctx.now(), { reason: 'paid-through, grace or grant period ended' });
+    });
   });
 }

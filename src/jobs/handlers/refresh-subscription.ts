@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { enqueueRefresh, REFRESH_DELAYS_MS, refreshFromPaypal, type RefreshDeps } from '../../app/refresh-subscription.ts';
-import { defineJobHandler } from '../handler.ts';
+import { refreshSubscriptionJob } from '../definitions.ts';
+import { handleJob } from '../handler.ts';
 
 /**
  * Re-reads a checkout from PayPal after the buyer came back (or PayPal was
@@ -10,29 +10,25 @@ import { defineJobHandler } from '../handler.ts';
  * failure. A PayPal error is retried with backoff like any job.
  */
 export function refreshSubscriptionHandler(deps: RefreshDeps) {
-  return defineJobHandler({
-    schema: z.object({ subscriptionId: z.string().min(1), round: z.number().int().min(0) }),
-    maxAttempts: 6,
-    run: async (p, ctx) => {
-      const result = await refreshFromPaypal(deps, p.subscriptionId);
-      switch (result.kind) {
-        case 'unknown':
-          ctx.log.warn({ subscriptionId: p.subscriptionId }, 'PayPal does not know this subscription; nothing to refresh');
-          return;
-        case 'applied':
-          ctx.log.info({ subscriptionId: p.subscriptionId, state: result.state, memberId: result.memberId }, 'subscription refreshed from PayPal');
-          return;
-        case 'waiting': {
-          const next = p.round + 1;
-          if (next >= REFRESH_DELAYS_MS.length) {
-            ctx.log.info({ subscriptionId: p.subscriptionId, paypalStatus: result.paypalStatus }, 'checkout still not approved; leaving it to the webhooks');
-            return;
-          }
-          deps.store.transaction((tx) => enqueueRefresh(tx, p.subscriptionId, ctx.now(), next));
-          ctx.log.debug({ subscriptionId: p.subscriptionId, paypalStatus: result.paypalStatus, round: next }, 'checkout not active yet; reading again later');
+  return handleJob(refreshSubscriptionJob, async (p, ctx) => {
+    const result = await refreshFromPaypal(deps, p.subscriptionId);
+    switch (result.kind) {
+      case 'unknown':
+        ctx.log.warn({ subscriptionId: p.subscriptionId }, 'PayPal does not know this subscription; nothing to refresh');
+        return;
+      case 'applied':
+        ctx.log.info({ subscriptionId: p.subscriptionId, state: result.state, memberId: result.memberId }, 'subscription refreshed from PayPal');
+        return;
+      case 'waiting': {
+        const next = p.round + 1;
+        if (next >= REFRESH_DELAYS_MS.length) {
+          ctx.log.info({ subscriptionId: p.subscriptionId, paypalStatus: result.paypalStatus }, 'checkout still not approved; leaving it to the webhooks');
           return;
         }
+        deps.store.transaction((tx) => enqueueRefresh(tx, p.subscriptionId, ctx.now(), next));
+        ctx.log.debug({ subscriptionId: p.subscriptionId, paypalStatus: result.paypalStatus, round: next }, 'checkout not active yet; reading again later');
+        return;
       }
-    },
+    }
   });
 }
