@@ -65,7 +65,6 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
   switch (decision.kind) {
     case 'refused':
     case 'held-subscription':
-    case 'held-grant':
       return decision;
     case 'reuse': {
       const pending = getSubscription(db, decision.subscriptionId);

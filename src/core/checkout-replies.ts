@@ -38,13 +38,6 @@ export function checkoutReply(o: CheckoutOutcome, catalog: TierCatalog, serverNa
       return {
         content: `You already have **${o.tier.name}** in **${serverName}**: ${o.renewsAt === null ? 'your subscription is active' : `your subscription renews on ${discordDate(o.renewsAt)}`}. Use /status to see it.`,
       };
-    case 'held-grant':
-      return {
-        content:
-          o.until === null
-            ? `You already have **${o.tier.name}** for life (a grant from staff); there is nothing to pay.`
-            : `You already have **${o.tier.name}** until ${discordDate(o.until)} (a grant from staff). Run /subscribe again after that to keep it.`,
-      };
     case 'checkout':
       return {
         embed: {

@@ -1,4 +1,4 @@
-import { entitlement, paidTiers, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
+import { paidTiers, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**
@@ -42,8 +42,6 @@ export type CheckoutDecision =
   | { kind: 'refused'; message: string }
   /** Already paying for this tier: renews at `renewsAt`; `pastDueUntil` set while a payment is failing. */
   | { kind: 'held-subscription'; tier: Tier; subscriptionId: string; renewsAt: number | null; pastDueUntil: number | null }
-  /** Already holds this tier through a staff grant (`until` null = for life). */
-  | { kind: 'held-grant'; tier: Tier; until: number | null }
   /** A checkout for the same plan started recently: its approve link still works. */
   | { kind: 'reuse'; tier: Tier; plan: PlanOption; subscriptionId: string; approveUrl: string }
   /**
@@ -105,8 +103,7 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
     return { kind: 'held-subscription', tier, subscriptionId: same.id, renewsAt: same.nextBillingAt, pastDueUntil: same.state === 'past_due' ? same.graceUntil : null };
   }
 
-  const granted = entitlement([], r.grants.filter((g) => g.tierKey === tier.key), catalog, r.now);
-  if (granted.tier !== null) return { kind: 'held-grant', tier, until: granted.until };
+  // A staff grant is not a payment (SPEC): a member holding the tier only through one may still start paying; the grant runs on.
 
   // A checkout for this plan (a new subscription or an instant upgrade) started recently: its approve link still works.
   const pending = r.subscriptions
@@ -139,7 +136,7 @@ export function decideCheckout(r: CheckoutRequest): CheckoutDecision {
 
 /** What /subscribe ends with, once PayPal answered where it had to be asked. */
 export type CheckoutOutcome =
-  | Extract<CheckoutDecision, { kind: 'refused' | 'held-subscription' | 'held-grant' }>
+  | Extract<CheckoutDecision, { kind: 'refused' | 'held-subscription' }>
   | { kind: 'checkout'; tier: Tier; plan: PlanOption; approveUrl: string; reused: boolean }
   /** `approveUrl` null: PayPal applied the revision without asking the buyer. */
   | { kind: 'changing'; tier: Tier; plan: PlanOption; from: Tier; direction: ChangeDirection; paidThrough: number | null; approveUrl: string | null }

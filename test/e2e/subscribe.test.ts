@@ -201,14 +201,17 @@ describe('/subscribe', () => {
     expect(h.paypal.requests.length).toBe(before);
   });
 
-  it('a tier already held through a staff grant: says so with the grant end', async () => {
+  it('a staff grant is not a payment: a member holding the tier only through one gets a checkout, and keeps the grant', async () => {
     const memberId = guildMember();
     const until = h.now() + 7 * DAY;
     h.grantTier(memberId, 'legendary', until);
+    await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.legendary));
     const before = creates().length;
     const { body } = await subscribe(memberId, { tier: 'legendary' });
-    expect(body?.content).toContain(`You already have **Legendary** until <t:${Math.floor(until / 1000)}:D>`);
-    expect(creates().length).toBe(before);
+    expect(body?.embeds?.[0]?.title).toBe('Subscribe to Legendary');
+    expect(linkOf(body)?.url).toMatch(/checkoutnow/);
+    expect(creates().length).toBe(before + 1);
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.legendary]);
   });
 
   it('instant upgrade elite → titan: one approval charges the prorated difference once, titan within seconds, the old subscription cancelled, the next renewal at the new price', async () => {

@@ -107,8 +107,6 @@ describe('checkoutReply', () => {
     ['renewing', { kind: 'held-subscription', tier: tier('titan'), subscriptionId: 'I-1', renewsAt: NOW, pastDueUntil: null }, `You already have **Titan** in **Guild**: your subscription renews on <t:${NOW / 1000}:D>. Use /status to see it.`],
     ['no renewal known', { kind: 'held-subscription', tier: tier('titan'), subscriptionId: 'I-1', renewsAt: null, pastDueUntil: null }, 'You already have **Titan** in **Guild**: your subscription is active. Use /status to see it.'],
     ['past due', { kind: 'held-subscription', tier: tier('titan'), subscriptionId: 'I-1', renewsAt: NOW, pastDueUntil: NOW + DAY_MS }, `update your payment method on PayPal before <t:${(NOW + DAY_MS) / 1000}:D>`],
-    ['grant with an end', { kind: 'held-grant', tier: tier('elite'), until: NOW }, `You already have **Elite** until <t:${NOW / 1000}:D> (a grant from staff)`],
-    ['lifetime grant', { kind: 'held-grant', tier: tier('elite'), until: null }, 'You already have **Elite** for life'],
     ['refused', { kind: 'refused', message: 'No such plan.' }, 'No such plan.'],
   ])('%s: a plain line, no link', (_name, outcome, expected) => {
     const r = checkoutReply(outcome, catalog, 'Guild');

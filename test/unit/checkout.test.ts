@@ -81,8 +81,8 @@ const rows: Row[] = [
     subs: [sub('I-T', PLAN_IDS.titanYearly)],
     expected: { kind: 'held-subscription', subscriptionId: 'I-T' },
   },
-  { name: 'a lifetime grant of the tier → held, for life', tier: 'legendary', grants: [grant(1, TIER_KEYS.legendary)], expected: { kind: 'held-grant', until: null } },
-  { name: 'a time-boxed grant of the tier → held, until its end', tier: 'legendary', grants: [grant(1, TIER_KEYS.legendary, { expiresAt: days(7) })], expected: { kind: 'held-grant', until: days(7) } },
+  { name: 'a lifetime grant of the tier is not a payment → a checkout starts (the grant runs on)', tier: 'legendary', grants: [grant(1, TIER_KEYS.legendary)], expected: { kind: 'create' } },
+  { name: 'a time-boxed grant of the tier is not a payment → a checkout starts', tier: 'legendary', grants: [grant(1, TIER_KEYS.legendary, { expiresAt: days(7) })], expected: { kind: 'create' } },
   { name: 'an expired or revoked grant → create', tier: 'legendary', grants: [grant(1, TIER_KEYS.legendary, { expiresAt: days(-1) }), grant(2, TIER_KEYS.legendary, { revokedAt: days(-1) })], expected: { kind: 'create' } },
   { name: 'a grant of another tier → create', tier: 'legendary', grants: [grant(1, TIER_KEYS.warlord)], expected: { kind: 'create' } },
   {
