@@ -1,4 +1,4 @@
-import { DAY_MS, parseIso } from '../core/time.ts';
+import { addInterval, DAY_MS, parseIso } from '../core/time.ts';
 import type { TierCatalog } from '../core/tiers.ts';
 import type { EventRoute } from '../core/webhook-event.ts';
 import { ConciergeError } from '../errors.ts';
@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Tx } from '../store/db.ts';
 import { markWebhookEvent, type WebhookEventRow } from '../store/inbox-repo.ts';
 import { getPayment, insertPayment, setPaymentState, type PaymentState } from '../store/payment-repo.ts';
-import { getSubscription, setSubscriptionRevoked } from '../store/subscription-repo.ts';
+import { getSubscription, setSubscriptionRevoked, type SubscriptionRow } from '../store/subscription-repo.ts';
 import { applySubscription, type SubscriptionRead } from './apply-subscription.ts';
 import { recordAudit } from './audit.ts';
 import { isNotFound, readSubscription, type TransactionView } from './paypal-reads.ts';
@@ -92,13 +92,7 @@ export async function confirmSale(deps: ProcessDeps, event: WebhookEventRow, rou
     // A refund's revocation stands until a later payment on the subscription completes.
     if (existing?.revokedAt != null && payment.at > existing.revokedAt) setSubscriptionRevoked(tx, existing.id, null, now);
     const r = applySubscription(tx, read, { catalog: deps.tiers.current(), now, eventId: event.id, payment });
-    // Counted now, or already counted from billing_info.last_payment (the same payment, read first through a subscription event).
-    const after = getSubscription(tx, route.subscriptionId);
-    const paidFor =
-      (r.applied ? r.payment : null) ??
-      (after?.lastPaymentAt === payment.at && after.paidPlanId !== null && after.paidUntil !== null
-        ? { plan: { planId: after.paidPlanId, intervalUnit: after.intervalUnit ?? '', intervalCount: after.intervalCount ?? 1 }, coversUntil: after.paidUntil }
-        : null);
+    const paidFor = (r.applied ? r.payment : null) ?? countedEarlier(getSubscription(tx, route.subscriptionId), payment.at);
     const isNew = insertPayment(
       tx,
       {
@@ -198,6 +192,19 @@ export async function revokeForDispute(deps: ProcessDeps, event: WebhookEventRow
     const subscriptions = [...new Set(known.map((p) => p.subscriptionId))];
     revokeSubscriptions(tx, subscriptions, `sale ${known.map((p) => p.id).join(', ')} charged back (dispute ${disputeId})`, deps.tiers.current(), now, event.id);
   });
+}
+
+/**
+ * What a payment paid for when it was already counted from billing_info.last_payment (the same payment, read
+ * first through a subscription event): the row's paid plan, if its period is exactly the one that payment
+ * bought (an interval from it, or an instant upgrade's fee period). A payment that reached no price moved only
+ * last_payment_at, so it matches no period and is recorded as paying for nothing.
+ */
+function countedEarlier(row: SubscriptionRow | undefined, at: number): { plan: { planId: string; intervalUnit: string; intervalCount: number }; coversUntil: number } | null {
+  if (row?.lastPaymentAt !== at || row.paidPlanId === null || row.paidUntil === null || row.intervalUnit === null) return null;
+  const plan = { planId: row.paidPlanId, intervalUnit: row.intervalUnit, intervalCount: row.intervalCount ?? 1 };
+  const ownPeriod = addInterval(at, plan.intervalUnit, plan.intervalCount) === row.paidUntil || (row.upgradeUntil !== null && row.upgradeUntil === row.paidUntil);
+  return ownPeriod ? { plan, coversUntil: row.paidUntil } : null;
 }
 
 /** A subscription never stored is applied from PayPal's read first, so the revocation has a row to stand on. Returns its member. */

@@ -227,7 +227,10 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       if (hit !== undefined && hit.until > Date.now()) return hit.price;
       const price = call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => planPriceOf(planId, (await api.getBillingPlan(planId)).result));
       plans.set(planId, { price, until: Date.now() + PLAN_TTL_MS });
-      price.catch(() => plans.delete(planId)); // a failure is not remembered: the next call asks again
+      // A failure is not remembered: the next call asks again (unless a newer read has replaced this one meanwhile).
+      price.catch(() => {
+        if (plans.get(planId)?.price === price) plans.delete(planId);
+      });
       return price;
     },
 
