@@ -19,7 +19,7 @@ import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
 import { JOB_DEFINITIONS } from './jobs/definitions.ts';
-import { createHandlers } from './jobs/handlers/index.ts';
+import { createHandlers } from './job-handlers/index.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
