@@ -129,15 +129,6 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: discordLog.child({ component: 'interactions' }) });
   const registration = createCommandRegistration({ discord, tiers, log: discordLog });
   await registration.register();
-  const discordReadiness = () => {
-    const state = discord.state();
-    return {
-      discord: state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` },
-      commands: registration.check(),
-      ingest: ingest.check(),
-      ...startupCheck.checks(),
-    };
-  };
   const metrics = createMetrics({ jobCounts: () => countByStatus(store.db) });
   const http = buildServer({
     log,
@@ -155,7 +146,15 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     metrics,
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
-    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
+    readiness: createReadiness({
+      store,
+      clock,
+      workerBeat: () => runner.lastBeat(),
+      gatewayState: () => discord.state(),
+      checks: { commands: () => registration.check(), ingest: () => ingest.check() },
+      checkGroups: [() => startupCheck.checks()],
+      ...o.readiness,
+    }),
     securityAudit: createSecurityAudit({ store, clock }),
     paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
   });
