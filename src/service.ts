@@ -3,14 +3,14 @@ import type { Config } from './config.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
 import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts';
 import { createReadiness } from './app/readiness.ts';
-import { enqueueResync, trackResync } from './app/resync.ts';
+import { createResync } from './app/resync.ts';
+import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
-import { Events } from 'discord.js';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
 import { registerInteractions } from './discord/interactions.ts';
-import { listManagedRoleHolders } from './discord/guild-members.ts';
+import { createGuildMembers } from './discord/guild-members.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
@@ -28,7 +28,6 @@ import { createTrustAnchors } from './paypal/signing-cert.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
-import { listEntitledMemberIds } from './store/member-repo.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
 export interface ServiceOverrides {
@@ -160,33 +159,8 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   });
 
   const resyncLog = log.child({ component: 'resync' });
-  const progress = new Set<() => void>();
-  const resyncAll = async (): Promise<{ members: number }> => {
-    const holders = await listManagedRoleHolders(discord, tiers.current().managedRoleIds);
-    const entitled = listEntitledMemberIds(store.db);
-    const ids = enqueueResync(store, [...holders, ...entitled], clock());
-    resyncLog.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
-    const stop = trackResync(store, ids, resyncLog);
-    progress.add(stop);
-    return { members: ids.length };
-  };
-  // A READY after the first one is a new session (the old one was invalidated): events were lost, so re-sync everyone.
-  discord.client.on(Events.ShardReady, () => {
-    resyncLog.warn('new gateway session: events may have been lost; resyncing every member');
-    resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a new gateway session failed'));
-  });
-  // A tiers file that moves a tier to another role: entitled members need the new role now, not at their next change.
-  let managedRoles = tiers.current().managedRoleIds;
-  tiers.onChange((catalog) => {
-    const before = managedRoles;
-    managedRoles = catalog.managedRoleIds;
-    const added = [...managedRoles].filter((r) => !before.has(r));
-    if (added.length === 0) return;
-    const released = [...before].filter((r) => !managedRoles.has(r));
-    // A role no tier names any more is not Concierge's: it is left on members for staff to remove.
-    resyncLog.warn({ added, released }, 'tier roles changed in the tiers file; resyncing every member');
-    resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a tier role change failed'));
-  });
+  const resync = createResync({ store, tiers, roleHolders: createGuildMembers(discord), clock, log: resyncLog });
+  applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
 
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
@@ -204,10 +178,10 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     roles,
     messenger,
     url: address,
-    resyncAll,
+    resyncAll: resync.resyncAll,
     close: () =>
       (closing ??= (async () => {
-        for (const stop of progress) stop();
+        resync.stop();
         await http.close();
         await ingest.close();
         await runner.stop();
