@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { createClosers, type Closers } from './closers.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
 import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts';
 import { createReadiness } from './app/readiness.ts';
@@ -18,8 +19,8 @@ import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
 import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
-import { JOB_DEFINITIONS } from './jobs/definitions.ts';
 import { createHandlers } from './job-handlers/index.ts';
+import { JOB_DEFINITIONS } from './jobs/definitions.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
@@ -42,7 +43,28 @@ export interface ServiceOverrides {
   readiness?: { workerStaleMs?: number; queueStaleMs?: number };
 }
 
+/** A running Concierge, as the product uses it (main.ts). */
 export interface Service {
+  /** Base URL the HTTP server listens on. */
+  url: string;
+  /**
+   * Re-syncs the roles of every member who holds a managed role on Discord or
+   * is entitled in the store: one role-sync job each (at Discord's rate limit),
+   * progress logged. Resolves once the jobs are queued.
+   */
+  resyncAll(): Promise<{ members: number }>;
+  /** Runs the jobs that are due now without waiting for the next poll: after the service clock moved. */
+  wake(): void;
+  /** Stops everything that was started, the last started first. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a running service is made of. Not for the product: tests (through
+ * test/helpers/harness.ts) and benchmarks look inside with it, to read the
+ * store, stop the runner or the writer thread the way a crash would.
+ */
+export interface ServiceParts {
   config: Config;
   store: Store;
   http: FastifyInstance;
@@ -53,25 +75,34 @@ export interface Service {
   discord: DiscordClient;
   roles: MemberRoles;
   messenger: DiscordMessenger;
-  /** Base URL the HTTP server listens on. */
-  url: string;
-  /**
-   * Re-syncs the roles of every member who holds a managed role on Discord or
-   * is entitled in the store: one role-sync job each (at Discord's rate limit),
-   * progress logged. Resolves once the jobs are queued.
-   */
-  resyncAll(): Promise<{ members: number }>;
-  close(): Promise<void>;
 }
 
 /**
- * Wires Concierge: store → tiers → PayPal → Discord → verifier → job runner → HTTP.
- * Used by main.ts (npm start), by end-to-end tests and by benchmarks.
+ * Wires Concierge: store → tiers → PayPal → Discord → job runner → webhook
+ * writer → listeners and commands → HTTP. Used by main.ts (npm start).
  */
 export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
+  return (await startServiceWithParts(config, log, o)).service;
+}
+
+/** startService, also handing out the parts: for tests and benchmarks only (see ServiceParts). */
+export async function startServiceWithParts(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<{ service: Service; parts: ServiceParts }> {
+  const closers = createClosers(log);
+  try {
+    return await assembleService(config, log, o, closers);
+  } catch (err) {
+    // Whatever started before the failure stops again; a failure to close was logged, the start's error is the one to report.
+    await closers.closeAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
   const store = openStore(config.databasePath);
+  closers.push('store', () => store.close());
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
+  closers.push('tiers', () => tiers.close());
   const paypal =
     o.paypal ??
     createPaypalClient({
@@ -82,30 +113,17 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       timeoutMs: config.paypal.timeoutMs,
       log: log.child({ component: 'paypal' }),
     });
+  closers.push('paypal', () => paypal.close());
 
   const discordLog = log.child({ component: 'discord' });
   const discord = createDiscordClient({ ...config.discord, log: discordLog });
-  const priority = createIngestPriority();
-  let ingest: WebhookIngest;
-  try {
-    // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
-    await discord.start();
-    ingest = await startWebhookIngest({
-      databasePath: config.databasePath,
-      clock,
-      log: log.child({ component: 'webhook-writer' }),
-      onReceived: () => priority.noteArrival(),
-      onCommitted: () => runner.wake(),
-    });
-  } catch (err) {
-    await discord.close();
-    paypal.close();
-    tiers.close();
-    store.close();
-    throw err;
-  }
+  closers.push('discord', () => discord.close());
+  // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
+  await discord.start();
   const roles = createMemberRoles(discord, clock);
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
+
+  const priority = createIngestPriority();
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
@@ -118,6 +136,16 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
   });
+  closers.push('job runner', () => runner.stop());
+  const ingest = await startWebhookIngest({
+    databasePath: config.databasePath,
+    clock,
+    log: log.child({ component: 'webhook-writer' }),
+    onReceived: () => priority.noteArrival(),
+    onCommitted: () => runner.wake(),
+  });
+  closers.push('webhook writer', () => ingest.close());
+
   const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });
   const listenerDeps = { guildId: config.discord.guildId, store, clock, log: discordLog };
   registerGuildMemberAdd(discord.client, listenerDeps);
@@ -128,7 +156,12 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: discordLog.child({ component: 'interactions' }) });
   const registration = createCommandRegistration({ discord, tiers, log: discordLog });
   await registration.register();
-  const metrics = createMetrics({ jobCounts: () => countByStatus(store.db) });
+
+  const resyncLog = log.child({ component: 'resync' });
+  const resync = createResync({ store, tiers, roleHolders: createGuildMembers(discord), clock, log: resyncLog });
+  closers.push('resync progress', () => resync.stop());
+  applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
+
   const http = buildServer({
     log,
     store,
@@ -142,7 +175,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       log: log.child({ component: 'webhook-verify' }),
     }),
     ingest,
-    metrics,
+    metrics: createMetrics({ jobCounts: () => countByStatus(store.db) }),
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     readiness: createReadiness({
@@ -157,10 +190,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     securityAudit: createSecurityAudit({ store, clock }),
     paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
   });
-
-  const resyncLog = log.child({ component: 'resync' });
-  const resync = createResync({ store, tiers, roleHolders: createGuildMembers(discord), clock, log: resyncLog });
-  applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
+  closers.push('http', () => http.close());
 
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
@@ -168,27 +198,12 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
 
   let closing: Promise<void> | null = null;
   return {
-    config,
-    store,
-    http,
-    runner,
-    ingest,
-    tiers,
-    discord,
-    roles,
-    messenger,
-    url: address,
-    resyncAll: resync.resyncAll,
-    close: () =>
-      (closing ??= (async () => {
-        resync.stop();
-        await http.close();
-        await ingest.close();
-        await runner.stop();
-        await discord.close();
-        paypal.close();
-        tiers.close();
-        store.close();
-      })()),
+    service: {
+      url: address,
+      resyncAll: resync.resyncAll,
+      wake: () => runner.wake(),
+      close: () => (closing ??= closers.closeAll()),
+    },
+    parts: { config, store, http, runner, ingest, tiers, discord, roles, messenger },
   };
 }
