@@ -97,6 +97,10 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
   }
 }
 
+/**
+ * Long on purpose: the start order, read top to bottom, is the order the
+ * closers unwind; the bot's listeners and commands are wired in registerBot.
+ */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
   const store = openStore(config.databasePath);
@@ -146,16 +150,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   });
   closers.push('webhook writer', () => ingest.close());
 
-  const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });
-  const listenerDeps = { guildId: config.discord.guildId, store, clock, log: discordLog };
-  registerGuildMemberAdd(discord.client, listenerDeps);
-  registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles, botUserId: () => discord.botUserId() });
-  startupCheck.run();
-  const commandDeps = { store, tiers, paypal, clock, publicUrl: config.http.publicUrl, serverName: () => messenger.serverName() };
-  const member = createMemberCommands({ ...commandDeps, log: discordLog.child({ component: 'commands' }) });
-  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: discordLog.child({ component: 'interactions' }) });
-  const registration = createCommandRegistration({ discord, tiers, log: discordLog });
-  await registration.register();
+  const bot = await registerBot({ config, discord, store, tiers, paypal, clock, roles, messenger, log: discordLog });
 
   const resyncLog = log.child({ component: 'resync' });
   const resync = createResync({ store, tiers, roleHolders: createGuildMembers(discord), clock, log: resyncLog });
@@ -183,8 +178,8 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       clock,
       workerBeat: () => runner.lastBeat(),
       gatewayState: () => discord.state(),
-      checks: { commands: () => registration.check(), ingest: () => ingest.check() },
-      checkGroups: [() => startupCheck.checks()],
+      checks: { commands: () => bot.registration.check(), ingest: () => ingest.check() },
+      checkGroups: [() => bot.startupCheck.checks()],
       ...o.readiness,
     }),
     securityAudit: createSecurityAudit({ store, clock }),
@@ -206,4 +201,34 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     },
     parts: { config, store, http, runner, ingest, tiers, discord, roles, messenger },
   };
+}
+
+/**
+ * The bot's side of Discord: the start-up check (run once now), the member
+ * listeners, the interaction router with the member commands, and the guild
+ * command registration (awaited: a start fails if Discord refuses it).
+ */
+async function registerBot(d: {
+  config: Config;
+  discord: DiscordClient;
+  store: Store;
+  tiers: TiersSource;
+  paypal: PaypalClient;
+  clock: () => number;
+  roles: MemberRoles;
+  messenger: DiscordMessenger;
+  log: Logger;
+}) {
+  const { config, discord, store, tiers, clock, log } = d;
+  const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log });
+  const listenerDeps = { guildId: config.discord.guildId, store, clock, log };
+  registerGuildMemberAdd(discord.client, listenerDeps);
+  registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles: d.roles, botUserId: () => discord.botUserId() });
+  startupCheck.run();
+  const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName() };
+  const member = createMemberCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
+  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: log.child({ component: 'interactions' }) });
+  const registration = createCommandRegistration({ discord, tiers, log });
+  await registration.register();
+  return { startupCheck, registration };
 }
