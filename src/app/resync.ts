@@ -55,7 +55,7 @@ export function createResync(d: { store: Store; tiers: TiersSource; roleHolders:
  *
  * Returns the job ids (existing or new), for progress.
  */
-export function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
+function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
   const unique = [...new Set(memberIds)];
   return store.transaction((tx) => unique.map((memberId) => enqueue(tx, roleSyncJob, { memberId, resync: true }, now, { dedupeKey: memberId })));
 }
@@ -65,7 +65,7 @@ export function enqueueResync(store: Store, memberIds: Iterable<string>, now: nu
  * jobs has finished (done or dead), then stops. Polls the job table; the
  * returned function stops it early (service shutdown).
  */
-export function trackResync(store: Store, jobIds: readonly number[], log: Logger, o: { pollMs?: number } = {}): () => void {
+function trackResync(store: Store, jobIds: readonly number[], log: Logger, o: { pollMs?: number } = {}): () => void {
   const total = jobIds.length;
   if (total === 0) return () => undefined;
   const step = Math.max(1, Math.ceil(total / 10));
