@@ -35,6 +35,31 @@ export function createTestDiscord(opts: DiscordStandInOptions = {}): Promise<Dis
   });
 }
 
+export interface StandIns {
+  paypal: PaypalStandIn;
+  discord: DiscordStandIn;
+  /** A fresh temp directory for the database. */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** Both stand-ins and a temp directory, for tests that start the service themselves (start-up failures). */
+export async function startStandIns(o: { discord?: DiscordStandInOptions } = {}): Promise<StandIns> {
+  const paypal = await createPaypalStandIn();
+  const discord = await createTestDiscord(o.discord);
+  const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
+  return {
+    paypal,
+    discord,
+    dir,
+    close: async () => {
+      await paypal.close();
+      await discord.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The DISCORD_* variables that point a service at a stand-in. */
 export function discordEnv(d: DiscordStandIn): Record<string, string> {
   return { DISCORD_API_URL: d.apiUrl, DISCORD_TOKEN: d.token, DISCORD_GUILD_ID: d.guildId, DISCORD_AUDIT_CHANNEL_ID: d.auditChannelId };
