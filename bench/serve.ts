@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { createTrustAnchors } from '../src/paypal/signing-cert.ts';
 import { createWebhookVerifier } from '../src/paypal/verify-webhook.ts';
-import { startService } from '../src/service.ts';
+import { startServiceWithParts, type ServiceParts } from '../src/service.ts';
 
 /**
  * A server under benchmark, in its own process (as in production):
@@ -32,13 +32,13 @@ if (mode === 'verify') {
   });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 } else if (mode === 'concierge') {
-  const service = await startService(config, createLogger('warn'));
-  if (process.env['BENCH_NO_WORKER'] === '1') await service.runner.stop();
+  const { service, parts } = await startServiceWithParts(config, createLogger('warn'));
+  if (process.env['BENCH_NO_WORKER'] === '1') await parts.runner.stop();
   // BENCH_PRAGMA="wal_autocheckpoint=0;cache_size=-65536": storage experiments without editing the service.
-  for (const p of (process.env['BENCH_PRAGMA'] ?? '').split(';').filter((x) => x !== '')) service.store.sqlite.pragma(p);
-  if (process.env['BENCH_TRACE'] === '1') traceService(service);
+  for (const p of (process.env['BENCH_PRAGMA'] ?? '').split(';').filter((x) => x !== '')) parts.store.sqlite.pragma(p);
+  if (process.env['BENCH_TRACE'] === '1') traceService(parts);
   // BENCH_NO_STORE=1: the real service but every verified webhook is answered without storing it, to measure what storage costs.
-  if (process.env['BENCH_NO_STORE'] === '1') service.ingest.submit = async () => ({ outcome: 'stored', eventId: null });
+  if (process.env['BENCH_NO_STORE'] === '1') parts.ingest.submit = async () => ({ outcome: 'stored', eventId: null });
   url = service.url;
 } else {
   throw new Error('usage: serve.ts verify|concierge');
@@ -50,7 +50,7 @@ process.stdout.write(`READY ${url}\n`);
  * 'finish'), printed on SIGINT around the slowest
  * request, to tell where a slow acknowledgement spent its time.
  */
-function traceService(service: Awaited<ReturnType<typeof startService>>): void {
+function traceService(service: ServiceParts): void {
   const requests: { at: number; ms: number }[] = [];
   // Maps a CPU profile's monotonic microseconds (BENCH_CPUPROF=1) to wall-clock time.
   process.stderr.write(`[trace] clock pair: hrtime_us ${process.hrtime.bigint() / 1000n} epoch_ms ${(performance.timeOrigin + performance.now()).toFixed(1)}\n`);

@@ -36,7 +36,7 @@ try {
     process.on('SIGUSR2', () => {
       // Time moved: jobs due by the new time (lapse checks, retries) run now.
       log.info({ offsetMs: clock.reload() }, 'clock offset reloaded');
-      woken.runner.wake();
+      woken.wake();
     });
   }
 } catch (err) {

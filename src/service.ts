@@ -1,16 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { createClosers, type Closers } from './closers.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
 import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts';
 import { createReadiness } from './app/readiness.ts';
-import { enqueueResync, trackResync } from './app/resync.ts';
+import { createResync } from './app/resync.ts';
+import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
-import { Events } from 'discord.js';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
 import { registerInteractions } from './discord/interactions.ts';
-import { listManagedRoleHolders } from './discord/guild-members.ts';
+import { createGuildMembers } from './discord/guild-members.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
@@ -18,8 +19,8 @@ import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
 import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
+import { createHandlers } from './job-handlers/index.ts';
 import { JOB_DEFINITIONS } from './jobs/definitions.ts';
-import { createHandlers } from './jobs/handlers/index.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
 import type { Logger } from './log.ts';
@@ -28,7 +29,6 @@ import { createTrustAnchors } from './paypal/signing-cert.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
-import { listEntitledMemberIds } from './store/member-repo.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
 export interface ServiceOverrides {
@@ -43,7 +43,28 @@ export interface ServiceOverrides {
   readiness?: { workerStaleMs?: number; queueStaleMs?: number };
 }
 
+/** A running Concierge, as the product uses it (main.ts). */
 export interface Service {
+  /** Base URL the HTTP server listens on. */
+  url: string;
+  /**
+   * Re-syncs the roles of every member who holds a managed role on Discord or
+   * is entitled in the store: one role-sync job each (at Discord's rate limit),
+   * progress logged. Resolves once the jobs are queued.
+   */
+  resyncAll(): Promise<{ members: number }>;
+  /** Runs the jobs that are due now without waiting for the next poll: after the service clock moved. */
+  wake(): void;
+  /** Stops everything that was started, the last started first. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a running service is made of. Not for the product: tests (through
+ * test/helpers/harness.ts) and benchmarks look inside with it, to read the
+ * store, stop the runner or the writer thread the way a crash would.
+ */
+export interface ServiceParts {
   config: Config;
   store: Store;
   http: FastifyInstance;
@@ -54,25 +75,38 @@ export interface Service {
   discord: DiscordClient;
   roles: MemberRoles;
   messenger: DiscordMessenger;
-  /** Base URL the HTTP server listens on. */
-  url: string;
-  /**
-   * Re-syncs the roles of every member who holds a managed role on Discord or
-   * is entitled in the store: one role-sync job each (at Discord's rate limit),
-   * progress logged. Resolves once the jobs are queued.
-   */
-  resyncAll(): Promise<{ members: number }>;
-  close(): Promise<void>;
 }
 
 /**
- * Wires Concierge: store → tiers → PayPal → Discord → verifier → job runner → HTTP.
- * Used by main.ts (npm start), by end-to-end tests and by benchmarks.
+ * Wires Concierge: store → tiers → PayPal → Discord → job runner → webhook
+ * writer → listeners and commands → HTTP. Used by main.ts (npm start).
  */
 export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
+  return (await startServiceWithParts(config, log, o)).service;
+}
+
+/** startService, also handing out the parts: for tests and benchmarks only (see ServiceParts). */
+export async function startServiceWithParts(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<{ service: Service; parts: ServiceParts }> {
+  const closers = createClosers(log);
+  try {
+    return await assembleService(config, log, o, closers);
+  } catch (err) {
+    // Whatever started before the failure stops again; a failure to close was logged, the start's error is the one to report.
+    await closers.closeAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Long on purpose: the start order, read top to bottom, is the order the
+ * closers unwind; the bot's listeners and commands are wired in registerBot.
+ */
+async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
   const store = openStore(config.databasePath);
+  closers.push('store', () => store.close());
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
+  closers.push('tiers', () => tiers.close());
   const paypal =
     o.paypal ??
     createPaypalClient({
@@ -83,30 +117,17 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       timeoutMs: config.paypal.timeoutMs,
       log: log.child({ component: 'paypal' }),
     });
+  closers.push('paypal', () => paypal.close());
 
   const discordLog = log.child({ component: 'discord' });
   const discord = createDiscordClient({ ...config.discord, log: discordLog });
-  const priority = createIngestPriority();
-  let ingest: WebhookIngest;
-  try {
-    // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
-    await discord.start();
-    ingest = await startWebhookIngest({
-      databasePath: config.databasePath,
-      clock,
-      log: log.child({ component: 'webhook-writer' }),
-      onReceived: () => priority.noteArrival(),
-      onCommitted: () => runner.wake(),
-    });
-  } catch (err) {
-    await discord.close();
-    paypal.close();
-    tiers.close();
-    store.close();
-    throw err;
-  }
+  closers.push('discord', () => discord.close());
+  // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
+  await discord.start();
   const roles = createMemberRoles(discord, clock);
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
+
+  const priority = createIngestPriority();
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
@@ -119,26 +140,23 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
   });
-  const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log: discordLog });
-  const listenerDeps = { guildId: config.discord.guildId, store, clock, log: discordLog };
-  registerGuildMemberAdd(discord.client, listenerDeps);
-  registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles, botUserId: () => discord.botUserId() });
-  startupCheck.run();
-  const commandDeps = { store, tiers, paypal, clock, publicUrl: config.http.publicUrl, serverName: () => messenger.serverName() };
-  const member = createMemberCommands({ ...commandDeps, log: discordLog.child({ component: 'commands' }) });
-  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: discordLog.child({ component: 'interactions' }) });
-  const registration = createCommandRegistration({ discord, tiers, log: discordLog });
-  await registration.register();
-  const discordReadiness = () => {
-    const state = discord.state();
-    return {
-      discord: state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` },
-      commands: registration.check(),
-      ingest: ingest.check(),
-      ...startupCheck.checks(),
-    };
-  };
-  const metrics = createMetrics({ jobCounts: () => countByStatus(store.db) });
+  closers.push('job runner', () => runner.stop());
+  const ingest = await startWebhookIngest({
+    databasePath: config.databasePath,
+    clock,
+    log: log.child({ component: 'webhook-writer' }),
+    onReceived: () => priority.noteArrival(),
+    onCommitted: () => runner.wake(),
+  });
+  closers.push('webhook writer', () => ingest.close());
+
+  const bot = await registerBot({ config, discord, store, tiers, paypal, clock, roles, messenger, log: discordLog });
+
+  const resyncLog = log.child({ component: 'resync' });
+  const resync = createResync({ store, tiers, roleHolders: createGuildMembers(discord), clock, log: resyncLog });
+  closers.push('resync progress', () => resync.stop());
+  applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
+
   const http = buildServer({
     log,
     store,
@@ -152,42 +170,22 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
       log: log.child({ component: 'webhook-verify' }),
     }),
     ingest,
-    metrics,
+    metrics: createMetrics({ jobCounts: () => countByStatus(store.db) }),
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
-    readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
+    readiness: createReadiness({
+      store,
+      clock,
+      workerBeat: () => runner.lastBeat(),
+      gatewayState: () => discord.state(),
+      checks: { commands: () => bot.registration.check(), ingest: () => ingest.check() },
+      checkGroups: [() => bot.startupCheck.checks()],
+      ...o.readiness,
+    }),
     securityAudit: createSecurityAudit({ store, clock }),
     paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
   });
-
-  const resyncLog = log.child({ component: 'resync' });
-  const progress = new Set<() => void>();
-  const resyncAll = async (): Promise<{ members: number }> => {
-    const holders = await listManagedRoleHolders(discord, tiers.current().managedRoleIds);
-    const entitled = listEntitledMemberIds(store.db);
-    const ids = enqueueResync(store, [...holders, ...entitled], clock());
-    resyncLog.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
-    const stop = trackResync(store, ids, resyncLog);
-    progress.add(stop);
-    return { members: ids.length };
-  };
-  // A READY after the first one is a new session (the old one was invalidated): events were lost, so re-sync everyone.
-  discord.client.on(Events.ShardReady, () => {
-    resyncLog.warn('new gateway session: events may have been lost; resyncing every member');
-    resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a new gateway session failed'));
-  });
-  // A tiers file that moves a tier to another role: entitled members need the new role now, not at their next change.
-  let managedRoles = tiers.current().managedRoleIds;
-  tiers.onChange((catalog) => {
-    const before = managedRoles;
-    managedRoles = catalog.managedRoleIds;
-    const added = [...managedRoles].filter((r) => !before.has(r));
-    if (added.length === 0) return;
-    const released = [...before].filter((r) => !managedRoles.has(r));
-    // A role no tier names any more is not Concierge's: it is left on members for staff to remove.
-    resyncLog.warn({ added, released }, 'tier roles changed in the tiers file; resyncing every member');
-    resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a tier role change failed'));
-  });
+  closers.push('http', () => http.close());
 
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
@@ -195,27 +193,42 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
 
   let closing: Promise<void> | null = null;
   return {
-    config,
-    store,
-    http,
-    runner,
-    ingest,
-    tiers,
-    discord,
-    roles,
-    messenger,
-    url: address,
-    resyncAll,
-    close: () =>
-      (closing ??= (async () => {
-        for (const stop of progress) stop();
-        await http.close();
-        await ingest.close();
-        await runner.stop();
-        await discord.close();
-        paypal.close();
-        tiers.close();
-        store.close();
-      })()),
+    service: {
+      url: address,
+      resyncAll: resync.resyncAll,
+      wake: () => runner.wake(),
+      close: () => (closing ??= closers.closeAll()),
+    },
+    parts: { config, store, http, runner, ingest, tiers, discord, roles, messenger },
   };
+}
+
+/**
+ * The bot's side of Discord: the start-up check (run once now), the member
+ * listeners, the interaction router with the member commands, and the guild
+ * command registration (awaited: a start fails if Discord refuses it).
+ */
+async function registerBot(d: {
+  config: Config;
+  discord: DiscordClient;
+  store: Store;
+  tiers: TiersSource;
+  paypal: PaypalClient;
+  clock: () => number;
+  roles: MemberRoles;
+  messenger: DiscordMessenger;
+  log: Logger;
+}) {
+  const { config, discord, store, tiers, clock, log } = d;
+  const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log });
+  const listenerDeps = { guildId: config.discord.guildId, store, clock, log };
+  registerGuildMemberAdd(discord.client, listenerDeps);
+  registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles: d.roles, botUserId: () => discord.botUserId() });
+  startupCheck.run();
+  const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName() };
+  const member = createMemberCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
+  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: log.child({ component: 'interactions' }) });
+  const registration = createCommandRegistration({ discord, tiers, log });
+  await registration.register();
+  return { startupCheck, registration };
 }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Check } from '../http/routes/health.ts';
+import type { Check } from './readiness.ts';
 import { processWebhookJob } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import { bundleWorker } from '../workers/bundle.ts';

@@ -1,8 +1,24 @@
-import { accessSync, constants } from 'node:fs';
-import type { Check, Readiness } from '../http/routes/health.ts';
+import { probeDatabase } from '../store/database-probe.ts';
 import type { Store } from '../store/db.ts';
 import { lastWebhookReceivedAt } from '../store/inbox-repo.ts';
 import { oldestDueAge } from '../store/job-repo.ts';
+
+/**
+ * Readiness: what /readyz reports. The types live here, below both the HTTP
+ * route that serves them and the Discord components that contribute checks.
+ */
+
+/** One named check: ok, or not with a detail that says what to fix. */
+export interface Check {
+  ok: boolean;
+  detail?: string;
+  [k: string]: unknown;
+}
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, Check>;
+}
+export type ReadinessProbe = () => Readiness;
 
 export interface ReadinessDeps {
   store: Store;
@@ -13,27 +29,28 @@ export interface ReadinessDeps {
   workerStaleMs?: number;
   /** A due job waiting longer than this means the queue is stuck. */
   queueStaleMs?: number;
-  /** More checks from other components (the Discord gateway, role hierarchy). */
-  extra?: () => Record<string, Check>;
+  /** The Discord gateway's connection state: anything but 'ready' fails the `discord` check. */
+  gatewayState: () => string;
+  /** Other components' checks by name (command registration, the webhook writer thread). */
+  checks?: Record<string, () => Check>;
+  /** Components that report several named checks (the Discord start-up check). */
+  checkGroups?: readonly (() => Record<string, Check>)[];
 }
 
 /**
  * The /readyz probe: database readable (and its file writable), worker alive,
- * queue moving, and the age of the last verified webhook. Writes themselves
- * are proven by the webhook writer thread's own check (`ingest`).
+ * queue moving, and the age of the last verified webhook; then the Discord
+ * gateway and the other components' checks. Writes themselves are proven by
+ * the webhook writer thread's own check (`ingest`).
  */
-export function createReadiness(d: ReadinessDeps): () => Readiness {
+export function createReadiness(d: ReadinessDeps): ReadinessProbe {
   const workerStaleMs = d.workerStaleMs ?? 15_000;
   const queueStaleMs = d.queueStaleMs ?? 60_000;
   return () => {
     const now = d.clock();
     const checks: Record<string, Check> = {};
     try {
-      // Read-only on purpose: taking the write lock here (BEGIN IMMEDIATE) would block the event loop for up
-      // to busy_timeout (5 s) whenever another connection (the webhook writer, a CLI backup) holds it.
-      // WAL readers never wait for the writer. The access check catches a read-only file or file system.
-      d.store.sqlite.prepare('SELECT count(*) FROM sqlite_master').get();
-      if (!d.store.sqlite.memory) accessSync(d.store.sqlite.name, constants.W_OK);
+      probeDatabase(d.store);
       checks['database'] = { ok: true };
     } catch (err) {
       checks['database'] = { ok: false, detail: `database not usable: ${(err as Error).message}` };
@@ -48,7 +65,10 @@ export function createReadiness(d: ReadinessDeps): () => Readiness {
     } catch (err) {
       checks['queue'] = { ok: false, detail: `cannot read the queue: ${(err as Error).message}` };
     }
-    Object.assign(checks, d.extra?.() ?? {});
+    const state = d.gatewayState();
+    checks['discord'] = state === 'ready' ? { ok: true, state } : { ok: false, state, detail: `Discord gateway is ${state}` };
+    for (const [name, check] of Object.entries(d.checks ?? {})) checks[name] = check();
+    for (const group of d.checkGroups ?? []) Object.assign(checks, group());
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
 }

@@ -2,10 +2,11 @@ import { describeSource, entitlement, type Entitlement } from '../core/entitleme
 import type { TierCatalog } from '../core/tiers.ts';
 import { dmJob, lapseCheckJob, roleSyncJob, type DmPayload } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
-import type { Tx } from '../store/db.ts';
+import type { Store, Tx } from '../store/db.ts';
 import { listMemberGrants } from '../store/grant-repo.ts';
 import { ensureMember, setMemberEntitlement } from '../store/member-repo.ts';
 import { listMemberSubscriptions } from '../store/subscription-repo.ts';
+import type { TiersSource } from '../tiers.ts';
 import { recordAudit } from './audit.ts';
 
 export interface ChangeContext {
@@ -52,4 +53,15 @@ export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, 
   }
   if (e.reviewAt !== null) enqueue(tx, lapseCheckJob, { memberId }, now, { runAt: e.reviewAt, dedupeKey: memberId });
   return e;
+}
+
+/**
+ * The lapse check: runs when a member's entitlement may end (paid-through,
+ * grace or a grant's expiry passed) and recomputes it from the store; a
+ * change enqueues role sync. Reads no API, so an outage can never end access early.
+ */
+export function recomputeAfterLapse(deps: { store: Store; tiers: TiersSource }, memberId: string, now: number): void {
+  deps.store.transaction((tx) => {
+    recomputeMember(tx, memberId, deps.tiers.current(), now, { reason: 'paid-through, grace or grant period ended' });
+  });
 }

@@ -1,9 +1,43 @@
-import { and, inArray, sql } from 'drizzle-orm';
 import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
-import { jobs } from '../store/schema.ts';
+import { countFinishedJobs } from '../store/job-repo.ts';
+import { listEntitledMemberIds } from '../store/member-repo.ts';
+import type { TiersSource } from '../tiers.ts';
+
+/** Who holds a managed role on Discord now (discord/guild-members.ts implements it). */
+export interface RoleHolders {
+  listManagedRoleHolders(managedRoleIds: ReadonlySet<string>): Promise<string[]>;
+}
+
+export interface Resync {
+  /**
+   * Re-syncs the roles of every member who holds a managed role on Discord or
+   * is entitled in the store: one role-sync job each (at Discord's rate limit),
+   * progress logged. Resolves once the jobs are queued.
+   */
+  resyncAll(): Promise<{ members: number }>;
+  /** Stops logging the progress of resyncs still running (shutdown). */
+  stop(): void;
+}
+
+export function createResync(d: { store: Store; tiers: TiersSource; roleHolders: RoleHolders; clock: () => number; log: Logger }): Resync {
+  const progress = new Set<() => void>();
+  return {
+    async resyncAll() {
+      const holders = await d.roleHolders.listManagedRoleHolders(d.tiers.current().managedRoleIds);
+      const entitled = listEntitledMemberIds(d.store.db);
+      const ids = enqueueResync(d.store, [...holders, ...entitled], d.clock());
+      d.log.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
+      progress.add(trackResync(d.store, ids, d.log));
+      return { members: ids.length };
+    },
+    stop() {
+      for (const stop of progress) stop();
+    },
+  };
+}
 
 /**
  * Bulk resync: one role-sync job per member, all in one transaction. The
@@ -21,7 +55,7 @@ import { jobs } from '../store/schema.ts';
  *
  * Returns the job ids (existing or new), for progress.
  */
-export function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
+function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
   const unique = [...new Set(memberIds)];
   return store.transaction((tx) => unique.map((memberId) => enqueue(tx, roleSyncJob, { memberId, resync: true }, now, { dedupeKey: memberId })));
 }
@@ -31,29 +65,15 @@ export function enqueueResync(store: Store, memberIds: Iterable<string>, now: nu
  * jobs has finished (done or dead), then stops. Polls the job table; the
  * returned function stops it early (service shutdown).
  */
-export function trackResync(store: Store, jobIds: readonly number[], log: Logger, o: { pollMs?: number } = {}): () => void {
+function trackResync(store: Store, jobIds: readonly number[], log: Logger, o: { pollMs?: number } = {}): () => void {
   const total = jobIds.length;
   if (total === 0) return () => undefined;
   const step = Math.max(1, Math.ceil(total / 10));
   let logged = 0;
-  const finished = (): number => {
-    let n = 0;
-    // SQLite's variable limit: count in slices.
-    for (let i = 0; i < jobIds.length; i += 500) {
-      const slice = jobIds.slice(i, i + 500);
-      const row = store.db
-        .select({ n: sql<number>`count(*)` })
-        .from(jobs)
-        .where(and(inArray(jobs.id, slice), inArray(jobs.status, ['done', 'dead'])))
-        .get();
-      n += row?.n ?? 0;
-    }
-    return n;
-  };
   const timer = setInterval(() => {
     let done: number;
     try {
-      done = finished();
+      done = countFinishedJobs(store.db, jobIds);
     } catch (err) {
       log.warn({ err }, 'reading resync progress failed');
       return;

@@ -23,6 +23,12 @@ export interface DiscordClient {
   guild(): Guild | null;
   /** The bot's user id (after start). */
   botUserId(): string | null;
+  /**
+   * Calls listener at each new gateway session after the first: a READY
+   * after the one start() waited for means the old session was invalidated
+   * (not resumed), so events may have been lost.
+   */
+  onNewSession(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,13 @@ export function createDiscordClient(o: { token: string; apiUrl: string; guildId:
   let state: GatewayState = 'closed';
   const log = o.log;
 
-  client.on(Events.ShardReady, () => void (state = 'ready'));
+  const sessionListeners: (() => void)[] = [];
+  let sessions = 0;
+  client.on(Events.ShardReady, () => {
+    state = 'ready';
+    sessions += 1;
+    if (sessions > 1) for (const listener of sessionListeners) listener();
+  });
   client.on(Events.ShardResume, (_id, replayed) => {
     state = 'ready';
     log.info({ replayed }, 'gateway resumed');
@@ -86,6 +98,7 @@ export function createDiscordClient(o: { token: string; apiUrl: string; guildId:
     state: () => state,
     guild: () => client.guilds.cache.get(o.guildId) ?? null,
     botUserId: () => client.user?.id ?? null,
+    onNewSession: (listener) => void sessionListeners.push(listener),
     async close() {
       state = 'closed';
       await client.destroy();

@@ -1,5 +1,5 @@
 import type { TierCatalog } from '../core/tiers.ts';
-import type { Check } from '../http/routes/health.ts';
+import type { Check } from '../app/readiness.ts';
 import type { Logger } from '../log.ts';
 import type { TiersSource } from '../tiers.ts';
 import type { DiscordClient } from './client.ts';

@@ -2,6 +2,15 @@ import type { DiscordClient } from './client.ts';
 import { toConciergeError } from './roles.ts';
 import { ConciergeError } from '../errors.ts';
 
+/** The guild's member list (implements app/'s RoleHolders, app/resync.ts). */
+export interface GuildMembers {
+  listManagedRoleHolders(managedRoleIds: ReadonlySet<string>): Promise<string[]>;
+}
+
+export function createGuildMembers(discord: DiscordClient): GuildMembers {
+  return { listManagedRoleHolders: (managedRoleIds) => listManagedRoleHolders(discord, managedRoleIds) };
+}
+
 /**
  * The guild's members who hold at least one managed role (a tier role),
  * from a full member fetch. `guild.members.fetch()` without arguments goes
@@ -10,7 +19,7 @@ import { ConciergeError } from '../errors.ts';
  * cache holds every member with their current roles, which the resync's
  * role-sync jobs read instead of one GET each.
  */
-export async function listManagedRoleHolders(discord: DiscordClient, managedRoleIds: ReadonlySet<string>): Promise<string[]> {
+async function listManagedRoleHolders(discord: DiscordClient, managedRoleIds: ReadonlySet<string>): Promise<string[]> {
   const g = discord.guild();
   if (g === null) throw new ConciergeError('discord_no_guild', `the bot is not in guild ${discord.guildId} (or the gateway is not ready)`, { retry: true });
   try {

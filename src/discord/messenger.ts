@@ -1,16 +1,23 @@
 import { DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
 import type { Embed } from '../core/messages.ts';
 import { ConciergeError } from '../errors.ts';
-import type { DmSender } from '../jobs/handlers/dm.ts';
 import type { DiscordClient } from './client.ts';
 import { toConciergeError } from './roles.ts';
 
-export interface DiscordMessenger extends DmSender {
+/**
+ * The audit channel and member DMs over discord.js; failures become
+ * ConciergeErrors the job runner understands. Implements app/'s
+ * MessageGateway (app/send-member-dm.ts) and AuditChannel (app/post-audit-entry.ts).
+ */
+export interface DiscordMessenger {
+  /** The guild's name, or a generic stand-in while the gateway has not delivered it. */
+  serverName(): string;
+  /** 'closed' when the member does not accept DMs from the server (50007). */
+  sendDm(userId: string, embed: Embed): Promise<'sent' | 'closed'>;
   /** Posts one embed to the audit channel. */
   postAudit(embed: Embed): Promise<void>;
 }
 
-/** The audit channel and member DMs over discord.js; failures become ConciergeErrors the job runner understands. */
 export function createDiscordMessenger(discord: DiscordClient, auditChannelId: string): DiscordMessenger {
   return {
     serverName: () => discord.guild()?.name ?? 'the server',

@@ -3,9 +3,10 @@ import { ConciergeError } from '../errors.ts';
 import type { DiscordClient } from './client.ts';
 
 /**
- * Member roles on Discord, for role sync: read what a member holds, add or
- * remove one role, with every failure translated into a ConciergeError that
- * tells the job runner whether trying again can help. Also remembers the
+ * Member roles on Discord, for role sync (implements app/'s RoleGateway,
+ * app/sync-member-roles.ts): read what a member holds, add or remove one
+ * role, with every failure translated into a ConciergeError that tells the
+ * job runner whether trying again can help. Also remembers the
  * changes it made itself for a while, so the manual-edit listener can tell
  * its own GUILD_MEMBER_UPDATEs from a moderator's.
  */

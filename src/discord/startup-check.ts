@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ChannelType, Events } from 'discord.js';
 import { recordAudit } from '../app/audit.ts';
-import type { Check } from '../http/routes/health.ts';
+import type { Check } from '../app/readiness.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import type { TiersSource } from '../tiers.ts';

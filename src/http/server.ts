@@ -1,10 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { WebhookIngest } from '../app/ingest-webhook.ts';
+import type { ReadinessProbe } from '../app/readiness.ts';
 import type { Logger } from '../log.ts';
 import type { WebhookVerifier } from '../paypal/verify-webhook.ts';
 import type { Store } from '../store/db.ts';
 import type { Metrics } from './metrics.ts';
-import { registerHealthRoutes, type ReadinessProbe } from './routes/health.ts';
+import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerPaypalReturnRoutes, type PaypalReturnDeps } from './routes/paypal-return.ts';
 import { registerWebhookRoute, type SecurityAudit } from './routes/webhooks.ts';

@@ -100,7 +100,7 @@ export const cancelReplacedJob = defineJob({
   maxAttempts: 12,
 });
 
-/** The list the runner dispatches on: each needs exactly one handler (jobs/handlers/index.ts). */
+/** The list the runner dispatches on: each needs exactly one handler (job-handlers/index.ts). */
 export const JOB_DEFINITIONS = [
   processWebhookJob,
   roleSyncJob,

@@ -249,3 +249,18 @@ export function countByStatus(db: DbOrTx): Record<JobStatus, number> {
   for (const r of rows) out[r.status as JobStatus] = r.n;
   return out;
 }
+
+/** How many of these jobs have finished (done or dead), for bulk-resync progress. */
+export function countFinishedJobs(db: DbOrTx, ids: readonly number[]): number {
+  let n = 0;
+  // SQLite's variable limit: count in slices.
+  for (let i = 0; i < ids.length; i += 500) {
+    const row = db
+      .select({ n: count() })
+      .from(jobs)
+      .where(and(inArray(jobs.id, ids.slice(i, i + 500)), inArray(jobs.status, ['done', 'dead'])))
+      .get();
+    n += row?.n ?? 0;
+  }
+  return n;
+}

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createHandlers } from '../../src/job-handlers/index.ts';
 import { JOB_DEFINITIONS } from '../../src/jobs/definitions.ts';
-import { createHandlers } from '../../src/jobs/handlers/index.ts';
 import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';

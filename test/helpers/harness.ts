@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { recomputeMember } from '../../src/app/recompute-member.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { startService, type Service, type ServiceOverrides } from '../../src/service.ts';
+import { startServiceWithParts, type Service, type ServiceOverrides, type ServiceParts } from '../../src/service.ts';
 import { insertGrant } from '../../src/store/grant-repo.ts';
 import { ensureMember } from '../../src/store/member-repo.ts';
 import { createDiscordStandIn, type DiscordStandIn, type DiscordStandInOptions } from '../../src/stand-ins/discord/server.ts';
@@ -33,6 +33,31 @@ export function createTestDiscord(opts: DiscordStandInOptions = {}): Promise<Dis
     messageLimit: 1000,
     ...opts,
   });
+}
+
+export interface StandIns {
+  paypal: PaypalStandIn;
+  discord: DiscordStandIn;
+  /** A fresh temp directory for the database. */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** Both stand-ins and a temp directory, for tests that start the service themselves (start-up failures). */
+export async function startStandIns(o: { discord?: DiscordStandInOptions } = {}): Promise<StandIns> {
+  const paypal = await createPaypalStandIn();
+  const discord = await createTestDiscord(o.discord);
+  const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
+  return {
+    paypal,
+    discord,
+    dir,
+    close: async () => {
+      await paypal.close();
+      await discord.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The DISCORD_* variables that point a service at a stand-in. */
@@ -65,10 +90,18 @@ export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string,
   };
 }
 
+/**
+ * The service as tests see it: the product's handle (url, resyncAll, wake,
+ * close) and, for tests only, the parts it is made of (store, runner,
+ * writer thread, Discord client ...), so a test can read the database or stop
+ * a part the way a crash would. The product itself gets only Service.
+ */
+export type ServiceUnderTest = Service & ServiceParts;
+
 export interface Harness {
   paypal: PaypalStandIn;
   discord: DiscordStandIn;
-  service: Service;
+  service: ServiceUnderTest;
   config: Config;
   dir: string;
   /** The shared clock (service and stand-in): real time plus an offset tests can advance. */
@@ -100,7 +133,8 @@ export async function startHarness(
   const discord = await createTestDiscord(o.discord);
   const dir = mkdtempSync(join(tmpdir(), 'concierge-test-'));
   const config = loadConfig(testEnv(paypal.url, join(dir, 'concierge.db'), { ...discordEnv(discord), ...o.env }));
-  const service = await startService(config, o.log ?? createLogger('silent'), { clock: now, pollMs: 20, ...o.overrides });
+  const started = await startServiceWithParts(config, o.log ?? createLogger('silent'), { clock: now, pollMs: 20, ...o.overrides });
+  const service: ServiceUnderTest = { ...started.service, ...started.parts };
   const webhookUrl = `${service.url}/webhooks/paypal`;
 
   const waitFor = async <T,>(fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> => {
@@ -122,7 +156,7 @@ export async function startHarness(
     now,
     advance: (ms) => {
       offset += ms;
-      service.runner.wake();
+      service.wake();
     },
     deliver: (event, opts = {}) => paypal.deliver(event, { url: webhookUrl, webhookId: TEST_WEBHOOK_ID, transmissionTime: new Date(now()).toISOString(), ...opts }),
     waitFor,
@@ -133,7 +167,7 @@ export async function startHarness(
         insertGrant(tx, { memberId, tierKey, grantedBy: discord.ownerId, reason: 'test grant', startsAt: now() - 1000, expiresAt }, now());
         recomputeMember(tx, memberId, service.tiers.current(), now(), { reason: 'staff grant' });
       });
-      service.runner.wake();
+      service.wake();
     },
     close: async () => {
       await service.close();

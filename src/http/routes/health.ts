@@ -1,15 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-
-export interface Check {
-  ok: boolean;
-  detail?: string;
-  [k: string]: unknown;
-}
-export interface Readiness {
-  ok: boolean;
-  checks: Record<string, Check>;
-}
-export type ReadinessProbe = () => Readiness;
+import type { ReadinessProbe } from '../../app/readiness.ts';
 
 /** GET /healthz: the process answers. GET /readyz: every dependency check, 503 naming the failing ones. */
 export function registerHealthRoutes(app: FastifyInstance, probe: ReadinessProbe): void {

@@ -1,6 +1,6 @@
-import { cancelReplaced, type ReplaceDeps } from '../../app/replace-subscription.ts';
-import { cancelReplacedJob } from '../definitions.ts';
-import { handleJob } from '../handler.ts';
+import { cancelReplaced, type ReplaceDeps } from '../app/replace-subscription.ts';
+import { cancelReplacedJob } from '../jobs/definitions.ts';
+import { handleJob } from '../jobs/handler.ts';
 
 /** Cancels at PayPal a subscription an instant upgrade replaced (app/replace-subscription.ts). */
 export function cancelReplacedHandler(deps: ReplaceDeps) {

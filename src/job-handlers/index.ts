@@ -1,0 +1,37 @@
+import type { AuditChannel } from '../app/post-audit-entry.ts';
+import type { ProcessDeps } from '../app/process-event.ts';
+import type { ReplaceDeps } from '../app/replace-subscription.ts';
+import type { MessageGateway } from '../app/send-member-dm.ts';
+import type { RoleGateway } from '../app/sync-member-roles.ts';
+import type { JobHandler } from '../jobs/handler.ts';
+import { auditHandler } from './audit.ts';
+import { cancelReplacedHandler } from './cancel-replaced.ts';
+import { dmHandler } from './dm.ts';
+import { lapseCheckHandler } from './lapse-check.ts';
+import { processWebhookHandler } from './process-webhook.ts';
+import { refreshSubscriptionHandler } from './refresh-subscription.ts';
+import { roleSyncHandler } from './role-sync.ts';
+
+/** What the handlers need: the store and tiers, PayPal, and Discord through the ports app/ declares. */
+export interface HandlerDeps extends ProcessDeps {
+  paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'];
+  roles: RoleGateway;
+  messenger: MessageGateway & AuditChannel;
+}
+
+/**
+ * One handler per kind of jobs/definitions.ts JOB_DEFINITIONS (the runner
+ * refuses to start otherwise). Each is an entry point: it takes the parsed
+ * payload to one use case in app/.
+ */
+export function createHandlers(deps: HandlerDeps): JobHandler[] {
+  return [
+    processWebhookHandler(deps),
+    lapseCheckHandler(deps),
+    roleSyncHandler(deps),
+    auditHandler(deps),
+    dmHandler(deps),
+    refreshSubscriptionHandler(deps),
+    cancelReplacedHandler(deps),
+  ];
+}
