@@ -3,7 +3,7 @@ import type { Embed } from '../core/messages.ts';
 import { ConciergeError } from '../errors.ts';
 import type { DmSender } from '../jobs/handlers/dm.ts';
 import type { DiscordClient } from './client.ts';
-import { toConciergeError } from './roles.ts';
+import { translateDiscordError } from './errors.ts';
 
 export interface DiscordMessenger extends DmSender {
   /** Posts one embed to the audit channel. */
@@ -30,7 +30,7 @@ export function createDiscordMessenger(discord: DiscordClient, auditChannelId: s
             { retry: false, cause: err },
           );
         }
-        throw toConciergeError(err, 'posting to the audit channel', null, null);
+        throw translateDiscordError(err, 'posting to the audit channel', null, null);
       }
     },
 
@@ -41,7 +41,7 @@ export function createDiscordMessenger(discord: DiscordClient, auditChannelId: s
       } catch (err) {
         // 50007: the member closed DMs from server members (or left); retrying cannot help.
         if (err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) return 'closed';
-        throw toConciergeError(err, 'sending a DM', null, null);
+        throw translateDiscordError(err, 'sending a DM', null, null);
       }
     },
   };

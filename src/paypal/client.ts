@@ -6,10 +6,9 @@ import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
-import { toConciergeError } from './paypal-error.ts';
+import { translatePaypalError } from './errors.ts';
 import { planPriceOf, type PlanPrice } from './plan-price.ts';
 
-export { toConciergeError };
 export type { PaypalDispute, PlanPrice };
 
 /**
@@ -160,7 +159,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       o.log?.debug({ op, ms: Date.now() - started }, 'paypal call ok');
       return result;
     } catch (err) {
-      const e = toConciergeError(err, method, path, [o.clientSecret]);
+      const e = translatePaypalError(err, method, path, [o.clientSecret]);
       // A 401 on an API call means PayPal no longer accepts our cached token
       // (revoked, or the app's secret rotated): start over with a new one.
       if (tokenBroken || (e.context.status === 401 && e.context.path !== '/v1/oauth2/token')) {
