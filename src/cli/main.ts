@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, loadDatabasePath, loadDotEnv } from '../config.ts';
 import { memberCommandDefinitions } from '../discord/commands/definitions.ts';
-import { registerGuildCommands, restForToken } from '../discord/register-commands.ts';
+import { registerGuildCommands, restForToken } from '../discord/commands-rest.ts';
 import { ConciergeError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
 import { databaseFiles, permissionsOf } from '../store/file-modes.ts';
