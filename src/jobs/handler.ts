@@ -5,8 +5,8 @@ import type { JobRow } from './queue.ts';
 /**
  * What a job handler is: the definition it runs (its payload schema is
  * checked when the job is claimed) and a run function. Handlers live in
- * handlers/<kind>.ts; the runner (runner.ts) claims, leases, retries and
- * dead-letters around them.
+ * handlers/<kind>.ts; the runner (runner.ts, launch-job.ts) claims, leases,
+ * retries and dead-letters around them.
  */
 
 export interface JobContext {

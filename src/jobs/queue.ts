@@ -16,8 +16,8 @@ import type { JOB_DEFINITIONS, JobDefinition, JobPayload } from './definitions.t
 
 /**
  * The job queue's verbs: enqueue, claim, complete, retry, dead-letter. SQL
- * lives in store/job-repo.ts; the policy of which verb applies lives in
- * runner.ts.
+ * lives in store/job-repo.ts; when to claim is runner.ts, which verb ends a
+ * claimed job is launch-job.ts.
  */
 
 export interface EnqueueOptions {
