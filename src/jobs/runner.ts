@@ -62,7 +62,12 @@ export interface JobRunner {
   wake(): void;
   /** Clock time of the last loop iteration, for /readyz. */
   lastBeat(): number;
-  /** Test helper: claims and runs due jobs until none is due and none is running. */
+  /**
+   * Claims and runs due jobs until none is due and none is running. Only
+   * tests call it (the e2e harness's settle(), through Service.runner); it
+   * leaves this interface when the Service handle stops exposing the runner
+   * and tests reach it through a test helper (issue 13, item 4, service.ts).
+   */
   runUntilIdle(): Promise<void>;
 }
 

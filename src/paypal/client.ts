@@ -64,8 +64,6 @@ export interface PaypalClient {
   getSubscription(id: string): Promise<Subscription>;
   createSubscription(input: CreateSubscriptionInput): Promise<CreatedSubscription>;
   cancelSubscription(id: string, reason: string): Promise<void>;
-  suspendSubscription(id: string, reason: string): Promise<void>;
-  activateSubscription(id: string, reason: string): Promise<void>;
   reviseSubscription(id: string, planId: string, urls: { returnUrl: string; cancelUrl: string }): Promise<RevisedSubscription>;
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
   getPlan(planId: string): Promise<PlanPrice>;
@@ -202,8 +200,6 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       }),
 
     cancelSubscription: (id, reason) => call('cancelSubscription', 'POST', subPath(id, '/cancel'), async (api) => void (await api.cancelSubscription({ id, body: { reason } }))),
-    suspendSubscription: (id, reason) => call('suspendSubscription', 'POST', subPath(id, '/suspend'), async (api) => void (await api.suspendSubscription({ id, body: { reason } }))),
-    activateSubscription: (id, reason) => call('activateSubscription', 'POST', subPath(id, '/activate'), async (api) => void (await api.activateSubscription({ id, body: { reason } }))),
 
     reviseSubscription: (id, planId, urls) =>
       call('reviseSubscription', 'POST', subPath(id, '/revise'), async (api) => {

@@ -204,6 +204,7 @@ export function markJobDead(db: DbOrTx, lease: Lease, lastError: string, now: nu
   return row !== undefined;
 }
 
+/** Only the queue's tests read one job today; kept for issue 15's `jobs retry <id>` CLI, which must look the job up before requeueing it. */
 export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
   return db.select().from(jobs).where(eq(jobs.id, id)).get();
 }
