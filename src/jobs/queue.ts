@@ -11,7 +11,7 @@ import {
   type Lease,
   type RequeueOutcome,
 } from '../store/job-repo.ts';
-import { backoffMs } from './backoff.ts';
+import { computeBackoffMs } from './backoff.ts';
 import type { JOB_DEFINITIONS, JobDefinition, JobPayload } from './definitions.ts';
 
 /**
@@ -154,7 +154,7 @@ export function decideFailure(job: Pick<JobRow, 'attempts' | 'maxAttempts'>, err
   if (err instanceof ConciergeError && err.retryAfterMs !== null) {
     return { kind: 'retry', runAt: now + Math.max(0, err.retryAfterMs), countAttempt: false };
   }
-  if (job.attempts < job.maxAttempts) return { kind: 'retry', runAt: now + backoffMs(job.attempts, random), countAttempt: true };
+  if (job.attempts < job.maxAttempts) return { kind: 'retry', runAt: now + computeBackoffMs(job.attempts, random), countAttempt: true };
   return { kind: 'dead' };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
-import { nextWakeAt } from '../store/job-repo.ts';
+import { findNextWakeAt } from '../store/job-repo.ts';
 import { claimJob, describeThrown, type ClaimedJob, type OnDead } from './queue.ts';
 import type { JobDefinition } from './definitions.ts';
 import { indexHandlers, type JobHandler } from './handler.ts';
@@ -169,7 +169,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
       let delay = result === 'yield' ? 0 : result === 'throttled' ? throttleWait : pollMs;
       if (result === 'empty') {
         try {
-          const next = nextWakeAt(store.db);
+          const next = findNextWakeAt(store.db);
           if (next !== null) delay = Math.min(pollMs, Math.max(0, next - clock()));
         } catch (err) {
           log.error({ error: describeThrown(err) }, 'reading the next job time failed');

@@ -7,7 +7,7 @@ import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
 import { translatePaypalError } from './errors.ts';
-import { planPriceOf, type PlanPrice } from './plan-price.ts';
+import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
 
 export type { PaypalDispute, PlanPrice };
 
@@ -220,7 +220,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       // Every fetch-on-notify needs its plan's price; plans change rarely, so a price change reaches Concierge within PLAN_TTL_MS.
       const hit = plans.get(planId);
       if (hit !== undefined && hit.until > Date.now()) return hit.price;
-      const price = call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => planPriceOf(planId, (await api.getBillingPlan(planId)).result));
+      const price = call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => parsePlanPrice(planId, (await api.getBillingPlan(planId)).result));
       plans.set(planId, { price, until: Date.now() + PLAN_TTL_MS });
       // A failure is not remembered: the next call asks again (unless a newer read has replaced this one meanwhile).
       price.catch(() => {

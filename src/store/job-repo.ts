@@ -213,7 +213,7 @@ export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
  * When the runner should look again: the earliest queued run_at, or the moment
  * just after the earliest running lease expires. Null when nothing is pending.
  */
-export function nextWakeAt(db: DbOrTx): number | null {
+export function findNextWakeAt(db: DbOrTx): number | null {
   const queued = db
     .select({ at: min(jobs.runAt) })
     .from(jobs)
