@@ -148,16 +148,18 @@ export function formatViolation(v: ImportViolation): string {
   return `${v.file}:${v.line}  ${v.from} → ${v.to}  '${v.specifier}'  (${v.rule})`;
 }
 
-function main(): void {
-  const srcDir = process.argv[2] ?? 'src';
+/** Writes each violation, then a summary; returns the exit code (1 when any import breaks a rule). */
+export function reportImportViolations(srcDir: string, write: (line: string) => void): number {
   const violations = findImportViolations(srcDir);
-  for (const v of violations) process.stdout.write(`${formatViolation(v)}\n`);
-  if (violations.length > 0) {
-    process.stdout.write(`\n${violations.length} import(s) break the layering rules (README "Code layout").\n`);
-    process.exitCode = 1;
-  } else {
-    process.stdout.write(`import rules hold in ${srcDir}/\n`);
+  for (const v of violations) write(formatViolation(v));
+  if (violations.length === 0) {
+    write(`import rules hold in ${srcDir}/`);
+    return 0;
   }
+  write(`\n${violations.length} import(s) break the layering rules (README "Code layout").`);
+  return 1;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = reportImportViolations(process.argv[2] ?? 'src', (line) => process.stdout.write(`${line}\n`));
+}
