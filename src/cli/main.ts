@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, loadDatabasePath, loadDotEnv } from '../config.ts';
 import { memberCommandDefinitions } from '../discord/commands/definitions.ts';
-import { registerGuildCommands, restForToken } from '../discord/register-commands.ts';
+import { registerGuildCommands, restForToken } from '../discord/commands-rest.ts';
 import { ConciergeError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
-import { databaseFiles, permissionsOf } from '../store/file-modes.ts';
+import { listDatabaseFiles, readPermissions } from '../store/file-modes.ts';
 import { readTiersFile, TiersFileError } from '../tiers.ts';
 
 /**
@@ -24,7 +24,7 @@ function openToOthers(paths: readonly string[]): { path: string; mode: number }[
   return paths.flatMap((path) => {
     let mode;
     try {
-      mode = permissionsOf(path);
+      mode = readPermissions(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EACCES') return [];
       throw err;
@@ -85,14 +85,14 @@ program
     const dbPath = config?.databasePath ?? loadDatabasePath();
     // Warnings, not problems: the service runs either way. The database files are checked before the open below, which restricts them.
     const warnings = openToOthers(['.env']).map(({ path, mode }) => `${path} is accessible to group/others (mode ${octal(mode)}) and holds the bot token and the PayPal secret; fix: chmod 600 ${path}`);
-    const looseDb = openToOthers(databaseFiles(dbPath));
+    const looseDb = openToOthers(listDatabaseFiles(dbPath));
     try {
       openStore(dbPath).close();
       process.stdout.write(`database ${dbPath}: writable, migrations applied\n`);
     } catch (err) {
       problems.push(`DATABASE_PATH ${dbPath}: ${(err as Error).message}`);
     }
-    const stillLoose = new Set(openToOthers(databaseFiles(dbPath)).map((f) => f.path));
+    const stillLoose = new Set(openToOthers(listDatabaseFiles(dbPath)).map((f) => f.path));
     for (const { path, mode } of looseDb) {
       const holds = `holds buyers' names and e-mail addresses`;
       warnings.push(

@@ -1,6 +1,6 @@
 import { entitlement, type GrantFacts } from './entitlement.ts';
-import { tierOfSubscription, type SummarySubscription } from './member-summary.ts';
-import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
+import { resolveSubscriptionTier, type SummarySubscription } from './member-summary.ts';
+import { formatDiscordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**
@@ -39,7 +39,7 @@ export function accessFrom(sub: SummarySubscription, catalog: TierCatalog, now: 
  * PayPal's CANCELLED answer (SPEC "Paid-through"): policy period_end keeps
  * access until paid-through (ends now when unknown), immediate ends it now.
  */
-export function accessAfterCancel(sub: SummarySubscription, catalog: TierCatalog, now: number): AccessAfter {
+export function computeAccessAfterCancel(sub: SummarySubscription, catalog: TierCatalog, now: number): AccessAfter {
   const accessUntil = catalog.policy.on_cancel === 'immediate' ? now : (sub.paidThrough ?? now);
   return accessFrom({ ...sub, state: 'cancelled', accessUntil }, catalog, now);
 }
@@ -51,12 +51,12 @@ export function accessAfterCancel(sub: SummarySubscription, catalog: TierCatalog
  */
 export function planCancel(subs: readonly SummarySubscription[], grants: readonly GrantFacts[], catalog: TierCatalog, now: number): CancelPlan {
   const e = entitlement(subs, grants, catalog, now);
-  const rank = (s: SummarySubscription) => tierOfSubscription(s, catalog)?.rank ?? -Infinity;
+  const rank = (s: SummarySubscription) => resolveSubscriptionTier(s, catalog)?.rank ?? -Infinity;
   const live = subs.filter((s) => isCancellable(s.state) && s.revokedAt === null);
   const source = e.source?.kind === 'subscription' ? live.find((s) => e.source?.kind === 'subscription' && s.id === e.source.id) : undefined;
   const target = source ?? [...live].sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt)[0];
   if (target !== undefined) {
-    return { kind: 'cancellable', subscriptionId: target.id, tier: tierOfSubscription(target, catalog), after: accessAfterCancel(target, catalog, now) };
+    return { kind: 'cancellable', subscriptionId: target.id, tier: resolveSubscriptionTier(target, catalog), after: computeAccessAfterCancel(target, catalog, now) };
   }
   const cancelled = subs.filter((s) => s.state === 'cancelled' && s.revokedAt === null && (s.accessUntil ?? 0) > now).sort((a, b) => (b.accessUntil ?? 0) - (a.accessUntil ?? 0))[0];
   if (cancelled !== undefined) return { kind: 'already_cancelled', subscriptionId: cancelled.id, after: accessFrom(cancelled, catalog, now) };
@@ -66,7 +66,7 @@ export function planCancel(subs: readonly SummarySubscription[], grants: readonl
 
 function keepSentence(after: AccessAfter, now: number): string {
   if (after.tier === null || (after.until !== null && after.until <= now)) return 'Your access ends now.';
-  return after.until === null ? `You keep **${after.tier.name}**.` : `You keep **${after.tier.name}** until ${discordDate(after.until)}.`;
+  return after.until === null ? `You keep **${after.tier.name}**.` : `You keep **${after.tier.name}** until ${formatDiscordDate(after.until)}.`;
 }
 
 /** The question before the buttons. */

@@ -1,6 +1,6 @@
 import type { CheckoutOutcome } from './checkout.ts';
-import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
-import { unlockedScripts, type Tier, type TierCatalog } from './tiers.ts';
+import { formatDiscordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
+import { listUnlockedScripts, type Tier, type TierCatalog } from './tiers.ts';
 
 /**
  * What `/subscribe` shows the member, as data (pure, no discord.js): a line
@@ -20,7 +20,7 @@ function tierFields(tier: Tier, catalog: TierCatalog, plan: { name: string } | n
   const fields: NonNullable<Embed['fields']> = [];
   if (tier.price) fields.push({ name: 'Price', value: tier.price, inline: true });
   if (plan !== null && tier.plan_options.length > 1) fields.push({ name: 'Plan', value: plan.name, inline: true });
-  const scripts = unlockedScripts(catalog, tier).map((s) => s.name);
+  const scripts = listUnlockedScripts(catalog, tier).map((s) => s.name);
   fields.push({ name: 'Unlocks', value: scripts.length > 0 ? `The ${tier.name} role and ${scripts.join(', ')}` : `The ${tier.name} role` });
   return fields;
 }
@@ -32,11 +32,11 @@ export function checkoutReply(o: CheckoutOutcome, catalog: TierCatalog, serverNa
     case 'held-subscription':
       if (o.pastDueUntil !== null) {
         return {
-          content: `You already have **${o.tier.name}**, but PayPal could not collect your last payment: update your payment method on PayPal before ${discordDate(o.pastDueUntil)} to keep it (PayPal retries the payment by itself).`,
+          content: `You already have **${o.tier.name}**, but PayPal could not collect your last payment: update your payment method on PayPal before ${formatDiscordDate(o.pastDueUntil)} to keep it (PayPal retries the payment by itself).`,
         };
       }
       return {
-        content: `You already have **${o.tier.name}** in **${serverName}**: ${o.renewsAt === null ? 'your subscription is active' : `your subscription renews on ${discordDate(o.renewsAt)}`}. Use /status to see it.`,
+        content: `You already have **${o.tier.name}** in **${serverName}**: ${o.renewsAt === null ? 'your subscription is active' : `your subscription renews on ${formatDiscordDate(o.renewsAt)}`}. Use /status to see it.`,
       };
     case 'checkout':
       return {
@@ -52,7 +52,7 @@ export function checkoutReply(o: CheckoutOutcome, catalog: TierCatalog, serverNa
         link: { label: 'Pay with PayPal', url: o.approveUrl },
       };
     case 'changing': {
-      const when = o.paidThrough === null ? 'the end of the period you paid for' : `${discordDate(o.paidThrough)}, the end of the period you paid for`;
+      const when = o.paidThrough === null ? 'the end of the period you paid for' : `${formatDiscordDate(o.paidThrough)}, the end of the period you paid for`;
       const what =
         o.direction === 'upgrade'
           ? `your subscription moves from ${o.from.name} to **${o.tier.name}** at your next billing date: PayPal charges the new price from then, and ${o.tier.name} takes effect once that payment completes. You keep ${o.from.name} until then.`
@@ -77,11 +77,11 @@ export function checkoutReply(o: CheckoutOutcome, catalog: TierCatalog, serverNa
         embed: {
           title: `Upgrade to ${o.tier.name} now`,
           description:
-            `Approve on PayPal and pay **${o.fee} ${o.currency} today**: the difference for the rest of the period you already paid for, until ${discordDate(o.startsAt)}. ` +
+            `Approve on PayPal and pay **${o.fee} ${o.currency} today**: the difference for the rest of the period you already paid for, until ${formatDiscordDate(o.startsAt)}. ` +
             `Your **${o.tier.name}** role arrives as soon as PayPal confirms that payment; your ${o.from.name} subscription then ends, with nothing more charged for it. ` +
-            `From ${discordDate(o.startsAt)} the new subscription renews at **${o.price}**.`,
+            `From ${formatDiscordDate(o.startsAt)} the new subscription renews at **${o.price}**.`,
           color: SEVERITY_COLORS.info,
-          fields: [{ name: 'Today', value: `${o.fee} ${o.currency}`, inline: true }, { name: `From ${discordDate(o.startsAt)}`, value: o.price, inline: true }, ...tierFields(o.tier, catalog, o.plan).slice(-1)],
+          fields: [{ name: 'Today', value: `${o.fee} ${o.currency}`, inline: true }, { name: `From ${formatDiscordDate(o.startsAt)}`, value: o.price, inline: true }, ...tierFields(o.tier, catalog, o.plan).slice(-1)],
           footer: { text: `${o.reused ? 'This is the link from your earlier /subscribe. ' : ''}Nothing is charged until you approve on PayPal. The link works for about 3 hours.` },
         },
         link: { label: `Pay ${o.fee} ${o.currency} with PayPal`, url: o.approveUrl },

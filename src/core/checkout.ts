@@ -1,4 +1,4 @@
-import { paidTiers, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
+import { resolvePaidTiers, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**
@@ -61,7 +61,7 @@ function planTierOf(s: CheckoutSubscription, catalog: TierCatalog): Tier | undef
 
 /** The tier the member paid for (a plan revised upward but not yet paid at its price is not held). */
 function tierOf(s: CheckoutSubscription, catalog: TierCatalog): Tier | undefined {
-  return paidTiers(s, catalog)?.paid ?? planTierOf(s, catalog);
+  return resolvePaidTiers(s, catalog)?.paid ?? planTierOf(s, catalog);
 }
 
 function listNames(names: readonly string[]): string {

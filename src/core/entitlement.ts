@@ -1,4 +1,4 @@
-import { accessOf } from './subscription-state.ts';
+import { decideAccess } from './subscription-state.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**
@@ -70,9 +70,9 @@ export function entitlement(subscriptions: readonly SubscriptionFacts[], grants:
   let upcoming: number | null = null;
 
   for (const s of subscriptions) {
-    const access = accessOf(s, now);
+    const access = decideAccess(s, now);
     if (!access.has) continue;
-    const tiers = paidTiers(s, catalog);
+    const tiers = resolvePaidTiers(s, catalog);
     if (tiers === null) continue;
     const source = { kind: 'subscription', id: s.id, state: s.state } as const;
     // The tier paid for, for the period paid for.
@@ -105,7 +105,7 @@ export function entitlement(subscriptions: readonly SubscriptionFacts[], grants:
  * tier it renews into: the lower of that and the tier of the plan PayPal
  * bills next. Null when nothing has been paid.
  */
-export function paidTiers(s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey'>, catalog: TierCatalog): { paid: Tier; renewal: Tier } | null {
+export function resolvePaidTiers(s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey'>, catalog: TierCatalog): { paid: Tier; renewal: Tier } | null {
   if (s.paidPlanId === null) return null;
   const paid = catalog.byPlan(s.paidPlanId) ?? (s.paidTierKey !== null ? catalog.byKey(s.paidTierKey) : undefined);
   if (paid === undefined) return null;
@@ -122,7 +122,7 @@ export function pendingDowngrade(
   catalog: TierCatalog,
   now: number,
 ): { paid: Tier; next: Tier; until: number } | null {
-  const tiers = paidTiers(s, catalog);
+  const tiers = resolvePaidTiers(s, catalog);
   if (tiers === null || tiers.renewal.key === tiers.paid.key || s.paidThrough === null || s.paidThrough <= now) return null;
   return { paid: tiers.paid, next: tiers.renewal, until: s.paidThrough };
 }

@@ -1,7 +1,7 @@
-import { entitlement, paidTiers, pendingDowngrade, type Entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
-import { discordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
-import { scriptAccess } from './script-access.ts';
-import { accessOf } from './subscription-state.ts';
+import { entitlement, resolvePaidTiers, pendingDowngrade, type Entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
+import { formatDiscordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
+import { listScriptAccess } from './script-access.ts';
+import { decideAccess } from './subscription-state.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
 /**
@@ -44,8 +44,8 @@ type Field = NonNullable<Embed['fields']>[number];
 
 
 /** The tier a subscription was paid for (else the one its plan would buy), under the current file; stored keys cover a plan since removed. */
-export function tierOfSubscription(s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey'>, catalog: TierCatalog): Tier | undefined {
-  return paidTiers(s, catalog)?.paid ?? catalog.byPlan(s.planId) ?? (s.tierKey === null ? undefined : catalog.byKey(s.tierKey));
+export function resolveSubscriptionTier(s: Pick<SubscriptionFacts, 'planId' | 'tierKey' | 'paidPlanId' | 'paidTierKey'>, catalog: TierCatalog): Tier | undefined {
+  return resolvePaidTiers(s, catalog)?.paid ?? catalog.byPlan(s.planId) ?? (s.tierKey === null ? undefined : catalog.byKey(s.tierKey));
 }
 
 const STATE_LABELS: Record<string, string> = {
@@ -60,7 +60,7 @@ export function statusEmbed(f: MemberFacts, catalog: TierCatalog, now: number): 
   const e = entitlement(f.subscriptions, f.grants, catalog, now);
   if (e.tier === null) return noMembershipEmbed(f, catalog, now);
   const { description, fields, color } = e.source.kind === 'subscription' ? subscriptionPart(f, e, catalog, now) : grantPart(f, e);
-  const access = scriptAccess(e.tier, catalog);
+  const access = listScriptAccess(e.tier, catalog);
   if (access.length > 0) fields.push({ name: 'Scripts', value: `${access.filter((a) => a.unlocked).length} of ${access.length} unlocked — see /scripts`, inline: true });
   const others = otherAccess(f, e, catalog, now);
   if (others.length > 0) fields.push({ name: 'Also', value: others.join('\n') });
@@ -72,7 +72,7 @@ type Entitled = Extract<Entitlement, { tier: Tier }>;
 function subscriptionPart(f: MemberFacts, e: Entitled, catalog: TierCatalog, now: number): { description: string; fields: Field[]; color: number } {
   const sub = f.subscriptions.find((s) => e.source.kind === 'subscription' && s.id === e.source.id);
   const tier = e.tier.name;
-  const until = e.until === null ? 'the end of the paid period' : discordDate(e.until);
+  const until = e.until === null ? 'the end of the paid period' : formatDiscordDate(e.until);
   const fields: Field[] = [
     { name: 'Tier', value: tier, inline: true },
     { name: 'Source', value: `PayPal subscription \`${e.source.kind === 'subscription' ? e.source.id : ''}\``, inline: true },
@@ -85,15 +85,15 @@ function subscriptionPart(f: MemberFacts, e: Entitled, catalog: TierCatalog, now
       description = `Your **${tier}** membership is active.`;
       // An instant upgrade: the fee paid the difference until the old period's end, where regular billing at the new price starts.
       if (sub.upgradeFrom != null && sub.paidPrice != null && renews !== null && sub.nextBillingAt !== null && sub.nextBillingAt === sub.paidUntil) {
-        description += ` You upgraded and paid the difference up to ${discordDate(renews)}; from then PayPal charges ${sub.paidPrice} ${sub.paidCurrency ?? ''} each ${(sub.intervalUnit ?? 'period').toLowerCase()}.`;
+        description += ` You upgraded and paid the difference up to ${formatDiscordDate(renews)}; from then PayPal charges ${sub.paidPrice} ${sub.paidCurrency ?? ''} each ${(sub.intervalUnit ?? 'period').toLowerCase()}.`;
       }
       color = SEVERITY_COLORS.success;
-      fields.push({ name: 'State', value: STATE_LABELS['active'] ?? 'Active', inline: true }, { name: 'Next billing', value: renews === null ? 'not known yet' : discordDate(renews), inline: true });
+      fields.push({ name: 'State', value: STATE_LABELS['active'] ?? 'Active', inline: true }, { name: 'Next billing', value: renews === null ? 'not known yet' : formatDiscordDate(renews), inline: true });
       break;
     }
     case 'past_due':
       description = `PayPal could not collect your last payment. You keep **${tier}** until ${until}. Update your payment method in PayPal (Settings → Payments → Manage automatic payments); PayPal will retry.`;
-      fields.push({ name: 'State', value: `${STATE_LABELS['past_due']}; grace until ${sub.graceUntil === null ? 'soon' : discordDate(sub.graceUntil)}`, inline: true }, { name: 'Access until', value: until, inline: true });
+      fields.push({ name: 'State', value: `${STATE_LABELS['past_due']}; grace until ${sub.graceUntil === null ? 'soon' : formatDiscordDate(sub.graceUntil)}`, inline: true }, { name: 'Access until', value: until, inline: true });
       break;
     case 'cancelled':
       description = `Your subscription is cancelled: nothing more will be charged. You keep **${tier}** until ${until}. Use \`/subscribe\` to start again.`;
@@ -114,29 +114,29 @@ function subscriptionPart(f: MemberFacts, e: Entitled, catalog: TierCatalog, now
 function downgradeNote(sub: SummarySubscription, e: Entitled, catalog: TierCatalog, now: number): string | null {
   const d = pendingDowngrade(sub, catalog, now);
   if (d === null || d.paid.key !== e.tier.key) return null;
-  const access = accessOf(sub, now);
-  const nextPart = !access.has ? '' : access.until === null ? `, then **${d.next.name}**` : access.until > d.until ? `, then **${d.next.name}** until ${discordDate(access.until)}` : '';
-  return `**${d.paid.name}** until ${discordDate(d.until)}${nextPart} (you changed plans; you keep what you already paid for).`;
+  const access = decideAccess(sub, now);
+  const nextPart = !access.has ? '' : access.until === null ? `, then **${d.next.name}**` : access.until > d.until ? `, then **${d.next.name}** until ${formatDiscordDate(access.until)}` : '';
+  return `**${d.paid.name}** until ${formatDiscordDate(d.until)}${nextPart} (you changed plans; you keep what you already paid for).`;
 }
 
 function grantPart(f: MemberFacts, e: Entitled): { description: string; fields: Field[]; color: number } {
-  const until = e.until === null ? 'No end date' : discordDate(e.until);
+  const until = e.until === null ? 'No end date' : formatDiscordDate(e.until);
   const fields: Field[] = [
     { name: 'Tier', value: e.tier.name, inline: true },
     { name: 'Source', value: 'Staff grant', inline: true },
     { name: 'Access until', value: until, inline: true },
   ];
   if (f.subscriptions.length > 0) fields.push({ name: 'Last payment', value: lastPaymentText(f), inline: true });
-  const description = `Staff granted you **${e.tier.name}**${e.until === null ? ' with no end date' : ` until ${discordDate(e.until)}`}.`;
+  const description = `Staff granted you **${e.tier.name}**${e.until === null ? ' with no end date' : ` until ${formatDiscordDate(e.until)}`}.`;
   return { description, fields, color: SEVERITY_COLORS.success };
 }
 
 function lastPaymentText(f: MemberFacts): string {
   const p = f.lastPayment;
-  if (p !== null) return `${p.amount} ${p.currency} on ${discordDate(p.paidAt)}${p.state === 'completed' ? '' : ` (${p.state})`}`;
+  if (p !== null) return `${p.amount} ${p.currency} on ${formatDiscordDate(p.paidAt)}${p.state === 'completed' ? '' : ` (${p.state})`}`;
   // No sale recorded yet (its webhook may still be on its way): PayPal's billing_info still dates the last payment.
   const at = Math.max(...f.subscriptions.map((s) => s.lastPaymentAt ?? -Infinity));
-  return Number.isFinite(at) ? `on ${discordDate(at)}` : 'none recorded yet';
+  return Number.isFinite(at) ? `on ${formatDiscordDate(at)}` : 'none recorded yet';
 }
 
 /** Other subscriptions and grants that give access now, besides the one shown (what /cancel would and would not end). */
@@ -144,14 +144,14 @@ function otherAccess(f: MemberFacts, e: Entitled, catalog: TierCatalog, now: num
   const lines: string[] = [];
   for (const s of f.subscriptions) {
     if (e.source.kind === 'subscription' && s.id === e.source.id) continue;
-    const tier = tierOfSubscription(s, catalog);
-    if (tier === undefined || !accessOf(s, now).has) continue;
+    const tier = resolveSubscriptionTier(s, catalog);
+    if (tier === undefined || !decideAccess(s, now).has) continue;
     lines.push(`${tier.name} through PayPal subscription \`${s.id}\` (${(STATE_LABELS[s.state] ?? s.state).toLowerCase()})`);
   }
   for (const g of f.grants) {
     if ((e.source.kind === 'grant' && g.id === e.source.id) || g.revokedAt !== null || g.startsAt > now || (g.expiresAt !== null && g.expiresAt <= now)) continue;
     const tier = catalog.byKey(g.tierKey);
-    if (tier !== undefined) lines.push(`${tier.name} granted by staff${g.expiresAt === null ? '' : ` until ${discordDate(g.expiresAt)}`}`);
+    if (tier !== undefined) lines.push(`${tier.name} granted by staff${g.expiresAt === null ? '' : ` until ${formatDiscordDate(g.expiresAt)}`}`);
   }
   return lines.slice(0, 5);
 }
@@ -165,7 +165,7 @@ function noMembershipEmbed(f: MemberFacts, catalog: TierCatalog, now: number): E
   if (past !== null) lines[0] = past;
   for (const g of f.grants) {
     const tier = catalog.byKey(g.tierKey);
-    if (tier !== undefined && g.revokedAt === null && g.startsAt > now) lines.push(`Staff granted you **${tier.name}** from ${discordDate(g.startsAt)}.`);
+    if (tier !== undefined && g.revokedAt === null && g.startsAt > now) lines.push(`Staff granted you **${tier.name}** from ${formatDiscordDate(g.startsAt)}.`);
   }
   if (f.subscriptions.some((s) => s.state === 'pending')) lines.push('A subscription is waiting for your approval on PayPal: run `/subscribe` again to get the link.');
   lines.push('', 'Pick a tier with `/subscribe` and pay with PayPal; your role arrives within seconds.');
@@ -182,14 +182,14 @@ function noMembershipEmbed(f: MemberFacts, catalog: TierCatalog, now: number): E
 function pastNote(f: MemberFacts, catalog: TierCatalog, now: number): string | null {
   const ended: { at: number; text: string }[] = [];
   for (const s of f.subscriptions) {
-    const name = tierOfSubscription(s, catalog)?.name ?? 'previous';
+    const name = resolveSubscriptionTier(s, catalog)?.name ?? 'previous';
     if (s.revokedAt !== null) ended.push({ at: s.revokedAt, text: `Your **${name}** membership was revoked after a refund or chargeback; ask staff if this is a mistake.` });
-    else if (s.accessUntil !== null && s.accessUntil <= now && s.state !== 'active') ended.push({ at: s.accessUntil, text: `Your **${name}** membership ended on ${discordDate(s.accessUntil)}.` });
+    else if (s.accessUntil !== null && s.accessUntil <= now && s.state !== 'active') ended.push({ at: s.accessUntil, text: `Your **${name}** membership ended on ${formatDiscordDate(s.accessUntil)}.` });
   }
   for (const g of f.grants) {
     const name = catalog.byKey(g.tierKey)?.name ?? g.tierKey;
-    if (g.revokedAt !== null) ended.push({ at: g.revokedAt, text: `Your staff-granted **${name}** access was revoked on ${discordDate(g.revokedAt)}.` });
-    else if (g.expiresAt !== null && g.expiresAt <= now) ended.push({ at: g.expiresAt, text: `Your staff-granted **${name}** access ended on ${discordDate(g.expiresAt)}.` });
+    if (g.revokedAt !== null) ended.push({ at: g.revokedAt, text: `Your staff-granted **${name}** access was revoked on ${formatDiscordDate(g.revokedAt)}.` });
+    else if (g.expiresAt !== null && g.expiresAt <= now) ended.push({ at: g.expiresAt, text: `Your staff-granted **${name}** access ended on ${formatDiscordDate(g.expiresAt)}.` });
   }
   return ended.sort((a, b) => b.at - a.at)[0]?.text ?? null;
 }

@@ -1,4 +1,4 @@
-import { unlockedScripts, type TierCatalog } from './tiers.ts';
+import { listUnlockedScripts, type TierCatalog } from './tiers.ts';
 
 /**
  * What Concierge says, as data: audit-channel embeds and member DMs. Pure
@@ -82,11 +82,11 @@ export interface DmFacts {
 }
 
 /** A date the reader's own Discord client renders in their time zone and language (`<t:unix:D>`). */
-export function discordDate(t: number): string {
+export function formatDiscordDate(t: number): string {
   return `<t:${Math.floor(t / 1000)}:D>`;
 }
 
-const day = (t: number | null) => (t === null ? 'soon' : discordDate(t));
+const day = (t: number | null) => (t === null ? 'soon' : formatDiscordDate(t));
 
 /** The member's DM for a lifecycle moment: what happened, until when, and what to do. */
 export function memberDm(f: DmFacts, catalog: TierCatalog): Embed {
@@ -94,7 +94,7 @@ export function memberDm(f: DmFacts, catalog: TierCatalog): Embed {
   const tierName = tier?.name ?? 'your tier';
   switch (f.kind) {
     case 'welcome': {
-      const unlocked = tier === undefined ? [] : unlockedScripts(catalog, tier).map((s) => s.name);
+      const unlocked = tier === undefined ? [] : listUnlockedScripts(catalog, tier).map((s) => s.name);
       return {
         title: `Welcome to ${tierName}!`,
         description: `Your ${tierName} membership in **${f.serverName}** is active and your role is on its way.${unlocked.length > 0 ? `\n\nUnlocked: ${unlocked.join(', ')}. Use /scripts to see them.` : ''}\n\nUse /status any time to see your membership.`,

@@ -15,7 +15,7 @@ export interface ScriptAccess {
 }
 
 /** Every script of the catalogue, in file order, with whether `tier` unlocks it. */
-export function scriptAccess(tier: Tier | null, catalog: TierCatalog): ScriptAccess[] {
+export function listScriptAccess(tier: Tier | null, catalog: TierCatalog): ScriptAccess[] {
   return catalog.file.scripts.map((script) => {
     const minTier = catalog.byKey(script.min_tier);
     return { script, minTier, unlocked: tier !== null && unlocks(catalog, tier, script) };
@@ -46,7 +46,7 @@ function section(out: string[], heading: string, lines: string[], used: () => nu
  * exist it is empty and no serial is shown.
  */
 export function scriptsEmbed(tier: Tier | null, catalog: TierCatalog, serials: ReadonlyMap<string, string> = new Map()): Embed {
-  const access = scriptAccess(tier, catalog);
+  const access = listScriptAccess(tier, catalog);
   if (access.length === 0) {
     return { title: 'Scripts', description: 'This server has no scripts in its catalogue yet.', color: SEVERITY_COLORS.info };
   }

@@ -146,7 +146,7 @@ export function deriveSubscription(view: PaypalSubscriptionView, known: KnownFac
 export type Access = { has: false } | { has: true; until: number | null };
 
 /** Whether a stored subscription gives access at `now`, and until when (null = while PayPal keeps it active). */
-export function accessOf(s: { state: string; accessUntil: number | null; revokedAt: number | null }, now: number): Access {
+export function decideAccess(s: { state: string; accessUntil: number | null; revokedAt: number | null }, now: number): Access {
   if (s.revokedAt !== null) return { has: false };
   switch (s.state) {
     case 'active':

@@ -118,7 +118,7 @@ export function unlocks(catalog: TierCatalog, tier: Tier, script: Script): boole
 }
 
 /** The catalogue scripts `tier` unlocks, in file order. */
-export function unlockedScripts(catalog: TierCatalog, tier: Tier): Script[] {
+export function listUnlockedScripts(catalog: TierCatalog, tier: Tier): Script[] {
   return catalog.file.scripts.filter((s) => unlocks(catalog, tier, s));
 }
 

@@ -4,12 +4,13 @@ import type { Logger } from '../log.ts';
 import type { TiersSource } from '../tiers.ts';
 import type { DiscordClient } from './client.ts';
 import { memberCommandDefinitions } from './commands/definitions.ts';
-import { registerGuildCommands } from './register-commands.ts';
+import { registerGuildCommands } from './commands-rest.ts';
 
 /**
- * Keeps the guild's slash commands in step with the tiers file: a bulk
- * overwrite at start-up and after every accepted reload (tier choices come
- * from the file). A failure does not stop Concierge (webhooks and roles still
+ * The running service's command registration: keeps the guild's slash
+ * commands in step with the tiers file, a bulk overwrite (commands-rest.ts)
+ * at start-up and after every accepted reload (tier choices come from the
+ * file). A failure does not stop Concierge (webhooks and roles still
  * work); it is logged with the fix and `/readyz` names it.
  */
 export function createCommandRegistration(o: { discord: DiscordClient; tiers: TiersSource; log: Logger }) {

@@ -1,5 +1,5 @@
 import type { DiscordClient } from './client.ts';
-import { toConciergeError } from './roles.ts';
+import { translateDiscordError } from './errors.ts';
 import { ConciergeError } from '../errors.ts';
 
 /** The guild's member list (implements app/'s RoleHolders, app/resync.ts). */
@@ -26,6 +26,6 @@ async function listManagedRoleHolders(discord: DiscordClient, managedRoleIds: Re
     const all = await g.members.fetch();
     return [...all.values()].filter((m) => !m.user.bot && m.roles.cache.some((r) => managedRoleIds.has(r.id))).map((m) => m.id);
   } catch (err) {
-    throw toConciergeError(err, 'fetch guild members (gateway op 8)', g, null);
+    throw translateDiscordError(err, 'fetch guild members (gateway op 8)', g, null);
   }
 }

@@ -2,7 +2,7 @@ import { DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
 import type { Embed } from '../core/messages.ts';
 import { ConciergeError } from '../errors.ts';
 import type { DiscordClient } from './client.ts';
-import { toConciergeError } from './roles.ts';
+import { translateDiscordError } from './errors.ts';
 
 /**
  * The audit channel and member DMs over discord.js; failures become
@@ -37,7 +37,7 @@ export function createDiscordMessenger(discord: DiscordClient, auditChannelId: s
             { retry: false, cause: err },
           );
         }
-        throw toConciergeError(err, 'posting to the audit channel', null, null);
+        throw translateDiscordError(err, 'posting to the audit channel', null, null);
       }
     },
 
@@ -48,7 +48,7 @@ export function createDiscordMessenger(discord: DiscordClient, auditChannelId: s
       } catch (err) {
         // 50007: the member closed DMs from server members (or left); retrying cannot help.
         if (err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) return 'closed';
-        throw toConciergeError(err, 'sending a DM', null, null);
+        throw translateDiscordError(err, 'sending a DM', null, null);
       }
     },
   };

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import type { TiersSource } from '../tiers.ts';
 import type { DiscordClient } from './client.ts';
-import { describeRoleFix } from './roles.ts';
+import { describeRoleFix } from './errors.ts';
 
 /**
  * Start-up check (SPEC "Role hierarchy"): the guild and the audit channel

@@ -22,7 +22,7 @@ const DEFAULT_POLICY: BackoffPolicy = { baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_
  * The window for the retry after attempt number `attempt` (1 = the first run
  * failed): base * 2^(attempt-1), capped. Non-decreasing in `attempt`.
  */
-export function backoffCeilingMs(attempt: number, policy: BackoffPolicy = DEFAULT_POLICY): number {
+export function computeBackoffCeilingMs(attempt: number, policy: BackoffPolicy = DEFAULT_POLICY): number {
   const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1;
   // 2 ** 1100 is Infinity, which Math.min caps like any other large value.
   return Math.min(policy.capMs, policy.baseMs * 2 ** (n - 1));
@@ -32,8 +32,8 @@ export function backoffCeilingMs(attempt: number, policy: BackoffPolicy = DEFAUL
  * Delay before the next try after attempt `attempt` failed, given `random` in
  * [0, 1). Result lies in [ceiling / 2, ceiling], rounded to whole ms.
  */
-export function backoffMs(attempt: number, random: number, policy: BackoffPolicy = DEFAULT_POLICY): number {
-  const ceiling = backoffCeilingMs(attempt, policy);
+export function computeBackoffMs(attempt: number, random: number, policy: BackoffPolicy = DEFAULT_POLICY): number {
+  const ceiling = computeBackoffCeilingMs(attempt, policy);
   const r = Number.isFinite(random) ? Math.min(Math.max(random, 0), 1) : 0;
   const half = ceiling / 2;
   return Math.round(half + r * half);

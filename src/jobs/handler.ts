@@ -6,7 +6,7 @@ import type { JobRow } from './queue.ts';
  * What a job handler is: the definition it runs (its payload schema is
  * checked when the job is claimed) and a run function. Handlers live above
  * app/, in src/job-handlers/<kind>.ts, each calling one use case; the runner
- * (runner.ts) claims, leases, retries and dead-letters around them.
+ * (runner.ts, launch-job.ts) claims, leases, retries and dead-letters around them.
  */
 
 export interface JobContext {

@@ -11,13 +11,13 @@ import {
   type Lease,
   type RequeueOutcome,
 } from '../store/job-repo.ts';
-import { backoffMs } from './backoff.ts';
+import { computeBackoffMs } from './backoff.ts';
 import type { JOB_DEFINITIONS, JobDefinition, JobPayload } from './definitions.ts';
 
 /**
  * The job queue's verbs: enqueue, claim, complete, retry, dead-letter. SQL
- * lives in store/job-repo.ts; the policy of which verb applies lives in
- * runner.ts.
+ * lives in store/job-repo.ts; when to claim is runner.ts, which verb ends a
+ * claimed job is launch-job.ts.
  */
 
 export interface EnqueueOptions {
@@ -55,18 +55,12 @@ export type CatalogueJob = (typeof JOB_DEFINITIONS)[number];
  * (existing or new). The store wakes the runner once the transaction commits.
  */
 export function enqueue<D extends CatalogueJob>(tx: Tx, definition: D, payload: JobPayload<D>, now: number, opts: EnqueueOptions = {}): number {
-  return enqueueJob(tx, definition, payload, now, opts);
-}
-
-/**
- * enqueue for any definition, not only the catalogue's: for the queue's own
- * tests, which exercise it with kinds of their own. app/ calls enqueue.
- */
-export function enqueueJob<D extends JobDefinition>(tx: Tx, definition: D, payload: JobPayload<D>, now: number, opts: EnqueueOptions = {}): number {
-  const { kind, maxAttempts } = definition;
+  // Widened: over the catalogue's union, `priority` would want a payload of every kind at once.
+  const def: JobDefinition = definition;
+  const { kind, maxAttempts } = def;
   const runAt = opts.runAt ?? now;
   if (!Number.isFinite(runAt)) throw new RangeError(`enqueue ${kind}: runAt must be a finite number, got ${runAt}`);
-  const priority = definition.priority?.(payload) === 'bulk' ? -1 : 0;
+  const priority = def.priority?.(payload) === 'bulk' ? -1 : 0;
   const id = insertOrCollapseJob(tx, { kind, payload: JSON.stringify(payload ?? null), dedupeKey: opts.dedupeKey ?? null, maxAttempts, runAt, priority }, now);
   signalJobQueued(tx);
   return id;
@@ -160,7 +154,7 @@ export function decideFailure(job: Pick<JobRow, 'attempts' | 'maxAttempts'>, err
   if (err instanceof ConciergeError && err.retryAfterMs !== null) {
     return { kind: 'retry', runAt: now + Math.max(0, err.retryAfterMs), countAttempt: false };
   }
-  if (job.attempts < job.maxAttempts) return { kind: 'retry', runAt: now + backoffMs(job.attempts, random), countAttempt: true };
+  if (job.attempts < job.maxAttempts) return { kind: 'retry', runAt: now + computeBackoffMs(job.attempts, random), countAttempt: true };
   return { kind: 'dead' };
 }
 

@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
-import { nextWakeAt } from '../store/job-repo.ts';
-import { keepLease } from './lease-keeper.ts';
-import {
-  claimJob,
-  completeJob,
-  deadLetterJob,
-  decideFailure,
-  describeThrown,
-  retryJob,
-  validateClaim,
-  type ClaimedJob,
-  type OnDead,
-} from './queue.ts';
+import { findNextWakeAt } from '../store/job-repo.ts';
+import { claimJob, describeThrown, type ClaimedJob, type OnDead } from './queue.ts';
 import type { JobDefinition } from './definitions.ts';
 import { indexHandlers, type JobHandler } from './handler.ts';
+import { launchJob, type JobEnvironment, type RunningJob } from './launch-job.ts';
+
+/**
+ * The job runner: claims due jobs while a slot is free (at most `concurrency`
+ * at once, one at a time while back-pressure paces it), sleeps until the next
+ * one is due or a commit wakes it, and stops gracefully. What happens to one
+ * claimed job, from validation to its recorded outcome, is launch-job.ts.
+ */
 
 /** SPEC: a job's lease is at most 30 s, so acknowledged work completes within one lease after a crash. */
 export const MAX_LEASE_MS = 30_000;
@@ -66,19 +62,13 @@ export interface JobRunner {
   wake(): void;
   /** Clock time of the last loop iteration, for /readyz. */
   lastBeat(): number;
-  /** Test helper: claims and runs due jobs until none is due and none is running. */
+  /**
+   * Claims and runs due jobs until none is due and none is running. Only
+   * tests call it (the e2e harness's settle(), through Service.runner); it
+   * leaves this interface when the Service handle stops exposing the runner
+   * and tests reach it through a test helper (issue 13, item 4, service.ts).
+   */
   runUntilIdle(): Promise<void>;
-}
-
-interface Running {
-  claimed: ClaimedJob;
-  controller: AbortController;
-  /** Set when stop() aborted the handler: its failure is an interruption, not an attempt. */
-  stoppedByUs: boolean;
-  /** Set when a heartbeat found the job claimed by another worker: this run's outcome no longer counts. */
-  leaseLost: boolean;
-  heartbeat: NodeJS.Timeout;
-  promise: Promise<void>;
 }
 
 type FillResult = 'full' | 'empty' | 'error' | 'stopping' | 'yield' | 'throttled';
@@ -99,7 +89,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
   const handlers = indexHandlers(o.definitions, o.handlers);
   const log = o.log.child({ component: 'job-runner', workerId });
 
-  const active = new Set<Running>();
+  const active = new Set<RunningJob>();
   let stopping = false;
   /** Back-pressure pacing (see RunnerOptions.throttleMs). */
   let lastThrottledClaim = 0;
@@ -137,6 +127,8 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
     });
   }
 
+  const env: JobEnvironment = { store, log, handlers, leaseMs, clock, random, onDead: o.onDead, active, wake, closed: () => closed };
+
   /**
    * Claims while a slot is free. Synchronous: SQLite calls block anyway. Jobs
    * dead-lettered at claim take no slot, so a run of them (or an onDead that
@@ -164,104 +156,9 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
       }
       if (claimed === null) return 'empty';
       if (throttle > 0) lastThrottledClaim = performance.now();
-      launch(claimed);
+      launchJob(env, claimed);
     }
     return 'full';
-  }
-
-  /** Validates a fresh claim and either dead-letters it or starts its handler. */
-  function launch(claimed: ClaimedJob): void {
-    const { job } = claimed;
-    const handler = handlers.get(job.kind);
-    const jobLog = log.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
-
-    const checked = validateClaim(claimed, handler?.definition);
-    if (!checked.ok || handler === undefined) {
-      deadLetter(claimed, checked.ok ? 'unknown job kind' : checked.error, null, jobLog);
-      return;
-    }
-    const payload = checked.payload;
-
-    const controller = new AbortController();
-    const heartbeat = keepLease({ store, lease: claimed.lease, leaseMs, clock, log: jobLog }, () => {
-      running.leaseLost = true;
-      controller.abort(new Error('job lease lost'));
-    });
-
-    const running: Running = { claimed, controller, stoppedByUs: false, leaseLost: false, heartbeat, promise: Promise.resolve() };
-    active.add(running);
-    running.promise = execute(running, handler, payload, jobLog).finally(() => {
-      clearInterval(heartbeat);
-      active.delete(running);
-      wake();
-    });
-  }
-
-  async function execute(r: Running, handler: JobHandler, payload: unknown, jobLog: Logger): Promise<void> {
-    const { job, lease } = r.claimed;
-    const started = clock();
-    jobLog.debug('job started');
-    let failure: { err: unknown } | null = null;
-    try {
-      await handler.run(payload, { job, log: jobLog, now: clock, signal: r.controller.signal });
-    } catch (err) {
-      failure = { err };
-    }
-    if (closed) {
-      jobLog.warn('job finished after the runner stopped; its lease will expire and it will run again');
-      return;
-    }
-    try {
-      if (failure === null) {
-        if (completeJob(store, lease, clock())) jobLog.info({ ms: clock() - started }, 'job done');
-        else jobLog.warn('job finished but its lease was lost; another worker owns it now');
-      } else {
-        settleFailure(r, failure.err, jobLog);
-      }
-    } catch (err) {
-      // The lease will expire and the job will be claimed again: at-least-once, never lost.
-      jobLog.error({ error: describeThrown(err) }, 'recording the job outcome failed');
-    }
-  }
-
-  function settleFailure(r: Running, err: unknown, jobLog: Logger): void {
-    const { job, lease } = r.claimed;
-    const error = describeThrown(err);
-    const code = err instanceof ConciergeError ? err.code : null;
-    const now = clock();
-
-    if (r.leaseLost) {
-      jobLog.warn({ code, error }, 'job failed after its lease was lost; another worker owns it now');
-      return;
-    }
-    if (r.stoppedByUs) {
-      const outcome = retryJob(store, lease, { runAt: now, countAttempt: false, error: `interrupted by shutdown: ${error}`, now });
-      jobLog.info({ outcome: outcome.kind }, 'job interrupted by shutdown; requeued without using an attempt');
-      return;
-    }
-    const decision = decideFailure(job, err, now, random());
-    if (decision.kind === 'dead') {
-      deadLetter(r.claimed, error, code, jobLog);
-      return;
-    }
-    const outcome = retryJob(store, lease, { runAt: decision.runAt, countAttempt: decision.countAttempt, error, now });
-    const fields = { code, error, delayMs: decision.runAt - now, maxAttempts: job.maxAttempts, outcome: outcome.kind };
-    if (decision.countAttempt) jobLog.warn(fields, 'job failed; will retry');
-    else jobLog.warn(fields, 'job asked to retry later (attempt not counted)');
-  }
-
-  function deadLetter(claimed: ClaimedJob, error: string, code: string | null, jobLog: Logger): void {
-    try {
-      const outcome = deadLetterJob(store, claimed, error, clock(), o.onDead);
-      if (outcome.kind === 'lost') {
-        jobLog.warn({ code, error }, 'job failed but its lease was lost; another worker owns it now');
-        return;
-      }
-      if (outcome.hookError !== null) jobLog.error({ error: describeThrown(outcome.hookError) }, 'onDead hook failed; dead-lettered without it');
-      jobLog.error({ code, error, maxAttempts: claimed.job.maxAttempts }, 'job dead-lettered');
-    } catch (err) {
-      jobLog.error({ code, error, writeError: describeThrown(err) }, 'dead-lettering the job failed; it will be reclaimed when its lease expires');
-    }
   }
 
   async function loop(): Promise<void> {
@@ -272,7 +169,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
       let delay = result === 'yield' ? 0 : result === 'throttled' ? throttleWait : pollMs;
       if (result === 'empty') {
         try {
-          const next = nextWakeAt(store.db);
+          const next = findNextWakeAt(store.db);
           if (next !== null) delay = Math.min(pollMs, Math.max(0, next - clock()));
         } catch (err) {
           log.error({ error: describeThrown(err) }, 'reading the next job time failed');

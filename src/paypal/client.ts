@@ -6,10 +6,9 @@ import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
-import { toConciergeError } from './paypal-error.ts';
-import { planPriceOf, type PlanPrice } from './plan-price.ts';
+import { translatePaypalError } from './errors.ts';
+import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
 
-export { toConciergeError };
 export type { PaypalDispute, PlanPrice };
 
 /**
@@ -65,8 +64,6 @@ export interface PaypalClient {
   getSubscription(id: string): Promise<Subscription>;
   createSubscription(input: CreateSubscriptionInput): Promise<CreatedSubscription>;
   cancelSubscription(id: string, reason: string): Promise<void>;
-  suspendSubscription(id: string, reason: string): Promise<void>;
-  activateSubscription(id: string, reason: string): Promise<void>;
   reviseSubscription(id: string, planId: string, urls: { returnUrl: string; cancelUrl: string }): Promise<RevisedSubscription>;
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
   getPlan(planId: string): Promise<PlanPrice>;
@@ -160,7 +157,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       o.log?.debug({ op, ms: Date.now() - started }, 'paypal call ok');
       return result;
     } catch (err) {
-      const e = toConciergeError(err, method, path, [o.clientSecret]);
+      const e = translatePaypalError(err, method, path, [o.clientSecret]);
       // A 401 on an API call means PayPal no longer accepts our cached token
       // (revoked, or the app's secret rotated): start over with a new one.
       if (tokenBroken || (e.context.status === 401 && e.context.path !== '/v1/oauth2/token')) {
@@ -203,8 +200,6 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       }),
 
     cancelSubscription: (id, reason) => call('cancelSubscription', 'POST', subPath(id, '/cancel'), async (api) => void (await api.cancelSubscription({ id, body: { reason } }))),
-    suspendSubscription: (id, reason) => call('suspendSubscription', 'POST', subPath(id, '/suspend'), async (api) => void (await api.suspendSubscription({ id, body: { reason } }))),
-    activateSubscription: (id, reason) => call('activateSubscription', 'POST', subPath(id, '/activate'), async (api) => void (await api.activateSubscription({ id, body: { reason } }))),
 
     reviseSubscription: (id, planId, urls) =>
       call('reviseSubscription', 'POST', subPath(id, '/revise'), async (api) => {
@@ -225,7 +220,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
       // Every fetch-on-notify needs its plan's price; plans change rarely, so a price change reaches Concierge within PLAN_TTL_MS.
       const hit = plans.get(planId);
       if (hit !== undefined && hit.until > Date.now()) return hit.price;
-      const price = call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => planPriceOf(planId, (await api.getBillingPlan(planId)).result));
+      const price = call('getPlan', 'GET', `/v1/billing/plans/${encodeURIComponent(planId)}`, async (api) => parsePlanPrice(planId, (await api.getBillingPlan(planId)).result));
       plans.set(planId, { price, until: Date.now() + PLAN_TTL_MS });
       // A failure is not remembered: the next call asks again (unless a newer read has replaced this one meanwhile).
       price.catch(() => {

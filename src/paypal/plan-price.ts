@@ -8,7 +8,7 @@ export type { PlanPrice };
  * The REGULAR cycle's fixed price. A plan may also have trial cycles; only
  * the regular one is what a member pays from then on.
  */
-export function planPriceOf(planId: string, plan: BillingPlan): PlanPrice {
+export function parsePlanPrice(planId: string, plan: BillingPlan): PlanPrice {
   const regular = plan.billingCycles?.find((c) => c.tenureType === 'REGULAR');
   const price = regular?.pricingScheme?.fixedPrice;
   if (!regular || !price) {

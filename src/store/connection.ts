@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { databaseFiles, ensurePrivateDirectory, restrictToOwner } from './file-modes.ts';
+import { listDatabaseFiles, ensurePrivateDirectory, restrictToOwner } from './file-modes.ts';
 
 /**
  * Opens a connection to Concierge's SQLite file with the pragmas every
@@ -20,6 +20,6 @@ export function openConnection(path: string): Database.Database {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // -wal and -shm files SQLite creates later get the database file's mode from it; existing ones are restricted here.
-  if (onDisk) restrictToOwner(databaseFiles(path));
+  if (onDisk) restrictToOwner(listDatabaseFiles(path));
   return sqlite;
 }

@@ -20,20 +20,21 @@ export interface Store {
   /**
    * Runs fn in one synchronous IMMEDIATE transaction (never pass an async
    * callback: it would commit at the first await), then, once COMMIT
-   * succeeded, the work fn registered with afterCommit. A rollback drops it.
+   * succeeded and if fn queued a job, the onJobQueued listeners. A rollback
+   * drops them.
    */
   transaction<T>(fn: (tx: Tx) => T): T;
   /**
    * Calls listener after each commit of a transaction that queued a job
-   * (signalJobQueued): the job runner's wake. Returns the unsubscribe.
+   * (signalJobQueued): the job runner's wake, after commit (STYLE rule 7), so
+   * a woken runner finds the job. Returns the unsubscribe.
    */
   onJobQueued(listener: () => void): () => void;
   close(): void;
 }
 
-/** What a transaction opened by Store.transaction runs after its COMMIT. */
+/** Whether a transaction opened by Store.transaction queued a job, so its COMMIT must wake the runner. */
 interface PendingCommit {
-  callbacks: Array<() => void>;
   jobQueued: boolean;
 }
 
@@ -44,32 +45,22 @@ interface PendingCommit {
  */
 const openTransactions = new WeakMap<Tx, PendingCommit>();
 
-function pendingCommit(tx: DbOrTx, what: string): PendingCommit {
+/** Marks tx as having queued a job: the store's onJobQueued listeners run once after it commits. */
+export function signalJobQueued(tx: DbOrTx): void {
   const pending = openTransactions.get(tx as Tx);
-  // Outside Store.transaction there is no commit to wait for (or one this module cannot see): refuse rather than run too early.
-  if (pending === undefined) throw new Error(`${what} needs a transaction opened by Store.transaction`);
-  return pending;
+  // Outside Store.transaction there is no commit to wait for (or one this module cannot see): refuse rather than wake too early.
+  if (pending === undefined) throw new Error('queueing a job needs a transaction opened by Store.transaction');
+  pending.jobQueued = true;
 }
 
 /**
- * Runs fn after the transaction tx commits; never if it rolls back. Side
- * effects (network calls, waking the runner) belong here, not inside the
- * transaction (STYLE rule 7). fn must not throw: the data is committed
- * already, so an error is rethrown only after the other callbacks ran.
+ * The listeners must not throw: the data is committed already, so an error
+ * is rethrown only after the other listeners ran.
  */
-export function afterCommit(tx: DbOrTx, fn: () => void): void {
-  pendingCommit(tx, 'afterCommit').callbacks.push(fn);
-}
-
-/** Marks tx as having queued a job: the store's onJobQueued listeners run once after it commits. */
-export function signalJobQueued(tx: DbOrTx): void {
-  pendingCommit(tx, 'queueing a job').jobQueued = true;
-}
-
-function runAfterCommit(pending: PendingCommit, jobListeners: ReadonlySet<() => void>): void {
-  const callbacks = pending.jobQueued ? [...pending.callbacks, ...jobListeners] : pending.callbacks;
+function runAfterCommit(listeners: ReadonlySet<() => void>): void {
   let failure: { err: unknown } | null = null;
-  for (const fn of callbacks) {
+  // A copy: a listener that unsubscribes (or subscribes another) does not change this round.
+  for (const fn of [...listeners]) {
     try {
       fn();
     } catch (err) {
@@ -124,7 +115,7 @@ export function openStore(path: string, opts: { migrate?: boolean } = {}): Store
     sqlite,
     db,
     transaction: (fn) => {
-      const pending: PendingCommit = { callbacks: [], jobQueued: false };
+      const pending: PendingCommit = { jobQueued: false };
       const result = db.transaction(
         (tx) => {
           openTransactions.set(tx, pending);
@@ -137,7 +128,7 @@ export function openStore(path: string, opts: { migrate?: boolean } = {}): Store
         { behavior: 'immediate' },
       );
       // Reached only after COMMIT: a throwing fn or a failed COMMIT rolled back and threw past this line.
-      runAfterCommit(pending, jobListeners);
+      if (pending.jobQueued) runAfterCommit(jobListeners);
       return result;
     },
     onJobQueued: (listener) => {

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
  */
 
 /** The database file and the WAL and shared-memory files SQLite keeps next to it. */
-export function databaseFiles(path: string): string[] {
+export function listDatabaseFiles(path: string): string[] {
   return [path, `${path}-wal`, `${path}-shm`];
 }
 
@@ -26,7 +26,7 @@ export function ensurePrivateDirectory(dir: string): void {
  */
 export function restrictToOwner(paths: readonly string[]): void {
   for (const path of paths) {
-    const mode = permissionsOf(path);
+    const mode = readPermissions(path);
     if (mode === null || (mode & 0o077) === 0) continue;
     try {
       chmodSync(path, mode & 0o700);
@@ -37,7 +37,7 @@ export function restrictToOwner(paths: readonly string[]): void {
 }
 
 /** The permission bits of `path` (e.g. 0o644), or null when it does not exist. */
-export function permissionsOf(path: string): number | null {
+export function readPermissions(path: string): number | null {
   try {
     return statSync(path).mode & 0o777;
   } catch (err) {

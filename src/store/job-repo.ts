@@ -204,6 +204,7 @@ export function markJobDead(db: DbOrTx, lease: Lease, lastError: string, now: nu
   return row !== undefined;
 }
 
+/** Only the queue's tests read one job today; kept for issue 15's `jobs retry <id>` CLI, which must look the job up before requeueing it. */
 export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
   return db.select().from(jobs).where(eq(jobs.id, id)).get();
 }
@@ -212,7 +213,7 @@ export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
  * When the runner should look again: the earliest queued run_at, or the moment
  * just after the earliest running lease expires. Null when nothing is pending.
  */
-export function nextWakeAt(db: DbOrTx): number | null {
+export function findNextWakeAt(db: DbOrTx): number | null {
   const queued = db
     .select({ at: min(jobs.runAt) })
     .from(jobs)

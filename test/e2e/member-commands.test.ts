@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discordDate } from '../../src/core/messages.ts';
+import { formatDiscordDate } from '../../src/core/messages.ts';
 import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { CallbackRecord } from '../../src/stand-ins/discord/server.ts';
 import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
@@ -109,8 +109,8 @@ describe('/status and /scripts', () => {
     expect(embedOf(status).title).toBe('Your membership: Elite');
     expect(field(status, 'Source')).toBe(`PayPal subscription \`${subId}\``);
     expect(field(status, 'State')).toBe('Active');
-    expect(field(status, 'Next billing')).toBe(discordDate(nextBilling));
-    expect(field(status, 'Last payment')).toBe(`4.99 USD on ${discordDate(paidAt)}`);
+    expect(field(status, 'Next billing')).toBe(formatDiscordDate(nextBilling));
+    expect(field(status, 'Last payment')).toBe(`4.99 USD on ${formatDiscordDate(paidAt)}`);
     expect(field(status, 'Scripts')).toBe('1 of 2 unlocked — see /scripts');
 
     const scripts = embedOf(await command('scripts', memberId));
@@ -127,7 +127,7 @@ describe('/status and /scripts', () => {
     const status = await command('status', memberId);
     expect(embedOf(status).title).toBe('Your membership: Legendary');
     expect(field(status, 'Source')).toBe('Staff grant');
-    expect(field(status, 'Access until')).toBe(discordDate(expiresAt));
+    expect(field(status, 'Access until')).toBe(formatDiscordDate(expiresAt));
     expect(embedOf(await command('scripts', memberId)).description).toContain('**Unlocked with Legendary** (2 of 2)');
     // Nothing to cancel at PayPal.
     expect((await command('cancel', memberId)).data?.content).toMatch(/granted by staff.*nothing to cancel/);
@@ -155,12 +155,12 @@ describe('/cancel', () => {
   it('Confirm cancels at PayPal once, keeps the role until paid-through, the later webhook changes nothing, then the lapse check removes the role', async () => {
     const { memberId, subId, nextBilling } = await subscriber(PLAN_IDS.legendaryMonthly, ROLE_IDS.legendary);
     const { reply, confirm } = await askToCancel(memberId, subId);
-    expect(embedOf(reply).description).toContain(`You keep **Legendary** until ${discordDate(nextBilling)}`);
+    expect(embedOf(reply).description).toContain(`You keep **Legendary** until ${formatDiscordDate(nextBilling)}`);
     expect(confirm.length).toBeLessThanOrEqual(100);
 
     const { response, content } = await click(confirm, memberId);
     expect(response.type).toBe(6); // deferred: PayPal is called
-    expect(content).toBe(`Cancelled. You keep **Legendary** until ${discordDate(nextBilling)}. Nothing more will be charged; use \`/subscribe\` to start again.`);
+    expect(content).toBe(`Cancelled. You keep **Legendary** until ${formatDiscordDate(nextBilling)}. Nothing more will be charged; use \`/subscribe\` to start again.`);
     expect(cancelCalls(subId)).toHaveLength(1);
     expect(cancelCalls(subId)[0]?.body).toEqual({ reason: 'Cancelled by the member from Discord' });
     expect(h.paypal.get(subId)?.status).toBe('CANCELLED');
@@ -180,8 +180,8 @@ describe('/cancel', () => {
     expect(h.discord.dms(memberId).filter((m) => m.embeds[0]?.title === 'Your membership was cancelled')).toHaveLength(1);
 
     // /status and /cancel now say it is cancelled, with the end date (answering the question ended /cancel's cooldown).
-    expect(field(await command('status', memberId), 'Access until')).toBe(discordDate(nextBilling));
-    expect((await command('cancel', memberId)).data?.content).toBe(`Your subscription \`${subId}\` is already cancelled. You keep **Legendary** until ${discordDate(nextBilling)}.`);
+    expect(field(await command('status', memberId), 'Access until')).toBe(formatDiscordDate(nextBilling));
+    expect((await command('cancel', memberId)).data?.content).toBe(`Your subscription \`${subId}\` is already cancelled. You keep **Legendary** until ${formatDiscordDate(nextBilling)}.`);
 
     // Just before paid-through the role stays; just after, the lapse check removes it.
     h.advance(nextBilling - h.now() - 60_000);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { roleSyncJob } from '../../src/jobs/definitions.ts';
 import { enqueue } from '../../src/jobs/queue.ts';
-import { afterCommit, openStore, type Store } from '../../src/store/db.ts';
+import { openStore, signalJobQueued, type Store } from '../../src/store/db.ts';
 
 const stores: Store[] = [];
 afterEach(() => {
@@ -16,14 +16,14 @@ function open(): Store {
 
 const jobCount = (store: Store) => (store.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
 
-describe('Store.transaction after-commit work', () => {
-  it('runs after COMMIT, in order, and sees the committed rows', () => {
+describe('Store.transaction runs onJobQueued listeners after COMMIT', () => {
+  it('in order, outside the transaction, seeing the committed rows', () => {
     const store = open();
     const seen: string[] = [];
+    store.onJobQueued(() => seen.push(`first, ${jobCount(store)} job, in transaction: ${store.sqlite.inTransaction}`));
+    store.onJobQueued(() => seen.push('second'));
     const result = store.transaction((tx) => {
       enqueue(tx, roleSyncJob, { memberId: '1' }, 0);
-      afterCommit(tx, () => seen.push(`first, ${jobCount(store)} job, in transaction: ${store.sqlite.inTransaction}`));
-      afterCommit(tx, () => seen.push('second'));
       seen.push('body');
       return 42;
     });
@@ -31,38 +31,19 @@ describe('Store.transaction after-commit work', () => {
     expect(seen).toEqual(['body', 'first, 1 job, in transaction: false', 'second']);
   });
 
-  it('drops it when the transaction rolls back', () => {
+  it('refuses to queue a job outside Store.transaction (there would be no commit to wake on)', () => {
     const store = open();
-    const seen: string[] = [];
-    expect(() =>
-      store.transaction((tx) => {
-        afterCommit(tx, () => seen.push('ran'));
-        throw new Error('boom');
-      }),
-    ).toThrow('boom');
-    expect(seen).toEqual([]);
-    // The next transaction does not inherit it.
-    store.transaction(() => undefined);
-    expect(seen).toEqual([]);
-  });
-
-  it('is refused outside Store.transaction', () => {
-    const store = open();
-    expect(() => afterCommit(store.db, () => undefined)).toThrow('needs a transaction opened by Store.transaction');
+    expect(() => signalJobQueued(store.db)).toThrow('queueing a job needs a transaction opened by Store.transaction');
   });
 
   it('runs the rest when one throws, then rethrows (the data is committed)', () => {
     const store = open();
     const seen: string[] = [];
-    expect(() =>
-      store.transaction((tx) => {
-        enqueue(tx, roleSyncJob, { memberId: '1' }, 0);
-        afterCommit(tx, () => {
-          throw new Error('callback broke');
-        });
-        afterCommit(tx, () => seen.push('second'));
-      }),
-    ).toThrow('callback broke');
+    store.onJobQueued(() => {
+      throw new Error('listener broke');
+    });
+    store.onJobQueued(() => seen.push('second'));
+    expect(() => store.transaction((tx) => void enqueue(tx, roleSyncJob, { memberId: '1' }, 0))).toThrow('listener broke');
     expect(seen).toEqual(['second']);
     expect(jobCount(store)).toBe(1);
   });

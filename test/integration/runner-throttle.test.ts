@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import { enqueueJob } from '../../src/jobs/queue.ts';
+import { enqueueJob } from '../helpers/queue.ts';
 import { defineJob } from '../../src/jobs/definitions.ts';
 import { handleJob } from '../../src/jobs/handler.ts';
 import { createJobRunner } from '../../src/jobs/runner.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkoutReply } from '../../src/core/checkout-replies.ts';
-import { discordDate } from '../../src/core/messages.ts';
+import { formatDiscordDate } from '../../src/core/messages.ts';
 import type { CheckoutOutcome } from '../../src/core/checkout.ts';
 import { DAY_MS } from '../../src/core/time.ts';
 import { PLAN_IDS, testCatalog } from '../helpers/tiers.ts';
@@ -46,7 +46,7 @@ describe('checkoutReply', () => {
     [
       'downgrade',
       { kind: 'changing', tier: tier('elite'), plan: { id: PLAN_IDS.eliteMonthly, name: 'Plan 1' }, from: tier('titan'), direction: 'downgrade', paidThrough: NOW + 20 * DAY_MS, approveUrl: LINK },
-      [/^Change to Elite/, new RegExp(`You keep Titan until ${discordDate(NOW + 20 * DAY_MS)}, the end of the period you paid for; Elite starts then`)],
+      [/^Change to Elite/, new RegExp(`You keep Titan until ${formatDiscordDate(NOW + 20 * DAY_MS)}, the end of the period you paid for; Elite starts then`)],
     ],
     [
       'downgrade with no paid-through known',
@@ -80,12 +80,12 @@ describe('checkoutReply', () => {
     const r = checkoutReply({ ...base, reused: false }, catalog, 'Guild');
     expect(r.embed?.title).toBe('Upgrade to Warlord now');
     expect(r.embed?.description).toContain('pay **22.50 USD today**');
-    expect(r.embed?.description).toContain(`until ${discordDate(startsAt)}`);
+    expect(r.embed?.description).toContain(`until ${formatDiscordDate(startsAt)}`);
     expect(r.embed?.description).toContain('your Elite subscription then ends');
     expect(r.embed?.description).toContain('renews at **49.99 USD / month**');
     expect(r.embed?.fields).toEqual([
       { name: 'Today', value: '22.50 USD', inline: true },
-      { name: `From ${discordDate(startsAt)}`, value: '49.99 USD / month', inline: true },
+      { name: `From ${formatDiscordDate(startsAt)}`, value: '49.99 USD / month', inline: true },
       { name: 'Unlocks', value: 'The Warlord role and Starter Scripts, Advanced Scripts' },
     ]);
     expect(r.link).toEqual({ label: 'Pay 22.50 USD with PayPal', url: LINK });

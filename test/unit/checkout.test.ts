@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkoutRequestId } from '../../src/app/start-checkout.ts';
 import { APPROVE_LINK_TTL_MS, decideCheckout, resolvePlan, type CheckoutSubscription } from '../../src/core/checkout.ts';
-import { unlockedScripts } from '../../src/core/tiers.ts';
+import { listUnlockedScripts } from '../../src/core/tiers.ts';
 import type { GrantFacts } from '../../src/core/entitlement.ts';
 import { DAY_MS } from '../../src/core/time.ts';
 import { PLAN_IDS, TIER_KEYS, testCatalog } from '../helpers/tiers.ts';
@@ -172,13 +172,13 @@ describe('resolvePlan', () => {
   });
 });
 
-describe('unlockedScripts', () => {
+describe('listUnlockedScripts', () => {
   it.each([
     ['elite', ['Starter Scripts']],
     ['legendary', ['Starter Scripts', 'Advanced Scripts']],
     ['warlord', ['Starter Scripts', 'Advanced Scripts']],
   ])('%s unlocks %j (cumulative by rank)', (key, names) => {
-    expect(unlockedScripts(catalog, tier(key)).map((s) => s.name)).toEqual(names);
+    expect(listUnlockedScripts(catalog, tier(key)).map((s) => s.name)).toEqual(names);
   });
 });
 

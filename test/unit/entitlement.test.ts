@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeSource, entitlement, paidTiers, pendingDowngrade, type EntitlementSource, type GrantFacts, type SubscriptionFacts } from '../../src/core/entitlement.ts';
+import { describeSource, entitlement, resolvePaidTiers, pendingDowngrade, type EntitlementSource, type GrantFacts, type SubscriptionFacts } from '../../src/core/entitlement.ts';
 import { SUBSCRIPTION_STATES } from '../../src/core/subscription-state.ts';
 import { DAY_MS } from '../../src/core/time.ts';
 import { PLAN_IDS, TIER_KEYS, TIER_ORDER, UNKNOWN_PLAN_ID, testCatalog, type TestTierKey } from '../helpers/tiers.ts';
@@ -534,7 +534,7 @@ describe('entitlement', () => {
   });
 });
 
-describe('paidTiers and pendingDowngrade', () => {
+describe('resolvePaidTiers and pendingDowngrade', () => {
   const key = (t: { key: string } | undefined | null) => t?.key ?? null;
   it.each([
     { name: 'nothing paid → null', s: sub('I', PLAN_IDS.titanMonthly, { paidPlanId: null }), paid: null, renewal: null },
@@ -545,8 +545,8 @@ describe('paidTiers and pendingDowngrade', () => {
     { name: 'plan unknown, no tier key → renews into the paid tier', s: sub('I', UNKNOWN_PLAN_ID, { paidPlanId: PLAN_IDS.warlordMonthly }), paid: 'warlord', renewal: 'warlord' },
     { name: 'plan unknown, lower stored tier key → that key', s: sub('I', UNKNOWN_PLAN_ID, { tierKey: TIER_KEYS.legendary, paidPlanId: PLAN_IDS.warlordMonthly }), paid: 'warlord', renewal: 'legendary' },
     { name: 'paid plan unknown → the stored paid tier key', s: sub('I', PLAN_IDS.eliteMonthly, { paidPlanId: UNKNOWN_PLAN_ID, paidTierKey: TIER_KEYS.titan }), paid: 'titan', renewal: 'elite' },
-  ])('paidTiers: $name', ({ s, paid, renewal }) => {
-    const t = paidTiers(s, catalog);
+  ])('resolvePaidTiers: $name', ({ s, paid, renewal }) => {
+    const t = resolvePaidTiers(s, catalog);
     expect([key(t?.paid), key(t?.renewal)]).toEqual([paid, renewal]);
   });
 

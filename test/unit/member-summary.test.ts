@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { accessAfterCancel, cancelOutcomeText, cancelPrompt, cancelRefusal, planCancel, type CancelPlan } from '../../src/core/cancel-plan.ts';
+import { computeAccessAfterCancel, cancelOutcomeText, cancelPrompt, cancelRefusal, planCancel, type CancelPlan } from '../../src/core/cancel-plan.ts';
 import type { GrantFacts } from '../../src/core/entitlement.ts';
-import { discordDate } from '../../src/core/messages.ts';
+import { formatDiscordDate } from '../../src/core/messages.ts';
 import { statusEmbed, type MemberFacts, type SummarySubscription } from '../../src/core/member-summary.ts';
 import { SEVERITY_COLORS, type Embed } from '../../src/core/messages.ts';
-import { scriptAccess, scriptsEmbed } from '../../src/core/script-access.ts';
+import { listScriptAccess, scriptsEmbed } from '../../src/core/script-access.ts';
 import { DAY_MS } from '../../src/core/time.ts';
 import { buildCatalog, type TierCatalog } from '../../src/core/tiers.ts';
 import { PLAN_IDS, SCRIPT_KEYS, testCatalog, type TestTierKey } from '../helpers/tiers.ts';
@@ -14,7 +14,7 @@ import { PLAN_IDS, SCRIPT_KEYS, testCatalog, type TestTierKey } from '../helpers
 const catalog = testCatalog();
 const NOW = Date.parse('2026-03-15T12:00:00Z');
 const days = (n: number) => NOW + n * DAY_MS;
-const D = (n: number) => discordDate(days(n));
+const D = (n: number) => formatDiscordDate(days(n));
 
 const sub = (id: string, planId: string, over: Partial<SummarySubscription> = {}): SummarySubscription => ({
   id,
@@ -217,7 +217,7 @@ describe('scripts', () => {
     { tier: 'warlord', unlocked: [SCRIPT_KEYS.starter, SCRIPT_KEYS.advanced], locked: [] },
   ];
   it.each(rows)('access is cumulative by rank: $tier', ({ tier, unlocked, locked }) => {
-    const access = scriptAccess(tier === null ? null : (catalog.byKey(tier) ?? null), catalog);
+    const access = listScriptAccess(tier === null ? null : (catalog.byKey(tier) ?? null), catalog);
     expect(access.filter((a) => a.unlocked).map((a) => a.script.key)).toEqual(unlocked);
     expect(access.filter((a) => !a.unlocked).map((a) => a.script.key)).toEqual(locked);
   });
@@ -331,8 +331,8 @@ describe('planCancel', () => {
   });
 
   it('the prediction matches what a CANCELLED read will store (paid-through; now when unknown)', () => {
-    expect(accessAfterCancel(sub('I', PLAN_IDS.eliteMonthly, { paidThrough: null }), catalog, NOW).tier).toBeNull();
-    expect(accessAfterCancel(sub('I', PLAN_IDS.eliteMonthly, { paidThrough: days(3) }), catalog, NOW)).toMatchObject({ until: days(3) });
+    expect(computeAccessAfterCancel(sub('I', PLAN_IDS.eliteMonthly, { paidThrough: null }), catalog, NOW).tier).toBeNull();
+    expect(computeAccessAfterCancel(sub('I', PLAN_IDS.eliteMonthly, { paidThrough: days(3) }), catalog, NOW)).toMatchObject({ until: days(3) });
   });
 });
 

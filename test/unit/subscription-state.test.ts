@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  accessOf,
+  decideAccess,
   computePaidThrough,
   deriveSubscription,
   NOTHING_KNOWN,
@@ -413,7 +413,7 @@ describe('deriveSubscription: one row per PayPal signal', () => {
     const d = deriveSubscription(row.view, known, row.policy ?? GRACE3, row.now ?? NOW);
     expect(d).toMatchObject(row.expect);
     for (const check of row.access) {
-      const a = accessOf({ state: d.state, accessUntil: d.accessUntil, revokedAt: known.revokedAt }, check.at);
+      const a = decideAccess({ state: d.state, accessUntil: d.accessUntil, revokedAt: known.revokedAt }, check.at);
       expect({ at: new Date(check.at).toISOString(), has: a.has }).toEqual({ at: new Date(check.at).toISOString(), has: check.has });
       if (a.has && check.until !== undefined) expect(a.until).toBe(check.until);
     }
@@ -427,7 +427,7 @@ describe('deriveSubscription: one row per PayPal signal', () => {
     const first = deriveSubscription(view, NOTHING_KNOWN, GRACE3, NOW);
     const later = deriveSubscription(view, NOTHING_KNOWN, GRACE3, NOW + 5 * DAY_MS);
     expect(later.graceUntil).toBe(first.graceUntil);
-    expect(accessOf({ ...later, revokedAt: null }, NOW + 5 * DAY_MS).has).toBe(false);
+    expect(decideAccess({ ...later, revokedAt: null }, NOW + 5 * DAY_MS).has).toBe(false);
   });
 });
 
@@ -450,8 +450,8 @@ describe('computePaidThrough', () => {
   });
 });
 
-describe('accessOf', () => {
-  const rows: { name: string; state: string; accessUntil: number | null; revokedAt: number | null; expected: ReturnType<typeof accessOf> }[] = [
+describe('decideAccess', () => {
+  const rows: { name: string; state: string; accessUntil: number | null; revokedAt: number | null; expected: ReturnType<typeof decideAccess> }[] = [
     { name: 'active → open-ended', state: 'active', accessUntil: null, revokedAt: null, expected: { has: true, until: null } },
     { name: 'active but revoked → none', state: 'active', accessUntil: null, revokedAt: NOW - DAY_MS, expected: { has: false } },
     { name: 'past_due before its end → until the end', state: 'past_due', accessUntil: NOW + 1, revokedAt: null, expected: { has: true, until: NOW + 1 } },
@@ -462,7 +462,7 @@ describe('accessOf', () => {
     { name: 'an unknown state → none', state: 'mystery', accessUntil: NOW + DAY_MS, revokedAt: null, expected: { has: false } },
   ];
   it.each(rows)('$name', (row) => {
-    expect(accessOf(row, NOW)).toEqual(row.expected);
+    expect(decideAccess(row, NOW)).toEqual(row.expected);
   });
 });
 
@@ -510,15 +510,15 @@ const policyArb: fc.Arbitrary<Policy> = fc.record({
 });
 
 describe('properties', () => {
-  it('accessOf never grants for pending, revoked or abandoned, nor with revokedAt set', () => {
+  it('decideAccess never grants for pending, revoked or abandoned, nor with revokedAt set', () => {
     fc.assert(
       fc.property(fc.constantFrom('pending', 'revoked', 'abandoned'), nul(timeArb), nul(timeArb), timeArb, (state, accessUntil, revokedAt, now) => {
-        expect(accessOf({ state, accessUntil, revokedAt }, now)).toEqual({ has: false });
+        expect(decideAccess({ state, accessUntil, revokedAt }, now)).toEqual({ has: false });
       }),
     );
     fc.assert(
       fc.property(fc.constantFrom(...SUBSCRIPTION_STATES), nul(timeArb), timeArb, timeArb, (state, accessUntil, revokedAt, now) => {
-        expect(accessOf({ state, accessUntil, revokedAt }, now)).toEqual({ has: false });
+        expect(decideAccess({ state, accessUntil, revokedAt }, now)).toEqual({ has: false });
       }),
     );
   });
@@ -532,13 +532,13 @@ describe('properties', () => {
         if (GRACE_STATES.includes(d.state)) {
           expect(d.accessUntil).not.toBeNull();
           const end = d.accessUntil as number;
-          expect(accessOf(s, end - 1)).toEqual({ has: true, until: end });
-          expect(accessOf(s, end)).toEqual({ has: false });
-          expect(accessOf(s, end + 1)).toEqual({ has: false });
+          expect(decideAccess(s, end - 1)).toEqual({ has: true, until: end });
+          expect(decideAccess(s, end)).toEqual({ has: false });
+          expect(decideAccess(s, end + 1)).toEqual({ has: false });
         } else {
           expect(['pending', 'abandoned', 'revoked']).toContain(d.state);
-          expect(accessOf(s, now)).toEqual({ has: false });
-          if (d.accessUntil !== null) expect(accessOf(s, d.accessUntil - 1)).toEqual({ has: false });
+          expect(decideAccess(s, now)).toEqual({ has: false });
+          if (d.accessUntil !== null) expect(decideAccess(s, d.accessUntil - 1)).toEqual({ has: false });
         }
       }),
     );
@@ -550,8 +550,8 @@ describe('properties', () => {
         const d = deriveSubscription(view, { ...known, revokedAt }, policy, now);
         expect(d.state).toBe('revoked');
         for (const at of [now, MIN_T, MAX_T]) {
-          expect(accessOf({ state: d.state, accessUntil: d.accessUntil, revokedAt }, at).has).toBe(false);
-          expect(accessOf({ state: d.state, accessUntil: d.accessUntil, revokedAt: null }, at).has).toBe(false);
+          expect(decideAccess({ state: d.state, accessUntil: d.accessUntil, revokedAt }, at).has).toBe(false);
+          expect(decideAccess({ state: d.state, accessUntil: d.accessUntil, revokedAt: null }, at).has).toBe(false);
         }
       }),
     );
@@ -575,7 +575,7 @@ describe('properties', () => {
         const d = deriveSubscription(view, known, policy, now);
         const s = { state: d.state, accessUntil: d.accessUntil, revokedAt: known.revokedAt };
         if (!['ACTIVE', 'SUSPENDED', 'CANCELLED', 'EXPIRED'].includes(d.paypalStatus)) {
-          for (const at of [now, MIN_T, MAX_T]) expect(accessOf(s, at).has).toBe(false);
+          for (const at of [now, MIN_T, MAX_T]) expect(decideAccess(s, at).has).toBe(false);
         }
         if (d.state === 'active') expect(d.paypalStatus).toBe('ACTIVE');
         if (d.accessUntil === null) expect(GRACE_STATES).not.toContain(d.state);

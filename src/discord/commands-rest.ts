@@ -3,6 +3,12 @@ import type { APIApplication, RESTPostAPIApplicationGuildCommandsJSONBody } from
 import { ConciergeError } from '../errors.ts';
 
 /**
+ * The Discord REST calls behind slash-command registration, shared by the
+ * service (command-registration.ts, which decides when to register and
+ * reports it in /readyz) and the CLI's `register-commands`.
+ */
+
+/**
  * Guild-scoped registration by bulk overwrite (PUT): the guild ends up with
  * exactly these commands, whatever an earlier version registered. Guild
  * commands update at once, unlike global ones.

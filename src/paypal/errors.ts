@@ -14,7 +14,7 @@ const BODY_EXCERPT = 300;
  * request with its Authorization header, so they are never attached as
  * `cause`: only what is safe to log is copied.
  */
-export function toConciergeError(err: unknown, method: string, path: string, secrets: readonly string[] = []): ConciergeError {
+export function translatePaypalError(err: unknown, method: string, path: string, secrets: readonly string[] = []): ConciergeError {
   if (err instanceof ConciergeError) return err;
   if (err instanceof ArgumentsValidationError) {
     // The SDK refused our own input before sending: a bug here, not at PayPal.
