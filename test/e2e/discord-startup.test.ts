@@ -71,27 +71,60 @@ describe('start-up against Discord', () => {
 });
 
 describe('policy on_manual_role_edit: report', () => {
-  it('a manual removal of a managed role is audited and left as is', async () => {
+  /** A harness whose tiers file says `report`. */
+  async function reportHarness(): Promise<Harness> {
     const dir = mkdtempSync(join(tmpdir(), 'concierge-report-'));
     const tiersFile = join(dir, 'tiers.yaml');
     writeFileSync(tiersFile, readFileSync(TIERS_FIXTURE_PATH, 'utf8').replace('on_manual_role_edit: revert', 'on_manual_role_edit: report'));
-    const h: Harness = await startHarness({ env: { TIERS_FILE: tiersFile } });
+    const h = await startHarness({ env: { TIERS_FILE: tiersFile } });
     cleanup.push(async () => {
       await h.close();
       rmSync(dir, { recursive: true, force: true });
     });
     expect(h.service.tiers.current().policy.on_manual_role_edit).toBe('report');
+    return h;
+  }
+  const manualEdits = (h: Harness) => h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'roles.manual_edit')).all();
+  /** Role writes (PUT/DELETE/PATCH) Concierge sent for this member, from request number `from` on. */
+  const writesFor = (h: Harness, memberId: string, from = 0) => h.discord.requests.slice(from).filter((r) => r.method !== 'GET' && r.path.includes(memberId));
+  /** The audit channel's embeds about the member: the entry is posted, not only stored. */
+  const postedAbout = (h: Harness, memberId: string) => h.discord.messages(h.discord.auditChannelId).flatMap((m) => m.embeds).filter((e) => (e.description ?? '').includes(`<@${memberId}>`));
+
+  it('a manual addition of a managed role to a member entitled to nothing is audited and left as is', async () => {
+    const h = await reportHarness();
     const memberId = '700000000000000001';
     h.discord.addMember(memberId, { roles: [UNMANAGED_ROLE] });
     h.discord.setMemberRoles(memberId, [UNMANAGED_ROLE, ROLE_IDS.warlord]);
-    await h.waitFor(() => h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'roles.manual_edit')).all()[0]);
-    await new Promise((r) => setTimeout(r, 100));
+    await h.waitFor(() => manualEdits(h)[0]);
+    await h.waitFor(() => postedAbout(h, memberId).length > 0);
     await h.settle();
-    const audit = h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'roles.manual_edit')).all();
+    const audit = manualEdits(h);
     expect(audit).toHaveLength(1);
     expect(audit[0]?.message).toContain('gave Warlord');
     expect(audit[0]?.message).toContain('policy report');
     expect(h.discord.member(memberId)).toContain(ROLE_IDS.warlord);
-    expect(h.discord.requests.filter((r) => r.method !== 'GET' && r.path.includes(memberId))).toHaveLength(0);
+    expect(writesFor(h, memberId)).toHaveLength(0);
+  });
+
+  it('a manual removal of a managed role from an entitled member is audited and left as is', async () => {
+    const h = await reportHarness();
+    const memberId = '700000000000000002';
+    h.discord.addMember(memberId, { roles: [UNMANAGED_ROLE] });
+    h.grantTier(memberId, 'legendary', null);
+    await h.discord.waitForCalls('PUT', new RegExp(`/members/${memberId}/roles/${ROLE_IDS.legendary}$`));
+    await h.waitFor(() => h.discord.member(memberId)?.includes(ROLE_IDS.legendary));
+    await h.settle();
+    const from = h.discord.requests.length;
+
+    h.discord.setMemberRoles(memberId, [UNMANAGED_ROLE]);
+    await h.waitFor(() => manualEdits(h)[0]);
+    await h.waitFor(() => postedAbout(h, memberId).some((e) => /removed Legendary/.test(e.description ?? '')));
+    await h.settle();
+    const audit = manualEdits(h);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.message).toContain('removed Legendary');
+    expect(audit[0]?.message).toContain('policy report');
+    expect(h.discord.member(memberId)).toEqual([h.discord.roleId(UNMANAGED_ROLE)]);
+    expect(writesFor(h, memberId, from)).toHaveLength(0);
   });
 });
