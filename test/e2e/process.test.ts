@@ -32,9 +32,9 @@ afterAll(async () => {
  * Runs src/main.ts exactly as `npm start` does, with only the given environment (no .env: cwd is a temp dir),
  * under a shell's usual umask 022 (group and others may read new files) unless Concierge sets its own.
  */
-function startProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startProcess(env: NodeJS.ProcessEnv, cwd = dir): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
-    cwd: dir,
+    cwd,
     env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,6 +80,30 @@ async function waitHealthy(base: string, p: { output: () => string }): Promise<v
 }
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe('.env', { timeout: 90_000 }, () => {
+  it('npm start reads .env from its working directory, and the environment wins over it', async () => {
+    const [dotenvPort, envPort] = [await freePort(), await freePort()];
+    const cwd = join(dir, 'with-dotenv');
+    mkdirSync(cwd);
+    const dotenv = testEnv(paypal.url, './from-dotenv.db', { ...discordEnv(discord), HTTP_PORT: String(dotenvPort), LOG_LEVEL: 'warn' });
+    writeFileSync(join(cwd, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v ?? ''}\n`).join(''), { mode: 0o600 });
+    // Only HTTP_PORT in the environment: everything else, the database path included, comes from .env.
+    const p = startProcess({ HTTP_PORT: String(envPort) }, cwd);
+    try {
+      await waitHealthy(`http://127.0.0.1:${envPort}`, p);
+      expect(existsSync(join(cwd, 'from-dotenv.db'))).toBe(true);
+      const dotenvAnswered = await fetch(`http://127.0.0.1:${dotenvPort}/healthz`).then(
+        () => true,
+        () => false,
+      );
+      expect(dotenvAnswered).toBe(false);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  });
+});
 
 describe('file permissions', { timeout: 90_000 }, () => {
   it('under umask 022 the data directory is created 0700 and the database files are 0600, even a file that existed as 0644', async () => {
