@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService } from '../../src/service.ts';
-import { auditEntries } from '../../src/store/schema.ts';
+import { auditJob } from '../../src/jobs/definitions.ts';
+import { auditEntries, jobs } from '../../src/store/schema.ts';
 import type { DiscordStandIn } from '../../src/stand-ins/discord/server.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../../src/stand-ins/paypal/server.ts';
 import { UNMANAGED_ROLE, createTestDiscord, discordEnv, startHarness, testEnv, type Harness } from '../helpers/harness.ts';
@@ -53,6 +54,24 @@ describe('start-up against Discord', () => {
       if (i > 100) throw new Error('/readyz did not recover');
       await new Promise((r) => setTimeout(r, 20));
     }
+  });
+
+  it('a wrong audit channel: keeps running, /readyz 503 names discord_audit_channel and the variable; nothing is posted elsewhere', async () => {
+    const wrong = '400000000000009999'; // no channel of the server has this id
+    const h: Harness = await startHarness({ env: { DISCORD_AUDIT_CHANNEL_ID: wrong } });
+    cleanup.push(() => h.close());
+    const res = await fetch(`${h.service.url}/readyz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { failing: string[]; checks: Record<string, { detail?: string }> };
+    expect(body.failing).toEqual(['discord_audit_channel']);
+    expect(body.checks['discord_audit_channel']?.detail).toBe(`audit channel ${wrong} is not a text channel of this server: fix DISCORD_AUDIT_CHANNEL_ID`);
+    const audit = h.service.store.db.select().from(auditEntries).where(eq(auditEntries.kind, 'discord.setup')).all();
+    expect(audit.map((a) => a.message)).toEqual([expect.stringContaining(`audit channel ${wrong} is not a text channel of this server`)]);
+    // Its post cannot reach a channel that does not exist: dead-lettered at once (not retried for an hour), and never sent anywhere else.
+    await h.waitFor(() => h.service.store.db.select().from(jobs).where(eq(jobs.kind, auditJob.kind)).all().some((j) => j.status === 'dead'));
+    expect(h.service.store.db.select().from(jobs).where(eq(jobs.kind, auditJob.kind)).all().map((j) => [j.status, j.attempts])).toEqual([['dead', 1]]);
+    expect(h.discord.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages'))).toEqual([]);
+    expect((await fetch(`${h.service.url}/healthz`)).status).toBe(200);
   });
 
   it('/readyz reports the gateway: reconnecting while the gateway is down, ready after the resume', async () => {
