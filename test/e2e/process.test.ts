@@ -181,6 +181,56 @@ describe('durability', { timeout: 90_000 }, () => {
     }
   });
 
+  it('SIGKILL after Discord applied the role but before the job was marked done: after restart the job runs again and the role is added once', async () => {
+    const port = await freePort();
+    const dbPath = join(dir, 'kill-after-discord.db');
+    const env = testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn', JOB_LEASE_SECONDS: '2' });
+    const base = `http://127.0.0.1:${port}`;
+    const memberId = '300000000000000778';
+    discord.addMember(memberId);
+    const s = paypal.createSubscription({ planId: PLAN_IDS.titanMonthly, customId: memberId });
+    paypal.approve(s.id);
+    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
+    // Discord adds the role at once and holds its answer: the process dies waiting for it, before it can mark the job done.
+    const held = discord.fault({ method: 'PUT', path: rolePut, afterEffect: true, delayMs: 60_000, times: 1 });
+    const roleSync = (): { status: string; attempts: number } | undefined => {
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        return db.prepare(`SELECT status, attempts FROM jobs WHERE kind = 'role-sync' AND dedupe_key = ?`).get(memberId) as { status: string; attempts: number } | undefined;
+      } finally {
+        db.close();
+      }
+    };
+    const first = startProcess(env);
+    try {
+      await waitHealthy(base, first);
+      const res = await paypal.deliver(paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id), { url: `${base}/webhooks/paypal`, webhookId: TEST_WEBHOOK_ID });
+      expect(res.status).toBe(200);
+      const deadline = Date.now() + 20_000;
+      while (!(discord.member(memberId) ?? []).includes(ROLE_IDS.titan) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    expect(held.hits).toBe(1);
+    expect(discord.member(memberId)).toContain(ROLE_IDS.titan);
+    expect(roleSync()).toEqual({ status: 'running', attempts: 1 });
+
+    const second = startProcess(env);
+    try {
+      await waitHealthy(base, second);
+      // The dead process's lease (2 s) runs out and the job runs again: it finds the role there and adds nothing.
+      const deadline = Date.now() + 15_000;
+      while (roleSync()?.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(roleSync()).toEqual({ status: 'done', attempts: 2 });
+      expect(discord.callsTo('PUT', rolePut)).toBe(1);
+      expect(discord.member(memberId)).toEqual([ROLE_IDS.titan]);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 150_000); // two cold starts of the real process, each allowed 40 s on a loaded machine
+
   it('an acknowledged event is in the database file after SIGKILL right after the reply', async () => {
     const port = await freePort();
     const dbPath = join(dir, 'crash.db');
