@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli as cli } from '../helpers/cli.ts';
 import { testEnv } from '../helpers/harness.ts';
 
 /**
@@ -28,20 +28,6 @@ function workdir(dotenv?: Record<string, string | undefined>): string {
   mkdirSync(dir);
   if (dotenv !== undefined) writeFileSync(join(dir, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v ?? ''}\n`).join(''), { mode: 0o600 });
   return dir;
-}
-
-/** Runs `concierge <args>` in `cwd` with only `env` (plus PATH and the test CA). */
-function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/concierge.js'), ...args], {
-    cwd,
-    env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d.toString()));
-  child.stderr.on('data', (d) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 const tables = (path: string): string[] => {

@@ -145,15 +145,21 @@ describe('file permissions', { timeout: 90_000 }, () => {
 
 // Each test starts the real service as a child process (twice for the restart): minutes of margin, not a timing claim.
 describe('durability', { timeout: 90_000 }, () => {
-  it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {
+  /** A database of its own, a 2 s job lease (the dead process's claim runs out soon), and a member whose Titan subscription PayPal has activated. */
+  async function killScenario(name: string, memberId: string) {
     const port = await freePort();
-    const dbPath = join(dir, 'kill-before-discord.db');
+    const dbPath = join(dir, `${name}.db`);
     const env = testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn', JOB_LEASE_SECONDS: '2' });
-    const base = `http://127.0.0.1:${port}`;
-    const memberId = '300000000000000777';
     discord.addMember(memberId);
     const s = paypal.createSubscription({ planId: PLAN_IDS.titanMonthly, customId: memberId });
     paypal.approve(s.id);
+    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
+    return { env, dbPath, base: `http://127.0.0.1:${port}`, s, rolePut };
+  }
+
+  it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {
+    const memberId = '300000000000000777';
+    const { env, base, s, rolePut } = await killScenario('kill-before-discord', memberId);
     // PayPal is slow, so the process dies while the job is still reading it: Discord was never called.
     const slow = paypal.fault({ method: 'GET', path: new RegExp(`/v1/billing/subscriptions/${s.id}`), delayMs: 1000 });
     const first = startProcess(env);
@@ -162,7 +168,6 @@ describe('durability', { timeout: 90_000 }, () => {
     expect(res.status).toBe(200);
     first.child.kill('SIGKILL');
     await first.exited;
-    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
     expect(discord.callsTo('PUT', rolePut)).toBe(0);
     slow.clear();
 
@@ -182,15 +187,8 @@ describe('durability', { timeout: 90_000 }, () => {
   });
 
   it('SIGKILL after Discord applied the role but before the job was marked done: after restart the job runs again and the role is added once', async () => {
-    const port = await freePort();
-    const dbPath = join(dir, 'kill-after-discord.db');
-    const env = testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn', JOB_LEASE_SECONDS: '2' });
-    const base = `http://127.0.0.1:${port}`;
     const memberId = '300000000000000778';
-    discord.addMember(memberId);
-    const s = paypal.createSubscription({ planId: PLAN_IDS.titanMonthly, customId: memberId });
-    paypal.approve(s.id);
-    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
+    const { env, dbPath, base, s, rolePut } = await killScenario('kill-after-discord', memberId);
     // Discord adds the role at once and holds its answer: the process dies waiting for it, before it can mark the job done.
     const held = discord.fault({ method: 'PUT', path: rolePut, afterEffect: true, delayMs: 60_000, times: 1 });
     const roleSync = (): { status: string; attempts: number } | undefined => {
