@@ -33,30 +33,41 @@ export interface CheckoutInput {
   now: number;
 }
 
-/** A double click, or a retry after a restart, inside one such window reaches PayPal with the same PayPal-Request-Id. */
-const REQUEST_BUCKET_MS = 15 * 60 * 1000;
-
 /**
  * PayPal answers a repeated `PayPal-Request-Id` with the subscription it made
- * the first time (for 72 h), so the id is derived from who buys what and
- * when (in 15-minute buckets) rather than random: a retry never makes a
- * second subscription.
+ * the first time (for 72 h), so the id names the checkout attempt instead of
+ * being random: who buys which plan (`planKey`), after the member's newest
+ * subscription the store knew of (`after`, null for none). A retry after a
+ * lost answer or a restart sends the same id, at any time, until PayPal's
+ * answer or its CREATED webhook is stored; from then on /subscribe offers the
+ * stored checkout again, and a later checkout has a new `after`. (A 15-minute
+ * bucket of the clock used to be part of it: two clicks either side of a
+ * boundary made two subscriptions.) The cost, needing a lost answer and no
+ * webhook for hours: a retry then gets PayPal's first subscription back,
+ * whose approve link may have expired (APPROVE_LINK_TTL_MS).
  */
-export function checkoutRequestId(memberId: string, planId: string, now: number): string {
-  const bucket = Math.floor(now / REQUEST_BUCKET_MS);
-  const digest = createHash('sha256').update(`${memberId}:${planId}:${bucket}`).digest('hex').slice(0, 40);
+export function checkoutRequestId(memberId: string, planKey: string, after: string | null): string {
+  const digest = createHash('sha256').update(`${memberId}:${planKey}:${after ?? '-'}`).digest('hex').slice(0, 40);
   return `concierge-subscribe-${digest}`;
+}
+
+/** The member's newest stored subscription: what a new checkout attempt comes after. */
+function newestId(rows: readonly SubscriptionRow[]): string | null {
+  let newest: SubscriptionRow | null = null;
+  for (const r of rows) if (newest === null || r.createdAt > newest.createdAt || (r.createdAt === newest.createdAt && r.id > newest.id)) newest = r;
+  return newest?.id ?? null;
 }
 
 export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): Promise<CheckoutOutcome> {
   const catalog = deps.tiers.current();
   const db = deps.store.db;
+  const subscriptions = listMemberSubscriptions(db, input.memberId);
   const decision = decideCheckout({
     catalog,
     memberId: input.memberId,
     tierKey: input.tierKey,
     planName: input.planName,
-    subscriptions: listMemberSubscriptions(db, input.memberId),
+    subscriptions,
     grants: listMemberGrants(db, input.memberId),
     now: input.now,
   });
@@ -84,7 +95,7 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
         planId: decision.plan.id,
         customId: input.memberId,
         ...urls,
-        requestId: checkoutRequestId(input.memberId, decision.plan.id, input.now),
+        requestId: checkoutRequestId(input.memberId, decision.plan.id, newestId(subscriptions)),
       });
       deps.store.transaction((tx) => {
         ensureMember(tx, input.memberId, input.now);
@@ -98,7 +109,7 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
     }
     case 'change': {
       if (decision.direction === 'upgrade') {
-        const upgraded = await startInstantUpgrade(deps, input, decision, urls);
+        const upgraded = await startInstantUpgrade(deps, input, decision, urls, newestId(subscriptions));
         if (upgraded !== null) return upgraded;
       }
       const revised = await deps.paypal.reviseSubscription(decision.subscriptionId, decision.plan.id, urls);
@@ -141,6 +152,7 @@ async function startInstantUpgrade(
   input: CheckoutInput,
   decision: Extract<CheckoutDecision, { kind: 'change' }>,
   urls: { returnUrl: string; cancelUrl: string },
+  after: string | null,
 ): Promise<CheckoutOutcome | null> {
   const old = getSubscription(deps.store.db, decision.subscriptionId);
   if (old === undefined || old.state !== 'active') return null;
@@ -151,7 +163,7 @@ async function startInstantUpgrade(
     planId: decision.plan.id,
     customId: input.memberId,
     ...urls,
-    requestId: checkoutRequestId(input.memberId, `${decision.plan.id}:upgrade:${old.id}`, input.now),
+    requestId: checkoutRequestId(input.memberId, `${decision.plan.id}:upgrade:${old.id}`, after),
     startTime: new Date(plan.startsAt),
     setupFee: { value: plan.fee, currency: plan.currency },
   });

@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import { testEnv } from '../helpers/harness.ts';
 
 /** `npx concierge doctor` on file permissions: a .env other users can read is a warning (the service still runs), with the fix. */
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'concierge-doctor-'));
@@ -17,18 +16,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `concierge doctor` in `dir`, so it reads dir/.env; nothing else in its environment. */
-function doctor(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/concierge.js'), 'doctor'], {
-    cwd: dir,
-    env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d.toString()));
-  child.stderr.on('data', (d) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const doctor = () => runCli(['doctor'], dir);
 
 describe('concierge doctor: file permissions', () => {
   it('warns about a .env readable by group/others, naming the fix, and still passes', async () => {

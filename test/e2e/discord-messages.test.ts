@@ -1,7 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, like } from 'drizzle-orm';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookEvents } from '../../src/store/schema.ts';
+import { BACKOFF_CAP_MS } from '../../src/jobs/backoff.ts';
+import { dmJob } from '../../src/jobs/definitions.ts';
+import { jobs, webhookEvents } from '../../src/store/schema.ts';
 import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { PLAN_IDS } from '../helpers/tiers.ts';
@@ -97,9 +99,19 @@ describe('member DMs', () => {
     await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id));
     await h.waitFor(() => embedsAbout(memberId).some((e) => /do not accept direct messages/.test(e.description ?? '')));
     await h.settle();
-    expect(h.discord.callsTo('POST', /^\/channels\/\d+\/messages$/) > 0).toBe(true);
-    const dmAttempts = h.discord.requests.filter((r) => r.method === 'POST' && r.path === '/users/@me/channels' && JSON.stringify(r.body).includes(memberId));
-    expect(dmAttempts.length).toBeLessThanOrEqual(1);
+    // discord.js caches the DM channel, so a retry would show only as another message POST to it (not another
+    // POST /users/@me/channels), and the audit note is deduped per job: count the POSTs themselves.
+    const dmChannel = h.discord.dmChannelId(memberId);
+    if (dmChannel === undefined) throw new Error('the bot never opened a DM channel');
+    const posts = () => h.discord.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${dmChannel}/messages`).length;
+    expect(posts()).toBe(1);
+    // Past the longest backoff a retry could wait (BACKOFF_CAP_MS), twice over: any retry would be due by now.
+    h.advance(2 * BACKOFF_CAP_MS);
+    await h.settle();
+    h.advance(2 * BACKOFF_CAP_MS);
+    await h.settle();
+    expect(posts()).toBe(1);
+    expect(h.service.store.db.select().from(jobs).where(and(eq(jobs.kind, dmJob.kind), like(jobs.payload, `%${memberId}%`))).all().map((j) => [j.status, j.attempts])).toEqual([['done', 1]]);
     expect(embedsAbout(memberId).filter((e) => /do not accept direct messages/.test(e.description ?? ''))).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createHandlers } from '../../src/job-handlers/index.ts';
-import { JOB_DEFINITIONS } from '../../src/jobs/definitions.ts';
+import { JOB_DEFINITIONS, roleSyncJob } from '../../src/jobs/definitions.ts';
 import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
@@ -9,7 +9,7 @@ import { claimJob } from '../../src/jobs/queue.ts';
 import { auditEntries, jobs, members, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { PLAN_IDS } from '../helpers/tiers.ts';
+import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 
 /** Faults on purpose: PayPal failing or slow, a worker dying mid-job. Nothing is revoked because a call failed. */
 
@@ -77,7 +77,29 @@ describe('PayPal failures retry the job and revoke nothing', () => {
 });
 
 describe('a worker dying mid-job', () => {
-  it('is re-run after its lease expires and its effect happens once', async () => {
+  /** Another worker on the service's database, as after a restart (the service's own runner is stopped first). */
+  function worker(workerId: string, o: { stopGraceMs?: number } = {}) {
+    const paypal = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
+    const runner = createJobRunner({
+      store: h.service.store,
+      definitions: JOB_DEFINITIONS,
+      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger }),
+      log: createLogger('silent'),
+      concurrency: 2,
+      clock: h.now,
+      pollMs: 20,
+      leaseMs: 5000,
+      workerId,
+      ...o,
+    });
+    onTestFinished(async () => {
+      await runner.stop();
+      paypal.close();
+    });
+    return runner;
+  }
+
+  it('a claim whose worker died before running it is taken over once its lease expires, not before', async () => {
     const memberId = String(++nextMember);
     const s = h.paypal.createSubscription({ planId: PLAN_IDS.legendaryMonthly, customId: memberId });
     h.paypal.approve(s.id);
@@ -89,19 +111,8 @@ describe('a worker dying mid-job', () => {
     const claimed = claimJob(h.service.store, { now: h.now(), leaseMs: 5000, workerId: 'worker-that-dies' });
     expect(claimed?.job.kind).toBe('process-webhook');
     // ...and it dies here: no completion, no failure. A new worker (as after a restart) takes over.
-    const paypal = createPaypalClient({ clientId: 'test-client-id', clientSecret: 'test-client-secret', apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
-    const runner = createJobRunner({
-      store: h.service.store,
-      definitions: JOB_DEFINITIONS,
-      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger }),
-      log: createLogger('silent'),
-      concurrency: 2,
-      clock: h.now,
-      pollMs: 20,
-      leaseMs: 5000,
-    });
+    const runner = worker('next-worker');
     runner.start();
-    onTestFinished(() => runner.stop());
     await new Promise((r) => setTimeout(r, 100));
     expect(eventRow(event.id)?.processedAt).toBeNull(); // the lease still holds
     h.advance(5001);
@@ -112,5 +123,38 @@ describe('a worker dying mid-job', () => {
     expect(db().select().from(auditEntries).where(and(eq(auditEntries.memberId, memberId), eq(auditEntries.kind, 'entitlement.changed'))).all()).toHaveLength(1);
     const job = processJob(event.id);
     expect(job).toMatchObject({ status: 'done', attempts: 2 });
+  });
+
+  it('a worker killed after Discord added the role but before the job was marked done: the re-run adds nothing, the role was added once', async () => {
+    const memberId = String(++nextMember);
+    h.discord.addMember(memberId);
+    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.legendary}$`);
+    const roleSync = () => db().select().from(jobs).where(and(eq(jobs.kind, roleSyncJob.kind), eq(jobs.dedupeKey, memberId))).get();
+    const s = h.paypal.createSubscription({ planId: PLAN_IDS.legendaryMonthly, customId: memberId });
+    h.paypal.approve(s.id);
+    await h.settle();
+    await h.service.runner.stop();
+    // Discord adds the role at once but holds its answer, so the worker is still waiting for it when it is killed.
+    const held = h.discord.fault({ method: 'PUT', path: rolePut, afterEffect: true, delayMs: 8_000, times: 1 });
+    const dying = worker('worker-that-dies', { stopGraceMs: 50 });
+    dying.start();
+    expect((await h.deliver(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id))).status).toBe(200);
+    await h.waitFor(() => h.discord.member(memberId)?.includes(ROLE_IDS.legendary), 10_000);
+    expect(held.hits).toBe(1);
+    // Killed: stop() gives up on the handler still waiting for Discord and writes nothing for it.
+    await dying.stop();
+    expect(roleSync()).toMatchObject({ status: 'running', attempts: 1, lockedBy: 'worker-that-dies' });
+
+    const next = worker('next-worker');
+    next.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(roleSync()?.status).toBe('running'); // the dead worker's lease still holds
+    h.advance(5001);
+    await h.waitFor(() => roleSync()?.status === 'done', 10_000);
+    expect(roleSync()).toMatchObject({ status: 'done', attempts: 2, lockedBy: 'next-worker' });
+    // The member sees one change: the role was added once, and the re-run found it there.
+    expect(h.discord.callsTo('PUT', rolePut)).toBe(1);
+    expect(h.discord.member(memberId)).toEqual([ROLE_IDS.legendary]);
+    expect(h.discord.requests.filter((r) => r.method !== 'GET' && r.path.includes(`/members/${memberId}`)).map((r) => r.method)).toEqual(['PUT']);
   });
 });

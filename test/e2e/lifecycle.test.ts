@@ -218,24 +218,41 @@ describe('events are notifications', () => {
     expect(member(memberId)?.entitledTier).toBe('titan');
   });
 
-  it('events in any order converge to the state PayPal reports', async () => {
-    const orders = [
-      ['CREATED', 'ACTIVATED', 'CANCELLED'],
-      ['CANCELLED', 'ACTIVATED', 'CREATED'],
-      ['ACTIVATED', 'CANCELLED', 'CREATED'],
-    ] as const;
-    for (const order of orders) {
+  it('events in any order converge to the state PayPal reports, as PayPal moves on between deliveries', async () => {
+    // PayPal emits CREATED, then ACTIVATED when the buyer approves, then CANCELLED; deliveries come late and out of
+    // order, while PayPal's own state keeps moving. Each delivery, whatever its type, must leave what PayPal reports
+    // at that moment, and the last one what PayPal reports last.
+    type Step = 'approve' | 'cancel' | 'CREATED' | 'ACTIVATED' | 'CANCELLED';
+    const schedules: Step[][] = [
+      ['CREATED', 'approve', 'ACTIVATED', 'cancel', 'CANCELLED'],
+      ['approve', 'ACTIVATED', 'CREATED', 'cancel', 'CANCELLED'],
+      ['approve', 'ACTIVATED', 'cancel', 'CREATED', 'CANCELLED'],
+      ['approve', 'cancel', 'CANCELLED', 'ACTIVATED', 'CREATED'],
+      ['approve', 'CREATED', 'cancel', 'ACTIVATED', 'CANCELLED'],
+    ];
+    const expected: Record<string, string> = { APPROVAL_PENDING: 'pending', ACTIVE: 'active', CANCELLED: 'cancelled' };
+    for (const schedule of schedules) {
       const memberId = newMember();
       const s = h.paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: memberId });
-      const created = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CREATED', s.id);
-      h.paypal.approve(s.id);
-      const activated = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id);
-      h.paypal.setStatus(s.id, 'CANCELLED');
-      const cancelled = h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', s.id);
-      const byName = { CREATED: created, ACTIVATED: activated, CANCELLED: cancelled };
-      for (const name of order) await send(byName[name]);
-      expect(sub(s.id)?.state, order.join(' → ')).toBe('cancelled');
-      expect(member(memberId)?.entitledTier, order.join(' → ')).toBe('elite'); // paid through next month
+      const emitted = new Map<Step, WebhookEvent<unknown>>([['CREATED', h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CREATED', s.id)]]);
+      for (const [i, step] of schedule.entries()) {
+        const label = `${schedule.slice(0, i + 1).join(' → ')}`;
+        if (step === 'approve') {
+          h.paypal.approve(s.id);
+          emitted.set('ACTIVATED', h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id));
+        } else if (step === 'cancel') {
+          h.advance(1000); // PayPal's status_update_time moves on
+          h.paypal.setStatus(s.id, 'CANCELLED');
+          emitted.set('CANCELLED', h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', s.id));
+        } else {
+          const event = emitted.get(step);
+          if (event === undefined) throw new Error(`${label}: ${step} delivered before PayPal emitted it`);
+          await send(event);
+          expect(sub(s.id)?.state, label).toBe(expected[h.paypal.get(s.id)?.status ?? '']);
+        }
+      }
+      expect(sub(s.id)?.state, schedule.join(' → ')).toBe('cancelled');
+      expect(member(memberId)?.entitledTier, schedule.join(' → ')).toBe('elite'); // paid through next month
     }
   });
 

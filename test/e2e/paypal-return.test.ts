@@ -153,6 +153,55 @@ describe('GET /paypal/return', () => {
   });
 });
 
+describe('/subscribe across a 15-minute boundary', () => {
+  const QUARTER_MS = 15 * 60_000;
+  const creates = (memberId: string) => h.paypal.requests.filter((r) => r.method === 'POST' && r.path === '/v1/billing/subscriptions' && (r.body as { custom_id?: string }).custom_id === memberId);
+  const atPaypal = (memberId: string) => h.paypal.subscriptions().filter((s) => s.customId === memberId);
+  /** Moves the shared clock to 1 s before the next quarter hour (PayPal-Request-Ids used to be bucketed by it); returns that boundary. */
+  function justBeforeBoundary(): number {
+    const boundary = (Math.floor(h.now() / QUARTER_MS) + 1) * QUARTER_MS;
+    h.advance(boundary - h.now() - 1000);
+    return boundary;
+  }
+  /** /subscribe elite; returns the reply's PayPal link, or its text when it has none. */
+  async function subscribe(memberId: string): Promise<string> {
+    const [edit] = await h.discord.interact({ type: 'command', name: 'subscribe', userId: memberId, options: { tier: 'elite' } }).waitForEdits(1, 10_000);
+    const body = edit?.body as { content?: string; components?: { components?: { url?: string }[] }[] } | undefined;
+    return body?.components?.[0]?.components?.[0]?.url ?? body?.content ?? '';
+  }
+
+  it('the first answer lost, the second click after the boundary: one PayPal-Request-Id, one subscription at PayPal', async () => {
+    const memberId = guildMember();
+    const boundary = justBeforeBoundary();
+    // PayPal makes the subscription but answers after our timeout (PAYPAL_TIMEOUT_MS 1500): the member is told to try again.
+    h.paypal.fault({ method: 'POST', path: '/v1/billing/subscriptions', delayMs: 2_500, times: 1 });
+    expect(await subscribe(memberId)).toContain('PayPal is not answering right now');
+    await h.waitFor(() => atPaypal(memberId).length === 1);
+    h.advance(2_000);
+    const second = await subscribe(memberId);
+    const [first, again] = creates(memberId);
+    // The two clicks really straddle the boundary (the stand-in records requests on the shared clock).
+    expect(first?.at.getTime()).toBeLessThan(boundary);
+    expect(again?.at.getTime()).toBeGreaterThanOrEqual(boundary);
+    expect(again?.headers['paypal-request-id']).toBe(first?.headers['paypal-request-id']);
+    const [only] = atPaypal(memberId);
+    expect(atPaypal(memberId)).toHaveLength(1); // PayPal answered the repeat with the subscription it made the first time
+    expect(second).toMatch(new RegExp(`[?&]ba_token=${only?.approvalToken ?? 'none'}$`)); // the member gets that subscription's link
+    expect(db().select().from(subscriptions).where(eq(subscriptions.memberId, memberId)).all().map((r) => [r.id, r.state])).toEqual([[only?.id, 'pending']]);
+  });
+
+  it('a pending checkout offered again after the boundary: the same link, no second call to PayPal', async () => {
+    const memberId = guildMember();
+    const boundary = justBeforeBoundary();
+    const first = await subscribe(memberId);
+    h.advance(11_000); // the /subscribe cooldown
+    expect(h.now()).toBeGreaterThan(boundary);
+    expect(await subscribe(memberId)).toBe(first);
+    expect(creates(memberId)).toHaveLength(1);
+    expect(atPaypal(memberId)).toHaveLength(1);
+  });
+});
+
 describe('GET /paypal/cancel', () => {
   it('marks the pending checkout abandoned (found by its ba_token); /subscribe later offers it again', async () => {
     const memberId = guildMember();
@@ -167,7 +216,7 @@ describe('GET /paypal/cancel', () => {
     expect(again.id).toBe(id); // the abandoned checkout's link is offered again, without a second subscription at PayPal
     expect(row(id)?.state).toBe('pending');
     const creates = h.paypal.requests.filter((r) => r.method === 'POST' && r.path === '/v1/billing/subscriptions' && (r.body as { custom_id?: string }).custom_id === memberId);
-    expect(creates).toHaveLength(1); // no wall-clock bucket involved: the answer is the same across a 15-minute boundary
+    expect(creates).toHaveLength(1); // offered again from the store (across a 15-minute boundary: see '/subscribe across a 15-minute boundary')
   });
 
   it('finds the checkout by subscription_id too', async () => {

@@ -32,9 +32,9 @@ afterAll(async () => {
  * Runs src/main.ts exactly as `npm start` does, with only the given environment (no .env: cwd is a temp dir),
  * under a shell's usual umask 022 (group and others may read new files) unless Concierge sets its own.
  */
-function startProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startProcess(env: NodeJS.ProcessEnv, cwd = dir): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
-    cwd: dir,
+    cwd,
     env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -81,6 +81,30 @@ async function waitHealthy(base: string, p: { output: () => string }): Promise<v
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
+describe('.env', { timeout: 90_000 }, () => {
+  it('npm start reads .env from its working directory, and the environment wins over it', async () => {
+    const [dotenvPort, envPort] = [await freePort(), await freePort()];
+    const cwd = join(dir, 'with-dotenv');
+    mkdirSync(cwd);
+    const dotenv = testEnv(paypal.url, './from-dotenv.db', { ...discordEnv(discord), HTTP_PORT: String(dotenvPort), LOG_LEVEL: 'warn' });
+    writeFileSync(join(cwd, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v ?? ''}\n`).join(''), { mode: 0o600 });
+    // Only HTTP_PORT in the environment: everything else, the database path included, comes from .env.
+    const p = startProcess({ HTTP_PORT: String(envPort) }, cwd);
+    try {
+      await waitHealthy(`http://127.0.0.1:${envPort}`, p);
+      expect(existsSync(join(cwd, 'from-dotenv.db'))).toBe(true);
+      const dotenvAnswered = await fetch(`http://127.0.0.1:${dotenvPort}/healthz`).then(
+        () => true,
+        () => false,
+      );
+      expect(dotenvAnswered).toBe(false);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  });
+});
+
 describe('file permissions', { timeout: 90_000 }, () => {
   it('under umask 022 the data directory is created 0700 and the database files are 0600, even a file that existed as 0644', async () => {
     const port = await freePort();
@@ -121,15 +145,21 @@ describe('file permissions', { timeout: 90_000 }, () => {
 
 // Each test starts the real service as a child process (twice for the restart): minutes of margin, not a timing claim.
 describe('durability', { timeout: 90_000 }, () => {
-  it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {
+  /** A database of its own, a 2 s job lease (the dead process's claim runs out soon), and a member whose Titan subscription PayPal has activated. */
+  async function killScenario(name: string, memberId: string) {
     const port = await freePort();
-    const dbPath = join(dir, 'kill-before-discord.db');
+    const dbPath = join(dir, `${name}.db`);
     const env = testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: 'warn', JOB_LEASE_SECONDS: '2' });
-    const base = `http://127.0.0.1:${port}`;
-    const memberId = '300000000000000777';
     discord.addMember(memberId);
     const s = paypal.createSubscription({ planId: PLAN_IDS.titanMonthly, customId: memberId });
     paypal.approve(s.id);
+    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
+    return { env, dbPath, base: `http://127.0.0.1:${port}`, s, rolePut };
+  }
+
+  it('SIGKILL after the acknowledgement but before Discord was called: after restart the role is applied once', async () => {
+    const memberId = '300000000000000777';
+    const { env, base, s, rolePut } = await killScenario('kill-before-discord', memberId);
     // PayPal is slow, so the process dies while the job is still reading it: Discord was never called.
     const slow = paypal.fault({ method: 'GET', path: new RegExp(`/v1/billing/subscriptions/${s.id}`), delayMs: 1000 });
     const first = startProcess(env);
@@ -138,7 +168,6 @@ describe('durability', { timeout: 90_000 }, () => {
     expect(res.status).toBe(200);
     first.child.kill('SIGKILL');
     await first.exited;
-    const rolePut = new RegExp(`^/guilds/\\d+/members/${memberId}/roles/${ROLE_IDS.titan}$`);
     expect(discord.callsTo('PUT', rolePut)).toBe(0);
     slow.clear();
 
@@ -156,6 +185,49 @@ describe('durability', { timeout: 90_000 }, () => {
       await second.exited;
     }
   });
+
+  it('SIGKILL after Discord applied the role but before the job was marked done: after restart the job runs again and the role is added once', async () => {
+    const memberId = '300000000000000778';
+    const { env, dbPath, base, s, rolePut } = await killScenario('kill-after-discord', memberId);
+    // Discord adds the role at once and holds its answer: the process dies waiting for it, before it can mark the job done.
+    const held = discord.fault({ method: 'PUT', path: rolePut, afterEffect: true, delayMs: 60_000, times: 1 });
+    const roleSync = (): { status: string; attempts: number } | undefined => {
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        return db.prepare(`SELECT status, attempts FROM jobs WHERE kind = 'role-sync' AND dedupe_key = ?`).get(memberId) as { status: string; attempts: number } | undefined;
+      } finally {
+        db.close();
+      }
+    };
+    const first = startProcess(env);
+    try {
+      await waitHealthy(base, first);
+      const res = await paypal.deliver(paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id), { url: `${base}/webhooks/paypal`, webhookId: TEST_WEBHOOK_ID });
+      expect(res.status).toBe(200);
+      const deadline = Date.now() + 20_000;
+      while (!(discord.member(memberId) ?? []).includes(ROLE_IDS.titan) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    expect(held.hits).toBe(1);
+    expect(discord.member(memberId)).toContain(ROLE_IDS.titan);
+    expect(roleSync()).toEqual({ status: 'running', attempts: 1 });
+
+    const second = startProcess(env);
+    try {
+      await waitHealthy(base, second);
+      // The dead process's lease (2 s) runs out and the job runs again: it finds the role there and adds nothing.
+      const deadline = Date.now() + 15_000;
+      while (roleSync()?.status !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(roleSync()).toEqual({ status: 'done', attempts: 2 });
+      expect(discord.callsTo('PUT', rolePut)).toBe(1);
+      expect(discord.member(memberId)).toEqual([ROLE_IDS.titan]);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 150_000); // two cold starts of the real process, each allowed 40 s on a loaded machine
 
   it('an acknowledged event is in the database file after SIGKILL right after the reply', async () => {
     const port = await freePort();

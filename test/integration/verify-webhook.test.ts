@@ -115,24 +115,4 @@ describe('webhook verification', () => {
       await expect(v.verify({ ...headers, 'paypal-transmission-sig': garbage }, BODY)).resolves.toMatchObject({ ok: false, reason: 'bad_signature' });
     }
   });
-
-  it('sustains cached verification throughput (printed, not asserted)', async () => {
-    const url = host.url(serveSigningCert());
-    const v = verifier();
-    // Signing costs ~1 ms each, so sign a handful and cycle through them.
-    const signed = Array.from({ length: 20 }, (_, i) => {
-      const body = Buffer.from(`{"id":"WH-${i}","event_type":"PAYMENT.SALE.COMPLETED","resource":{"billing_agreement_id":"I-${i}"}}`);
-      return { body, headers: signWebhook({ body, webhookId: WEBHOOK_ID, certUrl: url }) };
-    });
-    await v.verify(signed[0]!.headers, signed[0]!.body); // warm the cache
-    const n = 2_000;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const s = signed[i % signed.length]!;
-      const result = await v.verify(s.headers, s.body);
-      if (!result.ok) throw new Error(`verification ${i} failed: ${result.reason}`);
-    }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    console.info(`webhook verification: ${n} cached verifications in ${(seconds * 1000).toFixed(0)} ms = ${Math.round(n / seconds)}/s on one core`);
-  });
 });

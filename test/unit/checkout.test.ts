@@ -183,13 +183,14 @@ describe('listUnlockedScripts', () => {
 });
 
 describe('checkoutRequestId', () => {
-  it('is the same for a repeat within 15 minutes and differs by member, plan and window', () => {
-    const t = Date.parse('2024-03-15T12:00:00Z');
-    const id = checkoutRequestId(ME, PLAN_IDS.titanMonthly, t);
+  it('names the checkout attempt, not the time: the same for a repeat, different by member, plan and the subscription it comes after', () => {
+    const id = checkoutRequestId(ME, PLAN_IDS.titanMonthly, null);
     expect(id).toMatch(/^concierge-subscribe-[0-9a-f]{40}$/);
-    expect(checkoutRequestId(ME, PLAN_IDS.titanMonthly, t + 14 * 60_000)).toBe(id);
-    expect(checkoutRequestId(ME, PLAN_IDS.titanMonthly, t + 15 * 60_000)).not.toBe(id);
-    expect(checkoutRequestId(ME, PLAN_IDS.titanYearly, t)).not.toBe(id);
-    expect(checkoutRequestId('300000000000000002', PLAN_IDS.titanMonthly, t)).not.toBe(id);
+    expect(checkoutRequestId(ME, PLAN_IDS.titanMonthly, null)).toBe(id);
+    expect(checkoutRequestId(ME, PLAN_IDS.titanYearly, null)).not.toBe(id);
+    expect(checkoutRequestId('300000000000000002', PLAN_IDS.titanMonthly, null)).not.toBe(id);
+    const after = checkoutRequestId(ME, PLAN_IDS.titanMonthly, 'I-FIRST0000001');
+    expect(after).not.toBe(id);
+    expect(checkoutRequestId(ME, PLAN_IDS.titanMonthly, 'I-SECOND000001')).not.toBe(after);
   });
 });

@@ -12,6 +12,13 @@ export interface FaultSpec extends BaseFaultSpec {
   retryAfter?: number;
   /** For a 429: `X-RateLimit-Scope` (`user`, `shared`); default `user`. */
   scope?: string;
+  /**
+   * Handle the request first (its effect happens and its gateway events go
+   * out), then apply the delay, drop or status to the answer only: a write
+   * that reached Discord whose answer is late, lost or an error, e.g. to stop
+   * a worker between Discord's change and the job's completion.
+   */
+  afterEffect?: boolean;
 }
 
 export type { FaultHandle };

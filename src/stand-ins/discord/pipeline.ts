@@ -95,7 +95,17 @@ export function createPipeline(d: PipelineDeps) {
     const verdict = d.limits.take(bucket);
     if (verdict.refused) return finish(res, entry, { status: 429, json: verdict.refused.body }, verdict.headers);
 
+    const run = (): Reply => {
+      try {
+        return route.handle({ method, path, params, query: url.searchParams, body: parsed.body, files: parsed.files, reason: entry.reason });
+      } catch (e) {
+        if (!(e instanceof ApiFailure)) throw e;
+        return { status: e.status, json: e.body() };
+      }
+    };
     const fault = d.faults.take(method, path);
+    // afterEffect: the change is made now; only the answer is faulted.
+    const handled = fault?.afterEffect === true ? run() : null;
     if (fault?.delayMs) await d.sleep(fault.delayMs);
     if (fault?.drop) {
       req.socket.destroy();
@@ -105,15 +115,7 @@ export function createPipeline(d: PipelineDeps) {
       const headers = fault.status === 429 ? d.limits.injected(bucket, fault.retryAfter ?? 1, fault.scope ?? 'user') : verdict.headers;
       return finish(res, entry, { status: fault.status, json: defaultFaultBody(fault) }, headers);
     }
-
-    let reply: Reply;
-    try {
-      reply = route.handle({ method, path, params, query: url.searchParams, body: parsed.body, files: parsed.files, reason: entry.reason });
-    } catch (e) {
-      if (!(e instanceof ApiFailure)) throw e;
-      reply = { status: e.status, json: e.body() };
-    }
-    finish(res, entry, reply, verdict.headers);
+    finish(res, entry, handled ?? run(), verdict.headers);
   }
 
   return {

@@ -176,6 +176,8 @@ export async function createDiscordStandIn(opts: DiscordStandInOptions = {}) {
     closeDms: (userId: string): void => channels.closeDms(userId),
     openDms: (userId: string): void => channels.openDms(userId),
     messages: (channelId: string): APIMessage[] => [...channels.messages(channelId)],
+    /** The id of the DM channel with this user, once the bot has opened one. */
+    dmChannelId: (userId: string): string | undefined => channels.dmOf(userId)?.id,
     dms: (userId: string): APIMessage[] => {
       const c = channels.dmOf(userId);
       return c ? [...channels.messages(c.id)] : [];
