@@ -15,6 +15,13 @@ module.exports = {
       to: { path: '^src/', pathNot: layer('core') },
     },
     {
+      name: 'core-has-no-io',
+      comment: 'core/ does no I/O: no package but zod (no discord.js, fastify, drizzle, SDKs, node:fs, node:net…).',
+      severity: 'error',
+      from: { path: layer('core') },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'], pathNot: '^node_modules/zod/' },
+    },
+    {
       name: 'jobs-below-use-cases',
       comment: 'The queue (jobs/) knows no use case and no adapter: handlers live in job-handlers/.',
       severity: 'error',
@@ -43,6 +50,13 @@ module.exports = {
       to: { path: '^src/', pathNot: `${layer('store')}|${layer('core')}` },
     },
     {
+      name: 'store-on-core-types',
+      comment: 'store/ uses core/ for types only: a decision made in store/ would hide from the use cases.',
+      severity: 'error',
+      from: { path: layer('store') },
+      to: { path: layer('core'), dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'app-owns-its-ports',
       comment: 'app/ declares the ports it needs; discord/ and http/ implement or call them, never the reverse.',
       severity: 'error',
@@ -54,7 +68,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(node_modules|dist)/' },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },
   },
 };
