@@ -5,6 +5,7 @@ import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts'
 import { createReadiness } from './app/readiness.ts';
 import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
+import { keepSerialsInLine } from './app/sync-serials.ts';
 import { Events } from 'discord.js';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
@@ -29,6 +30,7 @@ import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
 import { listEntitledMemberIds } from './store/member-repo.ts';
+import { bindSerialKey } from './store/serial-key.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
 export interface ServiceOverrides {
@@ -71,8 +73,9 @@ export interface Service {
  */
 export async function startService(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Service> {
   const clock = o.clock ?? Date.now;
-  const store = openStore(config.databasePath);
+  const store = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
+  keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
   const paypal =
     o.paypal ??
     createPaypalClient({
@@ -158,6 +161,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     readiness: createReadiness({ store, clock, workerBeat: () => runner.lastBeat(), extra: discordReadiness, ...o.readiness }),
     securityAudit: createSecurityAudit({ store, clock }),
     paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
+    licenses: { store, tiers, clock },
   });
 
   const resyncLog = log.child({ component: 'resync' });
