@@ -5,7 +5,7 @@ import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts'
 import { createReadiness } from './app/readiness.ts';
 import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
-import { keepSerialsInLine } from './app/sync-serials.ts';
+import { keepSerialsInLine } from './app/reconcile-serials.ts';
 import { Events } from 'discord.js';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
@@ -75,7 +75,6 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
   const clock = o.clock ?? Date.now;
   const store = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
-  keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
   const paypal =
     o.paypal ??
     createPaypalClient({
@@ -193,6 +192,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     resyncAll().catch((err: unknown) => resyncLog.error({ err }, 'resync after a tier role change failed'));
   });
 
+  const serials = keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');
@@ -213,6 +213,7 @@ export async function startService(config: Config, log: Logger, o: ServiceOverri
     close: () =>
       (closing ??= (async () => {
         for (const stop of progress) stop();
+        serials.stop();
         await http.close();
         await ingest.close();
         await runner.stop();
