@@ -12,8 +12,9 @@ import { members, serials } from './schema.ts';
 
 export type SerialRow = typeof serials.$inferSelect;
 
+/** By script key: the (member_id, script_key) index gives that order for free. */
 export function listMemberSerialRows(db: DbOrTx, memberId: string): SerialRow[] {
-  return db.select().from(serials).where(eq(serials.memberId, memberId)).orderBy(serials.id).all();
+  return db.select().from(serials).where(eq(serials.memberId, memberId)).orderBy(serials.scriptKey).all();
 }
 
 /** Inserts an active serial; false when its hash is taken already (a repeated random draw: the caller draws again). */

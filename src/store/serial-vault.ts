@@ -74,9 +74,14 @@ export function createSerialVault(secret: Buffer): SerialVault {
  */
 const vaults = new WeakMap<DbOrTx, SerialVault>();
 
+/** Binds `vault` to one handle: a read-only connection opened outside a Store (benchmarks, tools). */
+export function attachSerialVault(db: DbOrTx, vault: SerialVault): void {
+  vaults.set(db, vault);
+}
+
 /** The store with `vault` bound to its database handle and to each transaction it opens. */
 export function bindSerialVault(store: Store, vault: SerialVault): Store {
-  vaults.set(store.db, vault);
+  attachSerialVault(store.db, vault);
   return {
     ...store,
     transaction: (fn) =>
