@@ -53,9 +53,10 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * The service's reconciler: runs once at start and after every accepted
  * tiers file change, in the background, one batch per event-loop turn, so a
  * first backfill (a minute or two for 100,000 members) delays neither the
- * start nor webhooks by more than a batch. A change that arrives meanwhile restarts it under the
- * newer catalogue. A failure is logged, not thrown: each member's serials
- * still follow their next recompute. `stop` before the store closes.
+ * start nor a webhook by more than one batch. A change that arrives
+ * meanwhile restarts it under the newer catalogue. A failure is logged, not
+ * thrown: each member's serials still follow their next recompute. Call
+ * `stop` before the store closes.
  */
 export function keepSerialsInLine(deps: { store: Store; tiers: Pick<TiersSource, 'current' | 'onChange'>; clock: () => number; log: Logger }): { stop(): void } {
   let next: TierCatalog | null = deps.tiers.current();
