@@ -1,9 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { members, subscriptions, webhookEvents } from '../../src/store/schema.ts';
-import type { CallbackRecord } from '../../src/stand-ins/discord/server.ts';
-import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
+import { members, subscriptions } from '../../src/store/schema.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
+import { commandReply, deliverProcessed, embedOf, subscribeAndPay } from '../helpers/member-actions.ts';
 import { PLAN_IDS, ROLE_IDS, SCRIPT_KEYS } from '../helpers/tiers.ts';
 
 /**
@@ -25,42 +24,17 @@ afterAll(() => h.close());
 
 const db = () => h.service.store.db;
 const member = (id: string) => db().select().from(members).where(eq(members.discordUserId, id)).get();
-const holds = (memberId: string) => h.discord.member(memberId) ?? [];
 
-function guildMember(): string {
+/** A new member of the guild, with nothing yet. */
+function joined(): string {
   const id = String(++nextMember);
-  h.discord.addMember(id, { username: `member-${id.slice(-4)}` });
+  h.discord.addMember(id);
   return id;
 }
+const send = (event: Parameters<Harness['deliver']>[0]) => deliverProcessed(h, event);
 
-async function send(event: WebhookEvent<unknown>) {
-  const res = await h.deliver(event);
-  expect(res.status, res.body).toBe(200);
-  await h.waitFor(() => db().select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get()?.processedAt != null);
-}
-
-/** The member subscribes and pays (ACTIVATED, then the sale), as PayPal tells it; returns once the role is on. */
-async function subscribe(memberId: string, planId: string, roleId: string): Promise<string> {
-  const s = h.paypal.createSubscription({ planId, customId: memberId, status: 'ACTIVE', lastPaymentTime: new Date(h.now() - DAY).toISOString() });
-  await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id));
-  const sale = s.sales[0];
-  if (sale === undefined) throw new Error('the stand-in recorded no sale');
-  await send(h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id));
-  await h.settle();
-  await h.waitFor(() => holds(memberId).includes(roleId));
-  return s.id;
-}
-
-async function command(name: 'status' | 'scripts', userId: string): Promise<CallbackRecord> {
-  const reply = await h.discord.interact({ type: 'command', name, userId }).response();
-  expect(reply).toMatchObject({ type: 4, accepted: true, ephemeral: true });
-  return reply;
-}
-const embedOf = (r: CallbackRecord) => {
-  const e = r.data?.embeds?.[0];
-  if (e === undefined) throw new Error(`no embed in ${JSON.stringify(r.data)}`);
-  return e;
-};
+const subscribe = (memberId: string, planId: string, roleId: string) => subscribeAndPay(h, { memberId, planId, roleId, paidAt: h.now() - DAY });
+const command = (name: 'status' | 'scripts', userId: string) => commandReply(h, name, userId);
 const scriptsText = async (memberId: string) => embedOf(await command('scripts', memberId)).description ?? '';
 const serialOf = (text: string, scriptName: string) => new RegExp(`• ${scriptName} — serial \`(CNC(?:-[A-Z0-9]{4}){4})\``).exec(text)?.[1];
 
@@ -78,7 +52,7 @@ async function verify(body: unknown, from: string, contentType = 'application/js
 
 describe('serials', () => {
   it('subscribe → a serial per unlocked script in /scripts and /status; lapse → suspended; return → the same serial active, plus one for the newly unlocked script', async () => {
-    const memberId = guildMember();
+    const memberId = joined();
     const subId = await subscribe(memberId, PLAN_IDS.eliteMonthly, ROLE_IDS.elite);
 
     const before = await scriptsText(memberId);
@@ -119,7 +93,7 @@ describe('serials', () => {
 describe('POST /api/v1/licenses/verify', () => {
   let serial = '';
   beforeAll(async () => {
-    const memberId = guildMember();
+    const memberId = joined();
     h.grantTier(memberId, 'elite', null);
     // The grant's recompute issues the serial in its own transaction: it is there at once.
     serial = serialOf(await scriptsText(memberId), 'Starter Scripts') ?? '';
