@@ -8,8 +8,10 @@ import { statusEmbed } from '../src/core/member-summary.ts';
 import { DAY_MS } from '../src/core/time.ts';
 import { openStore } from '../src/store/db.ts';
 import * as schema from '../src/store/schema.ts';
+import { bindSerialKey, loadSerialSecret } from '../src/serials/serial-key.ts';
+import { attachSerialVault, createSerialVault } from '../src/serials/serial-vault.ts';
 import { startHarness, type Harness } from '../test/helpers/harness.ts';
-import { PLAN_IDS, testCatalog, type TestTierKey } from '../test/helpers/tiers.ts';
+import { PLAN_IDS, SCRIPT_KEYS, testCatalog, type TestTierKey } from '../test/helpers/tiers.ts';
 
 /**
  * npm run bench:commands — /status (and /scripts, /cancel's first answer)
@@ -93,6 +95,14 @@ function seed(now: number): Seeded {
   );
   const insPayment = db.prepare('INSERT INTO payments (id, subscription_id, member_id, amount, currency, state, paid_at, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const insGrant = db.prepare('INSERT INTO grants (member_id, tier_key, granted_by, reason, starts_at, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  // Each entitled member's serial for what 'elite' unlocks, sealed under the key file the service will use: with none,
+  // the service would spend its first minute issuing them in the background, inside the measurements.
+  const insSerial = db.prepare("INSERT INTO serials (member_id, script_key, lookup_hash, sealed, status, issued_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?)");
+  const vault = createSerialVault(loadSerialSecret({ secret: null, databasePath: dbPath }).secret);
+  const addSerial = (memberId: string) => {
+    const serial = vault.mint();
+    insSerial.run(memberId, SCRIPT_KEYS.starter, vault.lookupHash(serial), vault.seal(serial, { memberId, scriptKey: SCRIPT_KEYS.starter }), now, now);
+  };
   const counts = { subscriptions: 0, payments: 0, grants: 0 };
   const sample: Seeded['sample'] = [];
   const every = Math.max(1, Math.floor(MEMBERS / SAMPLED));
@@ -129,6 +139,7 @@ function seed(now: number): Seeded {
       const kind = pick(MEMBER_MIX);
       // entitled_* are a cache /status does not read; a plausible value keeps the rows realistic in size.
       insMember.run(id, kind === 'nothing' ? null : 'elite', null, kind === 'nothing' ? null : 'bench', now - 400 * DAY_MS, now);
+      if (kind !== 'nothing') addSerial(id);
       if (kind === 'one-sub' || kind === 'sub-and-grant') addSubscription(id, pick(STATE_MIX));
       if (kind === 'two-subs') {
         addSubscription(id, 'cancelled');
@@ -151,7 +162,9 @@ function queryPlans(memberId: string): { sql: string; plan: string }[] {
   const seen: string[] = [];
   const sqlite = new Database(dbPath, { readonly: true, verbose: (m: unknown) => seen.push(String(m)) });
   try {
-    readMemberOverview({ db: drizzle(sqlite, { schema }) }, memberId);
+    const db = drizzle(sqlite, { schema });
+    attachSerialVault(db, createSerialVault(loadSerialSecret({ secret: null, databasePath: dbPath }).secret));
+    readMemberOverview({ db }, memberId);
     return seen
       .filter((s) => /^select/i.test(s))
       .map((sql) => ({ sql, plan: sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => (r as { detail: string }).detail).join('; ') }));
@@ -196,7 +209,7 @@ const ids = seeded.sample.map((s) => s.id);
 const plans = queryPlans(seeded.sample.find((s) => s.kind === 'two-subs')?.id ?? ids[0] ?? '');
 
 // Store + pure builder alone, no Discord: what the 100k rows cost per /status.
-const store = openStore(dbPath, { migrate: false });
+const store = bindSerialKey(openStore(dbPath, { migrate: false }), { secret: null, databasePath: dbPath });
 const catalog = testCatalog();
 const direct: number[] = [];
 for (let i = 0; i < 10_000; i++) {
@@ -241,6 +254,6 @@ for (const r of results) {
 }
 console.log('(with N in flight a closed loop measures queueing: latency ≈ N ÷ throughput of the one process running bot and stand-ins)');
 const seqP99 = pct(sorted(results[0]?.samples ?? []), 99);
-const usesIndexes = plans.length === 3 && plans.every((p) => /USING (INDEX|PRIMARY KEY|COVERING INDEX)/.test(p.plan) && !/SCAN (members|subscriptions|payments|grants)\b(?! USING)/.test(p.plan));
+const usesIndexes = plans.length === 4 && plans.every((p) => /USING (INDEX|PRIMARY KEY|COVERING INDEX)/.test(p.plan) && !/SCAN (members|subscriptions|payments|grants|serials)\b(?! USING)/.test(p.plan));
 console.log(`\ntargets: /status p99 < ${TARGET_P99_MS} ms (sequential) → ${seqP99 < TARGET_P99_MS ? 'met' : 'MISSED'}; every /status query on an index → ${usesIndexes ? 'yes' : 'NO'}`);
 process.exit(0);

@@ -33,6 +33,8 @@ function isAddressOrCidr(entry: string): boolean {
   if (family === 0 || rest.length > 0) return false;
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
+/** A serial secret carries at least 256 bits (one AES-256 key's worth). */
+export const SERIAL_SECRET_MIN_BYTES = 32;
 const trustsNoProxy = (list: string[]): boolean => list.length === 1 && /^(false|none)$/i.test(list[0] ?? '');
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** Lower-case labels of letters, digits and hyphens: no wildcard, no leading dot, no port. */
@@ -87,6 +89,19 @@ const envSchema = z.object({
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_RETENTION: positiveInt(14),
   METRICS_TOKEN: optionalString,
+  // Keys the serials at rest (store/serial-vault.ts); unset: a key file next to the database (store/serial-key.ts).
+  SERIAL_SECRET: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return null;
+      const secret = parseSerialSecret(v);
+      if (typeof secret === 'string') {
+        ctx.addIssue({ code: 'custom', message: secret });
+        return z.NEVER;
+      }
+      return secret;
+    }),
   // Demo and tests only: a file holding how many milliseconds the service's clock runs ahead (see src/clock.ts).
   CLOCK_OFFSET_FILE: optionalString,
   JOB_CONCURRENCY: positiveInt(4),
@@ -118,6 +133,8 @@ export interface Config {
   marketplace: { url: string; key: string } | null;
   backup: { dir: string; retention: number };
   metricsToken: string | null;
+  /** SERIAL_SECRET: the key serials are kept under; null: Concierge keeps one in a key file next to the database. */
+  serialSecret: Buffer | null;
   /** Demo and tests only (`npm run demo` fast-forwards time through it); null in production. */
   clockOffsetFile: string | null;
   jobs: { concurrency: number; leaseMs: number };
@@ -175,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     marketplace: e.MARKETPLACE_API_URL !== undefined && e.MARKETPLACE_API_KEY !== null ? { url: e.MARKETPLACE_API_URL, key: e.MARKETPLACE_API_KEY } : null,
     backup: { dir: e.BACKUP_DIR, retention: e.BACKUP_RETENTION },
     metricsToken: e.METRICS_TOKEN,
+    serialSecret: e.SERIAL_SECRET,
     clockOffsetFile: e.CLOCK_OFFSET_FILE,
     jobs: { concurrency: e.JOB_CONCURRENCY, leaseMs: e.JOB_LEASE_SECONDS * 1000 },
   };
@@ -197,6 +215,25 @@ function readCertCa(file: string | undefined, problems: string[]): { file: strin
     return null;
   }
   return { file, pem };
+}
+
+/**
+ * SERIAL_SECRET, and the key file's content (store/serial-key.ts): 64+ hex
+ * characters, or base64 (standard or URL-safe) of 32+ bytes. A string of hex
+ * digits is read as hex. Returns the problem as text, for the error that
+ * names the variable or the file.
+ */
+export function parseSerialSecret(text: string): Buffer | string {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0) {
+    return value.length >= SERIAL_SECRET_MIN_BYTES * 2 ? Buffer.from(value, 'hex') : `must be at least ${SERIAL_SECRET_MIN_BYTES} bytes (${SERIAL_SECRET_MIN_BYTES * 2} hex characters); generate one with: openssl rand -hex 32`;
+  }
+  const b64 = value.replace(/-/g, '+').replace(/_/g, '/');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return 'must be hex or base64; generate one with: openssl rand -hex 32';
+  const bytes = Buffer.from(b64, 'base64');
+  // Node's decoder skips what it cannot read; a secret that does not round-trip was mistyped.
+  if (bytes.toString('base64').replace(/=+$/, '') !== b64.replace(/=+$/, '')) return 'is not valid base64; generate one with: openssl rand -hex 32';
+  return bytes.length >= SERIAL_SECRET_MIN_BYTES ? bytes : `must be at least ${SERIAL_SECRET_MIN_BYTES} bytes (base64 of ${bytes.length} bytes given); generate one with: openssl rand -hex 32`;
 }
 
 /** For commands that need only the database (`concierge migrate`): DATABASE_PATH with its default. */

@@ -7,6 +7,7 @@ import { createReadiness } from './app/readiness.ts';
 import { createResync } from './app/resync.ts';
 import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
+import { keepSerialsInLine } from './app/reconcile-serials.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
@@ -29,6 +30,7 @@ import { createTrustAnchors } from './paypal/signing-cert.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { countByStatus } from './store/job-repo.ts';
+import { bindSerialKey } from './serials/serial-key.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
 export interface ServiceOverrides {
@@ -103,7 +105,7 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
  */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
-  const store = openStore(config.databasePath);
+  const store = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
   closers.push('store', () => store.close());
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
   closers.push('tiers', () => tiers.close());
@@ -184,9 +186,12 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     }),
     securityAudit: createSecurityAudit({ store, clock }),
     paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
+    licenses: { store, tiers, clock },
   });
   closers.push('http', () => http.close());
 
+  const serials = keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
+  closers.push('serials', () => serials.stop());
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');

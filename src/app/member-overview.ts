@@ -1,7 +1,10 @@
 import type { MemberFacts } from '../core/member-summary.ts';
+import type { MemberSerial, SerialStatus } from '../core/serial.ts';
 import type { Store } from '../store/db.ts';
 import { listMemberGrants, type GrantRow } from '../store/grant-repo.ts';
 import { latestPayment, type PaymentRow } from '../store/payment-repo.ts';
+import { listMemberSerialRows, type SerialRow } from '../store/serial-repo.ts';
+import { serialVaultOf } from '../serials/serial-vault.ts';
 import { listMemberSubscriptions, type SubscriptionRow } from '../store/subscription-repo.ts';
 
 /** Everything /status, /scripts and /cancel read about one member. */
@@ -9,23 +12,33 @@ export interface MemberOverview extends MemberFacts {
   subscriptions: SubscriptionRow[];
   grants: GrantRow[];
   lastPayment: PaymentRow | null;
+  /** Every serial the member holds, active or suspended, opened for showing to them. */
+  serials: MemberSerial[];
 }
 
 /**
- * Reads a member's subscriptions, grants and latest payment: three indexed
- * lookups (subscriptions by member_id, grants by member_id, payments by
- * subscription_id), no PayPal call, so the command can answer without a defer.
- * A deferred (read) transaction gives the three one snapshot without taking
- * the write lock that store.transaction() takes.
+ * Reads a member's subscriptions, grants, latest payment and serials: four
+ * indexed lookups (subscriptions, grants and serials by member_id, payments
+ * by subscription_id), no PayPal call, so the command can answer without a
+ * defer. A deferred (read) transaction gives them one snapshot without
+ * taking the write lock that store.transaction() takes. Serials are opened
+ * with the store's key after the transaction (a few AES-GCM decryptions).
  */
 export function readMemberOverview(store: Pick<Store, 'db'>, memberId: string): MemberOverview {
-  return store.db.transaction(
+  const { serialRows, ...rest } = store.db.transaction(
     (tx) => {
       const subscriptions = listMemberSubscriptions(tx, memberId);
       const grants = listMemberGrants(tx, memberId);
       const lastPayment = latestPayment(tx, subscriptions.map((s) => s.id)) ?? null;
-      return { subscriptions, grants, lastPayment };
+      return { subscriptions, grants, lastPayment, serialRows: listMemberSerialRows(tx, memberId) };
     },
     { behavior: 'deferred' },
   );
+  return { ...rest, serials: openSerials(store, serialRows) };
+}
+
+function openSerials(store: Pick<Store, 'db'>, rows: readonly SerialRow[]): MemberSerial[] {
+  if (rows.length === 0) return [];
+  const vault = serialVaultOf(store.db);
+  return rows.map((r) => ({ scriptKey: r.scriptKey, serial: vault.open(r.sealed, r), status: r.status as SerialStatus }));
 }

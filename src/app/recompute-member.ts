@@ -8,6 +8,7 @@ import { ensureMember, setMemberEntitlement } from '../store/member-repo.ts';
 import { listMemberSubscriptions } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { recordAudit } from './audit.ts';
+import { syncSerials } from './sync-serials.ts';
 
 export interface ChangeContext {
   /** Why we are looking again, for the audit trail ("PayPal reports ACTIVE", "lapse check"). */
@@ -19,12 +20,14 @@ export interface ChangeContext {
 /**
  * Recomputes a member's entitlement from the store. When the tier changes it
  * enqueues a role sync and an audit entry in the caller's transaction; in all
- * cases it schedules a lapse check for the moment the answer may change next.
+ * cases it brings the member's serials in line with the tier and schedules a
+ * lapse check for the moment the answer may change next.
  */
 export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, now: number, ctx: ChangeContext): Entitlement {
   const member = ensureMember(tx, memberId, now);
   const e = entitlement(listMemberSubscriptions(tx, memberId), listMemberGrants(tx, memberId), catalog, now);
   const next = { tier: e.tier?.key ?? null, until: e.until, source: describeSource(e.source) };
+  syncSerials(tx, memberId, e.tier, catalog, now);
 
   if (next.tier !== member.entitledTier) {
     setMemberEntitlement(tx, memberId, next, now);

@@ -1,6 +1,7 @@
 import { entitlement, resolvePaidTiers, pendingDowngrade, type Entitlement, type GrantFacts, type SubscriptionFacts } from './entitlement.ts';
 import { formatDiscordDate, SEVERITY_COLORS, type Embed } from './messages.ts';
-import { listScriptAccess } from './script-access.ts';
+import { listScriptAccess, type ScriptAccess } from './script-access.ts';
+import type { MemberSerial } from './serial.ts';
 import { decideAccess } from './subscription-state.ts';
 import type { Tier, TierCatalog } from './tiers.ts';
 
@@ -38,6 +39,8 @@ export interface MemberFacts {
   subscriptions: readonly SummarySubscription[];
   grants: readonly GrantFacts[];
   lastPayment: SummaryPayment | null;
+  /** The member's serials, opened (none issued: left out or empty). */
+  serials?: readonly MemberSerial[];
 }
 
 type Field = NonNullable<Embed['fields']>[number];
@@ -62,6 +65,8 @@ export function statusEmbed(f: MemberFacts, catalog: TierCatalog, now: number): 
   const { description, fields, color } = e.source.kind === 'subscription' ? subscriptionPart(f, e, catalog, now) : grantPart(f, e);
   const access = listScriptAccess(e.tier, catalog);
   if (access.length > 0) fields.push({ name: 'Scripts', value: `${access.filter((a) => a.unlocked).length} of ${access.length} unlocked — see /scripts`, inline: true });
+  const serials = serialsField(access, f.serials ?? []);
+  if (serials !== null) fields.push(serials);
   const others = otherAccess(f, e, catalog, now);
   if (others.length > 0) fields.push({ name: 'Also', value: others.join('\n') });
   return { title: `Your membership: ${e.tier.name}`, description, color, fields };
@@ -156,6 +161,22 @@ function otherAccess(f: MemberFacts, e: Entitled, catalog: TierCatalog, now: num
   return lines.slice(0, 5);
 }
 
+/** Lines in the Serials field: Discord caps a field value at 1,024 characters, and /scripts lists them all. */
+const MAX_SERIAL_LINES = 12;
+
+/** The member's active serials of the scripts their tier unlocks, one per line, as /scripts shows them. */
+function serialsField(access: readonly ScriptAccess[], serials: readonly MemberSerial[]): Field | null {
+  const active = new Map(serials.filter((s) => s.status === 'active').map((s) => [s.scriptKey, s.serial]));
+  const lines = access.flatMap((a) => {
+    const serial = a.unlocked ? active.get(a.script.key) : undefined;
+    return serial === undefined ? [] : [`${a.script.name.slice(0, 40)}: \`${serial}\``];
+  });
+  if (lines.length === 0) return null;
+  const shown = lines.slice(0, MAX_SERIAL_LINES);
+  if (lines.length > shown.length) shown.push(`…and ${lines.length - shown.length} more in /scripts`);
+  return { name: 'Serials', value: shown.join('\n') };
+}
+
 /** Discord allows 25 fields and 6,000 characters per embed; ten tiers with a short blurb stay well inside. */
 const MAX_TIER_FIELDS = 10;
 
@@ -168,6 +189,8 @@ function noMembershipEmbed(f: MemberFacts, catalog: TierCatalog, now: number): E
     if (tier !== undefined && g.revokedAt === null && g.startsAt > now) lines.push(`Staff granted you **${tier.name}** from ${formatDiscordDate(g.startsAt)}.`);
   }
   if (f.subscriptions.some((s) => s.state === 'pending')) lines.push('A subscription is waiting for your approval on PayPal: run `/subscribe` again to get the link.');
+  const suspended = (f.serials ?? []).filter((s) => s.status === 'suspended').length;
+  if (suspended > 0) lines.push(`Your ${suspended === 1 ? 'serial is' : `${suspended} serials are`} suspended; the same ${suspended === 1 ? 'serial works' : 'serials work'} again once you subscribe.`);
   lines.push('', 'Pick a tier with `/subscribe` and pay with PayPal; your role arrives within seconds.');
   const fields: Field[] = catalog.tiers.slice(0, MAX_TIER_FIELDS).map((t) => ({
     name: t.name,

@@ -1,4 +1,5 @@
 import { SEVERITY_COLORS, type Embed } from './messages.ts';
+import type { MemberSerial } from './serial.ts';
 import { unlocks, type Script, type Tier, type TierCatalog } from './tiers.ts';
 
 /**
@@ -40,13 +41,15 @@ function section(out: string[], heading: string, lines: string[], used: () => nu
 }
 
 /**
- * /scripts: the member's unlocked scripts and the locked ones with the tier
- * that unlocks each. `serials` (script key → serial) is where the marketplace
- * work plugs in the member's own serials (SPEC "Serials"); until serials
- * exist it is empty and no serial is shown.
+ * /scripts: the member's unlocked scripts, each with its serial (SPEC
+ * "Serials"), and the locked ones with the tier that unlocks each. A
+ * serial shows only while active; a locked script whose serial is
+ * suspended says the same serial comes back with the tier.
  */
-export function scriptsEmbed(tier: Tier | null, catalog: TierCatalog, serials: ReadonlyMap<string, string> = new Map()): Embed {
+export function scriptsEmbed(tier: Tier | null, catalog: TierCatalog, serials: readonly MemberSerial[] = []): Embed {
   const access = listScriptAccess(tier, catalog);
+  const active = new Map(serials.filter((s) => s.status === 'active').map((s) => [s.scriptKey, s.serial]));
+  const suspended = new Set(serials.filter((s) => s.status === 'suspended').map((s) => s.scriptKey));
   if (access.length === 0) {
     return { title: 'Scripts', description: 'This server has no scripts in its catalogue yet.', color: SEVERITY_COLORS.info };
   }
@@ -59,7 +62,7 @@ export function scriptsEmbed(tier: Tier | null, catalog: TierCatalog, serials: R
     out,
     `**Unlocked with ${tier?.name ?? 'no tier'}** (${unlocked.length} of ${access.length})`,
     unlocked.map((a) => {
-      const serial = serials.get(a.script.key);
+      const serial = active.get(a.script.key);
       return `• ${a.script.name}${serial === undefined ? '' : ` — serial \`${serial}\``}`;
     }),
     used,
@@ -68,7 +71,7 @@ export function scriptsEmbed(tier: Tier | null, catalog: TierCatalog, serials: R
   section(
     out,
     '**Locked**',
-    locked.map((a) => `• ${a.script.name} — needs ${a.minTier?.name ?? a.script.min_tier}`),
+    locked.map((a) => `• ${a.script.name} — needs ${a.minTier?.name ?? a.script.min_tier}${suspended.has(a.script.key) ? ' (your serial is suspended until then)' : ''}`),
     used,
   );
   if (tier !== null && locked.length > 0) out.push('', 'Use `/subscribe` to move to a higher tier.');

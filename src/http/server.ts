@@ -6,6 +6,7 @@ import type { WebhookVerifier } from '../paypal/verify-webhook.ts';
 import type { Store } from '../store/db.ts';
 import type { Metrics } from './metrics.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerLicenseRoutes, type LicenseRouteDeps } from './routes/licenses.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerPaypalReturnRoutes, type PaypalReturnDeps } from './routes/paypal-return.ts';
 import { registerWebhookRoute, type SecurityAudit } from './routes/webhooks.ts';
@@ -21,6 +22,8 @@ export interface ServerDeps {
   securityAudit: SecurityAudit;
   /** Where PayPal sends the buyer back (`/paypal/return`, `/paypal/cancel`). */
   paypalReturn: PaypalReturnDeps;
+  /** `POST /api/v1/licenses/verify`: serial checks by scripts. */
+  licenses: LicenseRouteDeps;
   /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); false: the peer is the client. */
   trustProxy: string[] | false;
 }
@@ -50,5 +53,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerHealthRoutes(app, deps.readiness);
   registerMetricsRoute(app, deps.metrics, deps.metricsToken);
   registerPaypalReturnRoutes(app, deps.paypalReturn);
+  registerLicenseRoutes(app, deps.licenses);
   return app;
 }

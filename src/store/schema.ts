@@ -230,3 +230,35 @@ export const auditEntries = sqliteTable(
   },
   (t) => [index('audit_member_idx').on(t.memberId), index('audit_at_idx').on(t.at)],
 );
+
+/**
+ * One serial per member per catalogue script (SPEC "Serials"), kept for good:
+ * suspended when access ends, active again when the member returns. The
+ * serial itself is never stored in clear, so a stolen copy of the database
+ * cannot be used to validate as another member (store/serial-vault.ts):
+ * `lookup_hash` is an HMAC-SHA256 of it under a key the database does not
+ * hold, and `sealed` is it encrypted (AES-256-GCM) for showing it back to
+ * its member.
+ */
+export const serials = sqliteTable(
+  'serials',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.discordUserId),
+    /** The catalogue script's key (tiers file `scripts[].key`). */
+    scriptKey: text('script_key').notNull(),
+    /** HMAC-SHA256(lookup key, serial), 32 bytes: the license check finds the row by it. */
+    lookupHash: blob('lookup_hash', { mode: 'buffer' }).notNull(),
+    /** version byte, 12-byte IV, AES-256-GCM ciphertext of the serial, 16-byte tag; bound to member and script. */
+    sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+    /** active | suspended */
+    status: text('status').notNull(),
+    issuedAt: integer('issued_at').notNull(),
+    /** When it was last suspended (null while active). */
+    suspendedAt: integer('suspended_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('serials_member_script_idx').on(t.memberId, t.scriptKey), uniqueIndex('serials_lookup_idx').on(t.lookupHash)],
+);

@@ -38,9 +38,12 @@ const DEFAULTS: Config = {
   marketplace: null,
   backup: { dir: './data/backups', retention: 14 },
   metricsToken: null,
+  serialSecret: null,
   clockOffsetFile: null,
   jobs: { concurrency: 4, leaseMs: 30_000 },
 };
+
+const SERIAL_SECRET_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
 /** Every variable of the contract set to a non-default value. */
 const FULL = {
@@ -63,6 +66,7 @@ const FULL = {
   BACKUP_DIR: '/var/backups/concierge',
   BACKUP_RETENTION: '30',
   METRICS_TOKEN: 'test-metrics-token',
+  SERIAL_SECRET: SERIAL_SECRET_HEX,
   CLOCK_OFFSET_FILE: '/tmp/concierge-demo/clock-offset',
   JOB_CONCURRENCY: '8',
 };
@@ -85,6 +89,7 @@ describe('loadConfig: valid environments', () => {
         marketplace: { url: 'https://market.example.com/api', key: 'test-marketplace-key' },
         backup: { dir: '/var/backups/concierge', retention: 30 },
         metricsToken: 'test-metrics-token',
+        serialSecret: Buffer.from(SERIAL_SECRET_HEX, 'hex'),
         clockOffsetFile: '/tmp/concierge-demo/clock-offset',
         jobs: { concurrency: 8, leaseMs: 30_000 },
       },
@@ -115,6 +120,7 @@ describe('loadConfig: valid environments', () => {
         MARKETPLACE_API_URL: '',
         MARKETPLACE_API_KEY: '',
         METRICS_TOKEN: '',
+        SERIAL_SECRET: '',
         UNRELATED: undefined,
       },
       expected: DEFAULTS,
@@ -138,6 +144,11 @@ describe('loadConfig: valid environments', () => {
     },
     { name: 'TRUST_PROXY none → no proxy trusted', env: { ...REQUIRED, TRUST_PROXY: 'none' }, expected: { ...DEFAULTS, trustProxy: false } },
     { name: 'TRUST_PROXY false → no proxy trusted', env: { ...REQUIRED, TRUST_PROXY: 'FALSE' }, expected: { ...DEFAULTS, trustProxy: false } },
+    {
+      name: 'SERIAL_SECRET as base64 (standard or URL-safe) of 32+ bytes',
+      env: { ...REQUIRED, SERIAL_SECRET: Buffer.alloc(40, 0xfb).toString('base64url') },
+      expected: { ...DEFAULTS, serialSecret: Buffer.alloc(40, 0xfb) },
+    },
     { name: 'unrelated variables are ignored', env: { ...REQUIRED, PATH: '/usr/bin', NODE_ENV: 'production' }, expected: DEFAULTS },
   ];
   it.each(rows)('$name', ({ env, expected }) => {
@@ -196,6 +207,9 @@ describe('loadConfig: a bad environment names every bad variable', () => {
     { name: 'PAYPAL_CERT_CA_FILE not PEM', env: { PAYPAL_CERT_CA_FILE: NOT_PEM_FILE }, names: ['PAYPAL_CERT_CA_FILE', 'not a PEM certificate file'] },
     { name: 'BACKUP_RETENTION zero', env: { BACKUP_RETENTION: '0' }, names: ['BACKUP_RETENTION'] },
     { name: 'PAYPAL_TIMEOUT_MS not a number', env: { PAYPAL_TIMEOUT_MS: 'soon' }, names: ['PAYPAL_TIMEOUT_MS'] },
+    { name: 'SERIAL_SECRET too short (hex)', env: { SERIAL_SECRET: 'abcdef0123456789' }, names: ['SERIAL_SECRET', 'at least 32 bytes'] },
+    { name: 'SERIAL_SECRET too short (base64)', env: { SERIAL_SECRET: Buffer.alloc(16, 7).toString('base64') }, names: ['SERIAL_SECRET', 'at least 32 bytes'] },
+    { name: 'SERIAL_SECRET neither hex nor base64', env: { SERIAL_SECRET: 'correct horse battery staple!' }, names: ['SERIAL_SECRET', 'hex or base64'] },
     { name: 'marketplace URL without a key', env: { MARKETPLACE_API_URL: 'https://market.example.com' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
     { name: 'marketplace key without a URL', env: { MARKETPLACE_API_KEY: 'test-marketplace-key' }, names: ['MARKETPLACE_API_URL', 'MARKETPLACE_API_KEY'] },
     { name: 'marketplace URL with a blank key', env: { MARKETPLACE_API_URL: 'https://market.example.com', MARKETPLACE_API_KEY: '  ' }, names: ['MARKETPLACE_API_KEY'] },

@@ -65,6 +65,26 @@ describe('statusEmbed', () => {
       color: SEVERITY_COLORS.success,
     },
     {
+      name: 'serials → the active ones of unlocked scripts, by script name; a suspended or locked one is not shown',
+      facts: facts({
+        subscriptions: [sub('I-E', PLAN_IDS.eliteMonthly)],
+        serials: [
+          { scriptKey: SCRIPT_KEYS.starter, serial: 'CNC-7K2Q-M9XD-4TRB-PW3H', status: 'active' },
+          { scriptKey: SCRIPT_KEYS.advanced, serial: 'CNC-AAAA-BBBB-CCCC-DDDD', status: 'active' },
+        ],
+      }),
+      title: 'Your membership: Elite',
+      fields: { Serials: 'Starter Scripts: `CNC-7K2Q-M9XD-4TRB-PW3H`' },
+      never: ['CNC-AAAA'],
+    },
+    {
+      name: 'no membership with suspended serials → they come back on subscribing',
+      facts: facts({ serials: [{ scriptKey: SCRIPT_KEYS.starter, serial: 'CNC-7K2Q-M9XD-4TRB-PW3H', status: 'suspended' }] }),
+      title: 'No membership',
+      says: ['Your serial is suspended; the same serial works again once you subscribe.'],
+      never: ['CNC-7K2Q'],
+    },
+    {
       name: 'no sale recorded yet → last payment dated from the subscription',
       facts: facts({ subscriptions: [sub('I-A', PLAN_IDS.eliteMonthly)] }),
       title: 'Your membership: Elite',
@@ -236,9 +256,20 @@ describe('scripts', () => {
   });
 
   it('a serial, once known, shows next to its script', () => {
-    const e = scriptsEmbed(catalog.byKey('legendary') ?? null, catalog, new Map([[SCRIPT_KEYS.starter, 'CNC-7K2Q-M9XD-4TRB-PW3H']]));
+    const e = scriptsEmbed(catalog.byKey('legendary') ?? null, catalog, [{ scriptKey: SCRIPT_KEYS.starter, serial: 'CNC-7K2Q-M9XD-4TRB-PW3H', status: 'active' }]);
     expect(e.description).toContain('• Starter Scripts — serial `CNC-7K2Q-M9XD-4TRB-PW3H`');
     expect(e.description).toMatch(/^• Advanced Scripts$/m);
+  });
+
+  it('a suspended serial is not shown; its locked script says it comes back with the tier', () => {
+    const serials = [
+      { scriptKey: SCRIPT_KEYS.starter, serial: 'CNC-7K2Q-M9XD-4TRB-PW3H', status: 'active' },
+      { scriptKey: SCRIPT_KEYS.advanced, serial: 'CNC-AAAA-BBBB-CCCC-DDDD', status: 'suspended' },
+    ] as const;
+    const e = scriptsEmbed(catalog.byKey('elite') ?? null, catalog, serials);
+    expect(e.description).toContain('• Starter Scripts — serial `CNC-7K2Q-M9XD-4TRB-PW3H`');
+    expect(e.description).toContain('• Advanced Scripts — needs Legendary (your serial is suspended until then)');
+    expect(e.description).not.toContain('CNC-AAAA');
   });
 
   it('an empty catalogue says so; a huge one is cut inside Discord’s limit', () => {
