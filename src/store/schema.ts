@@ -16,6 +16,12 @@ export const members = sqliteTable('members', {
   entitledUntil: integer('entitled_until'),
   /** Where it comes from: 'subscription:<id>' or 'grant:<id>', null when none. */
   entitledSource: text('entitled_source'),
+  /**
+   * The marketplace's view of this member (SPEC "Marketplace contract"): bumped in the
+   * same transaction as every change of tier or serials, and sent with the member's
+   * state, so the receiver can ignore a retried or late older message.
+   */
+  marketplaceVersion: integer('marketplace_version').notNull().default(0),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -235,7 +241,7 @@ export const auditEntries = sqliteTable(
  * One serial per member per catalogue script (SPEC "Serials"), kept for good:
  * suspended when access ends, active again when the member returns. The
  * serial itself is never stored in clear, so a stolen copy of the database
- * cannot be used to validate as another member (store/serial-vault.ts):
+ * cannot be used to validate as another member (serials/serial-vault.ts):
  * `lookup_hash` is an HMAC-SHA256 of it under a key the database does not
  * hold, and `sealed` is it encrypted (AES-256-GCM) for showing it back to
  * its member.
@@ -262,3 +268,26 @@ export const serials = sqliteTable(
   },
   (t) => [uniqueIndex('serials_member_script_idx').on(t.memberId, t.scriptKey), uniqueIndex('serials_lookup_idx').on(t.lookupHash)],
 );
+
+/** The community's profile on the marketplace, set by staff with /publisher; one row (id = 1). */
+export const publisherProfile = sqliteTable('publisher_profile', {
+  id: integer('id').primaryKey(),
+  bio: text('bio').notNull().default(''),
+  url: text('url'),
+  iconUrl: text('icon_url'),
+  /** Only increases; sent with the profile like a member's marketplace version. */
+  version: integer('version').notNull().default(0),
+  /** Discord id of the staff member who last changed it. */
+  updatedBy: text('updated_by'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * Small facts operations keep between runs, by key (e.g. 'paypal.last_event_time':
+ * the newest PayPal webhook event reconciliation has seen, where the next backfill starts).
+ */
+export const syncState = sqliteTable('sync_state', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
