@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
-import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts';
+import { startWebhookIngest, type WebhookIngest } from './ingest/webhook-ingest.ts';
 import { createReadiness } from './app/readiness.ts';
 import { enqueueResync, trackResync } from './app/resync.ts';
 import { createSecurityAudit } from './app/security-audit.ts';

@@ -1,4 +1,4 @@
-import type { SecurityAudit } from '../http/routes/webhooks.ts';
+import type { SecurityAudit } from '../ingest/security-audit.ts';
 import type { Store } from '../store/db.ts';
 import { recordAudit } from './audit.ts';
 

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { WebhookIngest } from '../app/ingest-webhook.ts';
+import type { SecurityAudit } from '../ingest/security-audit.ts';
+import type { WebhookIngest } from '../ingest/webhook-ingest.ts';
 import type { Logger } from '../log.ts';
 import type { WebhookVerifier } from '../paypal/verify-webhook.ts';
 import type { Store } from '../store/db.ts';
@@ -7,7 +8,7 @@ import type { Metrics } from './metrics.ts';
 import { registerHealthRoutes, type ReadinessProbe } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerPaypalReturnRoutes, type PaypalReturnDeps } from './routes/paypal-return.ts';
-import { registerWebhookRoute, type SecurityAudit } from './routes/webhooks.ts';
+import { registerWebhookRoute } from './routes/webhooks.ts';
 
 export interface ServerDeps {
   log: Logger;

@@ -1,15 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { WebhookIngest } from '../../app/ingest-webhook.ts';
+import type { SecurityAudit } from '../../ingest/security-audit.ts';
+import type { WebhookIngest } from '../../ingest/webhook-ingest.ts';
 import type { SignedHeaders, WebhookVerifier } from '../../paypal/verify-webhook.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** SPEC: raw body up to 1 MiB; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-
-export interface SecurityAudit {
-  /** A delivery failed verification: log, and audit (throttled so a flood cannot fill the disk). */
-  rejected(reason: string, detail: string, meta: { ip: string; transmissionId: string | null }): void;
-}
 
 /**
  * POST /webhooks/paypal: check the signature headers before the body is

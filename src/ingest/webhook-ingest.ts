@@ -1,11 +1,17 @@
 import { Worker } from 'node:worker_threads';
-import type { Check } from '../http/routes/health.ts';
 import { processWebhookJob } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
-import { bundleWorker } from '../workers/bundle.ts';
-import type { FromWriter, IngestOutcome, IngestRequest, ToWriter, WriterData } from './ingest-protocol.ts';
+import { bundleWorker } from './bundle-worker.ts';
+import type { FromWriter, IngestOutcome, IngestRequest, ToWriter, WriterData } from './writer-messages.ts';
 
-export type { IngestOutcome } from './ingest-protocol.ts';
+export type { IngestOutcome } from './writer-messages.ts';
+
+/**
+ * The writer thread's health for /readyz. A type alias, not an interface, so
+ * it fits the readiness roll-up's open-ended check record without this
+ * folder importing http/.
+ */
+export type WriterHealth = { ok: true } | { ok: false; detail: string };
 
 export interface IngestReceipt {
   outcome: IngestOutcome;
@@ -21,7 +27,7 @@ export interface WebhookIngest {
    */
   submit(delivery: { text: string; transmissionId: string }): Promise<IngestReceipt>;
   /** /readyz: is the writer thread up. */
-  check(): Check;
+  check(): WriterHealth;
   /** The writer thread while it runs (diagnostics, and fault tests that stop it the way a crash would). */
   thread(): Worker | null;
   /** Stops the writer after the deliveries already handed to it (call after the HTTP server closed). */
@@ -33,14 +39,14 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-const WRITER = new URL('./ingest-writer.ts', import.meta.url);
+const WRITER = new URL('./writer-thread.ts', import.meta.url);
 /** A writer thread that died is started again after this long (PayPal retries whatever was refused meanwhile). */
 const RESTART_MS = 1000;
 const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * Webhook ingest, main-thread side. Verified deliveries of one event-loop
- * turn go to the writer thread (app/ingest-writer.ts) in one message; its
+ * turn go to the writer thread (ingest/writer-thread.ts) in one message; its
  * answers settle each request. See the writer for why it is a thread.
  */
 export async function startWebhookIngest(o: {

@@ -4,7 +4,7 @@ import { readIngestFields } from '../core/ingest-fields.ts';
 import type Database from 'better-sqlite3';
 import { openConnection } from '../store/connection.ts';
 import { prepareIngestBatch, type NewWebhookEvent } from '../store/ingest-batch.ts';
-import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
+import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } from './writer-messages.ts';
 
 /**
  * The webhook writer: a worker thread with its own connection, opened with
@@ -21,7 +21,7 @@ import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } fr
  */
 
 const port = parentPort;
-if (port === null) throw new Error('app/ingest-writer.ts runs as a worker thread (see app/ingest-webhook.ts)');
+if (port === null) throw new Error('ingest/writer-thread.ts runs as a worker thread (see ingest/webhook-ingest.ts)');
 const send = (m: FromWriter): void => port.postMessage(m);
 const { databasePath, job } = workerData as WriterData;
 
