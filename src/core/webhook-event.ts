@@ -5,6 +5,11 @@ import { z } from 'zod';
  * table). Pure: parsing happens only after the raw body was verified.
  */
 
+/**
+ * A valid envelope. The webhook writer thread checks the same by hand, without
+ * zod (core/ingest-fields.ts readIngestFields); a change here goes there too,
+ * or test/unit/envelope-agreement.test.ts fails.
+ */
 export const envelopeSchema = z.object({
   id: z.string().min(1).max(200),
   event_type: z.string().min(1).max(200),
@@ -13,6 +18,18 @@ export const envelopeSchema = z.object({
   resource: z.record(z.string(), z.unknown()).default({}),
 });
 export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
+
+/** The envelope of a stored raw body; null when it is not JSON or not an envelope. */
+export function parseEnvelope(rawBody: string): WebhookEnvelope | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return null;
+  }
+  const envelope = envelopeSchema.safeParse(body);
+  return envelope.success ? envelope.data : null;
+}
 
 /**
  * Payment and dispute events are notifications too (SPEC): the ids they name
