@@ -18,6 +18,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 200;
 const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
 
+/** A body as JSON; null when it is not JSON (the writer and the processing job read bodies the same way). */
+export function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Reads the inbox fields from a VERIFIED raw body; null when it is not JSON
  * or not a PayPal event envelope (an object with a non-empty `id` and
@@ -26,12 +35,7 @@ const isOptionalString = (v: unknown): boolean => v === undefined || typeof v ==
  * can never be stored.
  */
 export function readIngestFields(text: string): IngestFields | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
+  const json = parseJsonBody(text);
   if (!isObject(json) || !isName(json['id']) || !isName(json['event_type'])) return null;
   if (!isOptionalString(json['resource_type']) || !isOptionalString(json['create_time'])) return null;
   const resource = json['resource'];

@@ -145,15 +145,7 @@ export function keepStoredStatus(row: StoredSubscription, view: PaypalSubscripti
   };
 }
 
-export interface PlanColumns {
-  tierKey: string | null;
-  paidPlanId: string | null;
-  paidTierKey: string | null;
-  paidPrice: string | null;
-  paidCurrency: string | null;
-  intervalUnit: string | null;
-  intervalCount: number | null;
-}
+export type PlanColumns = Pick<StoredSubscription, 'tierKey' | 'paidPlanId' | 'paidTierKey' | 'paidPrice' | 'paidCurrency' | 'intervalUnit' | 'intervalCount'>;
 
 /**
  * The tier keys and paid plan the row stores after a read. A key carries

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJsonBody } from './ingest-fields.ts';
 
 /**
  * The webhook envelope and how each event type is handled (SPEC lifecycle
@@ -21,13 +22,7 @@ export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
 
 /** The envelope of a stored raw body; null when it is not JSON or not an envelope. */
 export function parseEnvelope(rawBody: string): WebhookEnvelope | null {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody);
-  } catch {
-    return null;
-  }
-  const envelope = envelopeSchema.safeParse(body);
+  const envelope = envelopeSchema.safeParse(parseJsonBody(rawBody));
   return envelope.success ? envelope.data : null;
 }
 

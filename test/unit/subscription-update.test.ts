@@ -172,44 +172,24 @@ describe('carryPlanColumns', () => {
   });
   const paid = (p: PlanPrice, key: string) => ({ paidPlanId: p.planId, paidTierKey: key, paidPrice: p.value, paidCurrency: p.currency, intervalUnit: p.intervalUnit, intervalCount: p.intervalCount });
 
+  const eliteRow = { tierKey: TIER_KEYS.elite, paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite };
+  /** A plan some tier sold when it was paid for, since removed from the tiers file. */
+  const REMOVED: PlanPrice = { ...ELITE, planId: UNKNOWN_PLAN_ID };
+
   it.each<{ name: string; planId: string; paidPlan: PlanPrice | null; row: Pick<StoredSubscription, 'tierKey' | 'paidPlanId' | 'paidTierKey'> | undefined; want: PlanColumns }>([
     { name: 'nothing paid yet', planId: PLAN_IDS.eliteMonthly, paidPlan: null, row: undefined, want: cols({}) },
     { name: 'a first payment', planId: PLAN_IDS.eliteMonthly, paidPlan: ELITE, row: undefined, want: cols(paid(ELITE, TIER_KEYS.elite)) },
-    {
-      name: 'a plan change not yet paid keeps the paid tier, shows the new one',
-      planId: PLAN_IDS.titanMonthly,
-      paidPlan: ELITE,
-      row: { tierKey: TIER_KEYS.elite, paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite },
-      want: cols({ tierKey: TIER_KEYS.titan, ...paid(ELITE, TIER_KEYS.elite) }),
-    },
+    { name: 'a plan change not yet paid keeps the paid tier, shows the new one', planId: PLAN_IDS.titanMonthly, paidPlan: ELITE, row: eliteRow, want: cols({ tierKey: TIER_KEYS.titan, ...paid(ELITE, TIER_KEYS.elite) }) },
     {
       name: 'a plan since removed from the tiers file keeps the keys it was bought as',
       planId: UNKNOWN_PLAN_ID,
-      paidPlan: { ...ELITE, planId: UNKNOWN_PLAN_ID },
+      paidPlan: REMOVED,
       row: { tierKey: TIER_KEYS.legendary, paidPlanId: UNKNOWN_PLAN_ID, paidTierKey: TIER_KEYS.legendary },
-      want: cols({ tierKey: TIER_KEYS.legendary, ...paid({ ...ELITE, planId: UNKNOWN_PLAN_ID }, TIER_KEYS.legendary) }),
+      want: cols({ tierKey: TIER_KEYS.legendary, ...paid(REMOVED, TIER_KEYS.legendary) }),
     },
-    {
-      name: 'a newly counted plan takes its key from the tiers file, not the one stored',
-      planId: PLAN_IDS.titanMonthly,
-      paidPlan: TITAN,
-      row: { tierKey: TIER_KEYS.elite, paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite },
-      want: cols({ tierKey: TIER_KEYS.titan, ...paid(TITAN, TIER_KEYS.titan) }),
-    },
-    {
-      name: 'a newly counted plan no tier sells has no paid tier',
-      planId: UNKNOWN_PLAN_ID,
-      paidPlan: { ...ELITE, planId: UNKNOWN_PLAN_ID },
-      row: { tierKey: TIER_KEYS.elite, paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite },
-      want: cols({ tierKey: TIER_KEYS.elite, ...paid({ ...ELITE, planId: UNKNOWN_PLAN_ID }, TIER_KEYS.elite), paidTierKey: null }),
-    },
-    {
-      name: 'a row counted before prices were stored keeps its paid plan and key',
-      planId: PLAN_IDS.eliteMonthly,
-      paidPlan: null,
-      row: { tierKey: TIER_KEYS.elite, paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite },
-      want: cols({ paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite }),
-    },
+    { name: 'a newly counted plan takes its key from the tiers file, not the one stored', planId: PLAN_IDS.titanMonthly, paidPlan: TITAN, row: eliteRow, want: cols({ tierKey: TIER_KEYS.titan, ...paid(TITAN, TIER_KEYS.titan) }) },
+    { name: 'a newly counted plan no tier sells has no paid tier', planId: UNKNOWN_PLAN_ID, paidPlan: REMOVED, row: eliteRow, want: cols({ ...paid(REMOVED, TIER_KEYS.elite), paidTierKey: null }) },
+    { name: 'a row counted before prices were stored keeps its paid plan and key', planId: PLAN_IDS.eliteMonthly, paidPlan: null, row: eliteRow, want: cols({ paidPlanId: ELITE.planId, paidTierKey: TIER_KEYS.elite }) },
   ])('$name', ({ planId, paidPlan, row, want }) => {
     expect(carryPlanColumns(planId, paidPlan, row, catalog)).toEqual(want);
   });
