@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { createClosers, type Closers } from './closers.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
-import { startWebhookIngest, type WebhookIngest } from './app/ingest-webhook.ts';
+import { startWebhookIngest, type WebhookIngest } from './ingest/webhook-ingest.ts';
 import { createReadiness } from './app/readiness.ts';
 import { createResync } from './app/resync.ts';
 import { applyResyncPolicy } from './app/resync-policy.ts';

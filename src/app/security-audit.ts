@@ -1,10 +1,6 @@
+import type { SecurityAudit } from '../ingest/security-audit.ts';
 import type { Store } from '../store/db.ts';
 import { recordAudit } from './audit.ts';
-
-/** What the webhook route calls on a rejected delivery (its SecurityAudit, http/routes/webhooks.ts, matches structurally). */
-export interface WebhookRejectionAudit {
-  rejected(reason: string, detail: string, meta: { ip: string; transmissionId: string | null }): void;
-}
 
 /**
  * Records rejected webhooks in the audit trail, at most one entry per reason
@@ -12,7 +8,7 @@ export interface WebhookRejectionAudit {
  * writes and channel posts. The suppressed count goes into the next entry;
  * every rejection is still logged and counted in metrics.
  */
-export function createSecurityAudit(o: { store: Store; clock: () => number; windowMs?: number }): WebhookRejectionAudit {
+export function createSecurityAudit(o: { store: Store; clock: () => number; windowMs?: number }): SecurityAudit {
   const windowMs = o.windowMs ?? 60_000;
   const last = new Map<string, { at: number; suppressed: number }>();
   return {

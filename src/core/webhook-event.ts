@@ -1,10 +1,16 @@
 import { z } from 'zod';
+import { parseJsonBody } from './ingest-fields.ts';
 
 /**
  * The webhook envelope and how each event type is handled (SPEC lifecycle
  * table). Pure: parsing happens only after the raw body was verified.
  */
 
+/**
+ * A valid envelope. The webhook writer thread checks the same by hand, without
+ * zod (core/ingest-fields.ts readIngestFields); a change here goes there too,
+ * or test/unit/envelope-agreement.test.ts fails.
+ */
 export const envelopeSchema = z.object({
   id: z.string().min(1).max(200),
   event_type: z.string().min(1).max(200),
@@ -13,6 +19,12 @@ export const envelopeSchema = z.object({
   resource: z.record(z.string(), z.unknown()).default({}),
 });
 export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
+
+/** The envelope of a stored raw body; null when it is not JSON or not an envelope. */
+export function parseEnvelope(rawBody: string): WebhookEnvelope | null {
+  const envelope = envelopeSchema.safeParse(parseJsonBody(rawBody));
+  return envelope.success ? envelope.data : null;
+}
 
 /**
  * Payment and dispute events are notifications too (SPEC): the ids they name

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { WebhookIngest } from '../app/ingest-webhook.ts';
 import type { ReadinessProbe } from '../app/readiness.ts';
+import type { SecurityAudit } from '../ingest/security-audit.ts';
+import type { WebhookIngest } from '../ingest/webhook-ingest.ts';
 import type { Logger } from '../log.ts';
 import type { WebhookVerifier } from '../paypal/verify-webhook.ts';
 import type { Store } from '../store/db.ts';
@@ -9,7 +10,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerLicenseRoutes, type LicenseRouteDeps } from './routes/licenses.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerPaypalReturnRoutes, type PaypalReturnDeps } from './routes/paypal-return.ts';
-import { registerWebhookRoute, type SecurityAudit } from './routes/webhooks.ts';
+import { registerWebhookRoute } from './routes/webhooks.ts';
 
 export interface ServerDeps {
   log: Logger;

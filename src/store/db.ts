@@ -74,7 +74,7 @@ function runAfterCommit(listeners: ReadonlySet<() => void>): void {
  * Opens the SQLite database with the pragmas Concierge relies on.
  *
  * Durability is chosen per connection. An acknowledged webhook must survive
- * power loss, so the webhook writer thread (app/ingest-writer.ts) opens its
+ * power loss, so the webhook writer thread (ingest/writer-thread.ts) opens its
  * own connection with synchronous=FULL (one fsync of the WAL per group
  * commit). This connection — queue bookkeeping, processing, audit — commits
  * with NORMAL: WAL commits are ordered, so a power loss can only drop a

@@ -1,15 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { WebhookIngest } from '../../app/ingest-webhook.ts';
+import type { SecurityAudit } from '../../ingest/security-audit.ts';
+import type { WebhookIngest } from '../../ingest/webhook-ingest.ts';
 import type { SignedHeaders, WebhookVerifier } from '../../paypal/verify-webhook.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** SPEC: raw body up to 1 MiB; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-
-export interface SecurityAudit {
-  /** A delivery failed verification: log, and audit (throttled so a flood cannot fill the disk). */
-  rejected(reason: string, detail: string, meta: { ip: string; transmissionId: string | null }): void;
-}
 
 /**
  * POST /webhooks/paypal: check the signature headers before the body is
@@ -19,18 +15,10 @@ export interface SecurityAudit {
  * Discord. A 5xx only when the event could not be stored, so PayPal retries;
  * a permanent problem is a 4xx (a 5xx would be retried for three days).
  */
-export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: WebhookVerifier; ingest: WebhookIngest; metrics: Metrics; securityAudit: SecurityAudit }): void {
+export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
   /** What the onRequest hook found in the headers, for the handler. */
   const checked = new WeakMap<FastifyRequest, SignedHeaders>();
-
-  const refuse = (req: FastifyRequest, reply: FastifyReply, reason: string, detail: string): FastifyReply => {
-    deps.metrics.webhooks.inc({ result: reason });
-    const id = req.headers['paypal-transmission-id'];
-    const transmissionId = typeof id === 'string' ? id.slice(0, 200) : null;
-    req.log.warn({ reason, detail, ip: req.ip, transmissionId }, 'webhook rejected');
-    deps.securityAudit.rejected(reason, detail, { ip: req.ip, transmissionId });
-    return reply.code(400).send({ error: reason });
-  };
+  const refuse = (req: FastifyRequest, reply: FastifyReply, reason: string, detail: string): FastifyReply => refuseDelivery(deps, req, reply, reason, detail);
 
   /** `headersDistinct`: Node's `headers` joins a repeated header into one value, which would hide the repeat. */
   const checkHeaders = (req: FastifyRequest) => deps.verifier.checkHeaders(req.raw.headersDistinct);
@@ -63,24 +51,45 @@ export function registerWebhookRoute(app: FastifyInstance, deps: { verifier: Web
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const verdict = await deps.verifier.verifyBody(signed, raw);
         if (!verdict.ok) return refuse(req, reply, verdict.reason, verdict.detail);
-
-        try {
-          const receipt = await deps.ingest.submit({ text: raw.toString('utf8'), transmissionId: verdict.transmissionId });
-          // Same transmission id, another body: a CRC32-forged body under captured headers (the signature covers only the CRC).
-          if (receipt.outcome === 'replayed') return refuse(req, reply, 'replayed_transmission', 'transmission id already accepted with a different body');
-          if (receipt.outcome === 'invalid') {
-            deps.metrics.webhooks.inc({ result: 'invalid_event' });
-            req.log.warn({ transmissionId: verdict.transmissionId }, 'signed webhook is not a PayPal event envelope');
-            return reply.code(400).send({ error: 'invalid_event' });
-          }
-          deps.metrics.webhooks.inc({ result: receipt.outcome });
-          return reply.code(200).send({ status: receipt.outcome });
-        } catch (err) {
-          deps.metrics.webhooks.inc({ result: 'store_error' });
-          req.log.error({ err, transmissionId: verdict.transmissionId }, 'webhook could not be stored; PayPal will retry');
-          return reply.code(503).send({ error: 'store_unavailable' });
-        }
+        return storeDelivery(deps, req, reply, raw.toString('utf8'), verdict.transmissionId);
       },
     );
   });
+}
+
+interface WebhookRouteDeps {
+  verifier: WebhookVerifier;
+  ingest: WebhookIngest;
+  metrics: Metrics;
+  securityAudit: SecurityAudit;
+}
+
+/** A 400 that is counted, logged and audited (a delivery that failed verification, or a replay). */
+function refuseDelivery(deps: WebhookRouteDeps, req: FastifyRequest, reply: FastifyReply, reason: string, detail: string): FastifyReply {
+  deps.metrics.webhooks.inc({ result: reason });
+  const id = req.headers['paypal-transmission-id'];
+  const transmissionId = typeof id === 'string' ? id.slice(0, 200) : null;
+  req.log.warn({ reason, detail, ip: req.ip, transmissionId }, 'webhook rejected');
+  deps.securityAudit.rejected(reason, detail, { ip: req.ip, transmissionId });
+  return reply.code(400).send({ error: reason });
+}
+
+/** Hands a verified body to the writer and answers from what became of it: 200 once durable, 400 when it never can be, 503 to have PayPal retry. */
+async function storeDelivery(deps: WebhookRouteDeps, req: FastifyRequest, reply: FastifyReply, text: string, transmissionId: string): Promise<FastifyReply> {
+  try {
+    const receipt = await deps.ingest.submit({ text, transmissionId });
+    // Same transmission id, another body: a CRC32-forged body under captured headers (the signature covers only the CRC).
+    if (receipt.outcome === 'replayed') return refuseDelivery(deps, req, reply, 'replayed_transmission', 'transmission id already accepted with a different body');
+    if (receipt.outcome === 'invalid') {
+      deps.metrics.webhooks.inc({ result: 'invalid_event' });
+      req.log.warn({ transmissionId }, 'signed webhook is not a PayPal event envelope');
+      return reply.code(400).send({ error: 'invalid_event' });
+    }
+    deps.metrics.webhooks.inc({ result: receipt.outcome });
+    return reply.code(200).send({ status: receipt.outcome });
+  } catch (err) {
+    deps.metrics.webhooks.inc({ result: 'store_error' });
+    req.log.error({ err, transmissionId }, 'webhook could not be stored; PayPal will retry');
+    return reply.code(503).send({ error: 'store_unavailable' });
+  }
 }

@@ -2,7 +2,7 @@ import type { IngestJob } from '../store/ingest-batch.ts';
 
 /**
  * Messages between the service and its webhook writer thread
- * (app/ingest-writer.ts). Plain data: they cross a thread by structured clone.
+ * (ingest/writer-thread.ts). Plain data: they cross a thread by structured clone.
  */
 
 export interface WriterData {

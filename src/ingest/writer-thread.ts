@@ -4,7 +4,7 @@ import { readIngestFields } from '../core/ingest-fields.ts';
 import type Database from 'better-sqlite3';
 import { openConnection } from '../store/connection.ts';
 import { prepareIngestBatch, type NewWebhookEvent } from '../store/ingest-batch.ts';
-import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } from './ingest-protocol.ts';
+import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } from './writer-messages.ts';
 
 /**
  * The webhook writer: a worker thread with its own connection, opened with
@@ -21,7 +21,7 @@ import type { FromWriter, IngestRequest, IngestResult, ToWriter, WriterData } fr
  */
 
 const port = parentPort;
-if (port === null) throw new Error('app/ingest-writer.ts runs as a worker thread (see app/ingest-webhook.ts)');
+if (port === null) throw new Error('ingest/writer-thread.ts runs as a worker thread (see ingest/webhook-ingest.ts)');
 const send = (m: FromWriter): void => port.postMessage(m);
 const { databasePath, job } = workerData as WriterData;
 
@@ -45,32 +45,30 @@ function flush(): void {
   const batch = pending;
   pending = [];
   if (batch.length === 0) return;
-  const results: IngestResult[] = [];
+  const invalid: IngestResult[] = [];
   const events: NewWebhookEvent[] = [];
-  /** The results of the events handed to the transaction, in the same order. */
-  const stored: IngestResult[] = [];
   for (const r of batch) {
     const fields = readIngestFields(r.text);
     if (fields === null) {
-      results.push({ seq: r.seq, outcome: 'invalid', eventId: null });
+      invalid.push({ seq: r.seq, outcome: 'invalid', eventId: null });
       continue;
     }
-    const result: IngestResult = { seq: r.seq, outcome: 'stored', eventId: fields.id };
-    results.push(result);
-    stored.push(result);
     // Hashed here, off the event loop; the hash is of the text as stored.
     const bodySha256 = createHash('sha256').update(r.text).digest();
-    events.push({ ...fields, transmissionId: r.transmissionId, rawBody: r.text, bodySha256, receivedAt: r.receivedAt });
+    events.push({ seq: r.seq, ...fields, transmissionId: r.transmissionId, rawBody: r.text, bodySha256, receivedAt: r.receivedAt });
   }
-  let error: string | null = null;
+  const committed = commit(events);
+  send({ type: 'results', results: [...invalid, ...committed.results], error: committed.error });
+}
+
+/** One transaction for the group: a result per event, or every event 'failed' when it did not commit (nothing of it is stored). */
+function commit(events: readonly NewWebhookEvent[]): { results: IngestResult[]; error: string | null } {
+  if (events.length === 0) return { results: [], error: null };
   try {
-    const verdicts = events.length === 0 ? [] : write(events);
-    stored.forEach((s, i) => (s.outcome = verdicts[i] ?? 'failed'));
+    return { results: write(events).map((r) => ({ seq: r.seq, outcome: r.verdict, eventId: r.eventId })), error: null };
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
-    for (const s of stored) s.outcome = 'failed';
+    return { results: events.map((e) => ({ seq: e.seq, outcome: 'failed', eventId: e.id })), error: err instanceof Error ? err.message : String(err) };
   }
-  send({ type: 'results', results, error });
 }
 
 port.on('message', (m: ToWriter) => {

@@ -1,5 +1,5 @@
-import type { Store, Tx } from '../store/db.ts';
-import { getWebhookEvent, markWebhookEvent, type WebhookEventRow } from '../store/inbox-repo.ts';
+import type { Store, Tx } from '../../store/db.ts';
+import { getWebhookEvent, markWebhookEvent, type WebhookEventRow } from '../../store/inbox-repo.ts';
 
 /** Runs `fn` in one transaction unless another worker finished the event meanwhile (checked inside the transaction). */
 export function inEventTx(deps: { store: Store; clock: () => number }, event: WebhookEventRow, fn: (tx: Tx, now: number) => void): void {
