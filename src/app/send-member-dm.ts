@@ -24,7 +24,7 @@ export interface MemberDmDeps {
  * dedupe key is the job's id) and the job ends.
  */
 export async function sendMemberDm(deps: MemberDmDeps, p: DmPayload, job: { id: number; now: () => number }): Promise<void> {
-  const embed = memberDm({ kind: p.kind, tierKey: p.tierKey, until: p.until, serverName: deps.messenger.serverName() }, deps.tiers.current());
+  const embed = memberDm({ kind: p.kind, tierKey: p.tierKey, until: p.until, serverName: deps.messenger.serverName(), now: job.now() }, deps.tiers.current());
   const result = await deps.messenger.sendDm(p.memberId, embed);
   if (result === 'sent') return;
   deps.store.transaction((tx) =>

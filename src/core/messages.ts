@@ -79,6 +79,8 @@ export interface DmFacts {
   /** Grace end (payment_failed) or access end (cancelled). */
   until: number | null;
   serverName: string;
+  /** When the DM is written: a cancellation whose access already ended says so instead of "you keep access until". */
+  now: number;
 }
 
 /** A date the reader's own Discord client renders in their time zone and language (`<t:unix:D>`). */
@@ -110,7 +112,8 @@ export function memberDm(f: DmFacts, catalog: TierCatalog): Embed {
     case 'cancelled':
       return {
         title: 'Your membership was cancelled',
-        description: `Your ${tierName} membership in **${f.serverName}** is cancelled. You keep access until ${day(f.until)}.\n\nChanged your mind? Use /subscribe in the server to start again.`,
+        // Under on_cancel: immediate (or with no paid-through known) access ends with the cancel: no "you keep it until today".
+        description: `Your ${tierName} membership in **${f.serverName}** is cancelled. ${f.until === null || f.until <= f.now ? 'Your access has ended.' : `You keep access until ${day(f.until)}.`}\n\nChanged your mind? Use /subscribe in the server to start again.`,
         color: SEVERITY_COLORS.warning,
       };
     case 'access_ended':

@@ -95,6 +95,9 @@ describe('policy on_cancel: immediate', () => {
     await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', subId));
     await h.settle();
     expect(roleDeletes(memberId, ROLE_IDS.legendary)).toBe(1);
-    expect(h.discord.dms(memberId).filter((m) => m.embeds[0]?.title === 'Your membership was cancelled')).toHaveLength(1);
+    const cancelledDms = h.discord.dms(memberId).filter((m) => m.embeds[0]?.title === 'Your membership was cancelled');
+    expect(cancelledDms).toHaveLength(1);
+    // Under on_cancel: immediate the DM says access has ended, not "you keep access until <today>".
+    expect(cancelledDms[0]?.embeds[0]?.description).toContain('Your access has ended.');
   });
 });

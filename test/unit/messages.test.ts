@@ -34,14 +34,23 @@ describe('audit embeds', () => {
 describe('member DMs', () => {
   it('welcome names the tier and what it unlocks', () => {
     const tier = catalog.tiers[catalog.tiers.length - 1];
-    const dm = memberDm({ kind: 'welcome', tierKey: tier?.key ?? null, until: null, serverName: 'Guild' }, catalog);
+    const dm = memberDm({ kind: 'welcome', tierKey: tier?.key ?? null, until: null, serverName: 'Guild', now: 0 }, catalog);
     expect(dm.title).toContain(tier?.name ?? '');
     for (const s of catalog.file.scripts) expect(dm.description).toContain(s.name);
   });
 
   it.each(['payment_failed', 'cancelled'] as const)('%s gives the date access ends and what to do', (kind) => {
-    const dm = memberDm({ kind, tierKey: catalog.tiers[0]?.key ?? null, until: Date.parse('2026-12-01T00:00:00Z'), serverName: 'Guild' }, catalog);
+    const dm = memberDm({ kind, tierKey: catalog.tiers[0]?.key ?? null, until: Date.parse('2026-12-01T00:00:00Z'), serverName: 'Guild', now: Date.parse('2026-11-20T00:00:00Z') }, catalog);
     expect(dm.description).toContain(`<t:${Date.parse('2026-12-01T00:00:00Z') / 1000}:D>`);
     expect(dm.description).toMatch(kind === 'cancelled' ? /\/subscribe/ : /payment method/);
+  });
+
+  it.each([
+    ['access ended at the cancel (on_cancel: immediate)', Date.parse('2026-11-20T00:00:00Z')],
+    ['no paid-through known', null],
+  ])('a cancellation whose access already ended says so, not "you keep access until": %s', (_, until) => {
+    const dm = memberDm({ kind: 'cancelled', tierKey: catalog.tiers[0]?.key ?? null, until, serverName: 'Guild', now: Date.parse('2026-11-20T00:00:00Z') }, catalog);
+    expect(dm.description).toContain('Your access has ended.');
+    expect(dm.description).not.toContain('You keep access');
   });
 });
