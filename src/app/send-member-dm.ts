@@ -7,7 +7,11 @@ import { recordAudit } from './audit.ts';
 /** What a member DM needs from Discord (discord/messenger.ts implements it). */
 export interface MessageGateway {
   /** 'closed' when the member does not accept DMs from the server (Discord 50007); other failures throw. */
-  sendDm(userId: string, embed: Embed): Promise<'sent' | 'closed'>;
+  /**
+   * `once`: a key of at most 25 characters; a second send with the same key within a few
+   * minutes (a job re-run after a crash) gives no second message.
+   */
+  sendDm(userId: string, embed: Embed, once: string): Promise<'sent' | 'closed'>;
   /** The server's name as members see it, for the text of the message. */
   serverName(): string;
 }
@@ -25,7 +29,8 @@ export interface MemberDmDeps {
  */
 export async function sendMemberDm(deps: MemberDmDeps, p: DmPayload, job: { id: number; now: () => number }): Promise<void> {
   const embed = memberDm({ kind: p.kind, tierKey: p.tierKey, until: p.until, serverName: deps.messenger.serverName(), now: job.now() }, deps.tiers.current());
-  const result = await deps.messenger.sendDm(p.memberId, embed);
+  // The job id keys the message, so a re-run after a crash between Discord's answer and the job's completion sends nothing new.
+  const result = await deps.messenger.sendDm(p.memberId, embed, `dm-${job.id}`);
   if (result === 'sent') return;
   deps.store.transaction((tx) =>
     recordAudit(

@@ -13,22 +13,23 @@ export interface DiscordMessenger {
   /** The guild's name, or a generic stand-in while the gateway has not delivered it. */
   serverName(): string;
   /** 'closed' when the member does not accept DMs from the server (50007). */
-  sendDm(userId: string, embed: Embed): Promise<'sent' | 'closed'>;
+  sendDm(userId: string, embed: Embed, once: string): Promise<'sent' | 'closed'>;
   /** Posts one embed to the audit channel. */
-  postAudit(embed: Embed): Promise<void>;
+  postAudit(embed: Embed, once: string): Promise<void>;
 }
 
 export function createDiscordMessenger(discord: DiscordClient, auditChannelId: string): DiscordMessenger {
   return {
     serverName: () => discord.guild()?.name ?? 'the server',
 
-    async postAudit(embed) {
+    async postAudit(embed, once) {
       try {
         const channel = await discord.client.channels.fetch(auditChannelId);
         if (channel === null || !channel.isSendable()) {
           throw new ConciergeError('discord_audit_channel', `audit channel ${auditChannelId} is not a text channel Concierge can post in: fix DISCORD_AUDIT_CHANNEL_ID`, { retry: false });
         }
-        await channel.send({ embeds: [embed] });
+        // Discord's enforce_nonce: a repeat within a few minutes returns the first message instead of posting again.
+        await channel.send({ embeds: [embed], nonce: once, enforceNonce: true });
       } catch (err) {
         if (err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.MissingAccess || err.code === RESTJSONErrorCodes.MissingPermissions || err.code === RESTJSONErrorCodes.UnknownChannel)) {
           throw new ConciergeError(
@@ -41,9 +42,9 @@ export function createDiscordMessenger(discord: DiscordClient, auditChannelId: s
       }
     },
 
-    async sendDm(userId, embed) {
+    async sendDm(userId, embed, once) {
       try {
-        await discord.client.users.send(userId, { embeds: [embed] });
+        await discord.client.users.send(userId, { embeds: [embed], nonce: once, enforceNonce: true });
         return 'sent';
       } catch (err) {
         // 50007: the member closed DMs from server members (or left); retrying cannot help.

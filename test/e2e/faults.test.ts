@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createHandlers } from '../../src/job-handlers/index.ts';
-import { JOB_DEFINITIONS, roleSyncJob } from '../../src/jobs/definitions.ts';
+import { dmJob, JOB_DEFINITIONS, roleSyncJob } from '../../src/jobs/definitions.ts';
 import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
@@ -156,5 +156,34 @@ describe('a worker dying mid-job', () => {
     expect(h.discord.callsTo('PUT', rolePut)).toBe(1);
     expect(h.discord.member(memberId)).toEqual([ROLE_IDS.legendary]);
     expect(h.discord.requests.filter((r) => r.method !== 'GET' && r.path.includes(`/members/${memberId}`)).map((r) => r.method)).toEqual(['PUT']);
+  });
+
+  it('a worker killed after Discord took the welcome DM but before the job was marked done: the re-run sends no second DM (the job id is the message nonce)', async () => {
+    const memberId = String(++nextMember);
+    h.discord.addMember(memberId);
+    const welcome = () => h.discord.dms(memberId).filter((m) => m.embeds[0]?.title?.startsWith('Welcome')).length;
+    const dmJobRow = () => db().select().from(jobs).where(eq(jobs.kind, dmJob.kind)).all().find((j) => j.payload.includes(memberId));
+    const s = h.paypal.createSubscription({ planId: PLAN_IDS.legendaryMonthly, customId: memberId });
+    h.paypal.approve(s.id);
+    await h.settle();
+    await h.service.runner.stop();
+    // Every message POST outside the audit channel: the welcome DM is created at once and its answer held.
+    const held = h.discord.fault({ method: 'POST', path: new RegExp(`^/channels/(?!${h.discord.auditChannelId})\\d+/messages$`), afterEffect: true, delayMs: 8_000, times: 1 });
+    const dying = worker('dm-worker-that-dies', { stopGraceMs: 50 });
+    dying.start();
+    expect((await h.deliver(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id))).status).toBe(200);
+    await h.waitFor(() => welcome() === 1, 10_000);
+    expect(held.hits).toBe(1);
+    await dying.stop();
+    expect(dmJobRow()).toMatchObject({ status: 'running', attempts: 1 });
+
+    const next = worker('dm-next-worker');
+    next.start();
+    h.advance(5001);
+    await h.waitFor(() => dmJobRow()?.status === 'done', 10_000);
+    expect(dmJobRow()).toMatchObject({ status: 'done', attempts: 2 });
+    // Discord was asked twice and created one message: the member got one welcome.
+    expect(h.discord.callsTo('POST', new RegExp(`^/channels/${h.discord.dmChannelId(memberId)}/messages$`))).toBe(2);
+    expect(welcome()).toBe(1);
   });
 });

@@ -114,6 +114,7 @@ export function createChannels(o: { guild: GuildState; baseUrl: string; textChan
       type: origin.type ?? MessageType.Default,
       flags: body.flags ?? 0,
       components: (body.components ?? []) as APIMessage['components'] & object,
+      ...(body.nonce !== undefined ? { nonce: body.nonce } : {}),
       ...(origin.webhookId ? { webhook_id: origin.webhookId } : {}),
       ...(origin.applicationId ? { application_id: origin.applicationId } : {}),
       ...(origin.interaction ? { interaction_metadata: origin.interaction } : {}),
@@ -147,6 +148,12 @@ export function createChannels(o: { guild: GuildState; baseUrl: string; textChan
     closeDms: (userId: string): void => void closedDms.add(userId),
     openDms: (userId: string): void => void closedDms.delete(userId),
     assertCanPost,
+
+    /** The author's message in the channel with this nonce, created within the window (Discord's enforce_nonce). */
+    findByNonce(channelId: string, authorId: string, nonce: string, windowMs: number): APIMessage | undefined {
+      const since = Date.now() - windowMs;
+      return messages.get(channelId)?.find((m) => m.nonce !== undefined && String(m.nonce) === nonce && m.author.id === authorId && Date.parse(m.timestamp) >= since);
+    },
 
     /** A new message: stored and dispatched, or (ephemeral) only returned. */
     create(channelId: string, body: MessageBody, uploads: readonly UploadedFile[], origin: MessageOrigin): APIMessage {

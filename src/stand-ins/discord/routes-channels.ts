@@ -7,6 +7,9 @@ import type { ChannelStore } from './channels.ts';
 import type { BucketSpec } from './rate-limit.ts';
 import type { Route, RouteContext } from './http.ts';
 
+/** How long Discord remembers a nonce for enforce_nonce ("the past few minutes"); the stand-in takes five. */
+const NONCE_WINDOW_MS = 5 * 60_000;
+
 /**
  * Channels, messages, DMs and users. Posting checks what Discord checks:
  * the channel exists (10003), the bot may post there (50001/50013), and for
@@ -56,6 +59,9 @@ export function channelRoutes(d: ChannelRouteDeps): Route[] {
         const ch = channelOf(c);
         const body = validateMessage(c.body, { creating: true, files: c.files.length });
         channels.assertCanPost(ch);
+        // Discord: enforce_nonce returns the author's message with the same nonce from the last few minutes instead of creating one.
+        const repeat = body.enforce_nonce === true && body.nonce !== undefined ? channels.findByNonce(ch.id, bot().id, String(body.nonce), NONCE_WINDOW_MS) : undefined;
+        if (repeat !== undefined) return { status: 200, json: repeat };
         return { status: 200, json: channels.create(ch.id, body, c.files, { author: bot() }) };
       },
     },

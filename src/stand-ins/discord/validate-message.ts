@@ -14,6 +14,10 @@ export interface MessageBody {
   flags?: number;
   attachments?: { id: string | number; filename?: string; description?: string }[];
   tts?: boolean;
+  /** A client-chosen id (integer or string of at most 25 characters). */
+  nonce?: string | number;
+  /** With a nonce: a message by the same author with the same nonce in the last few minutes is returned instead of a new one. */
+  enforce_nonce?: boolean;
 }
 
 type Path = (string | number)[];
@@ -98,6 +102,7 @@ export function validateMessage(raw: unknown, o: { creating: boolean; files: num
   const body = (raw ?? {}) as MessageBody;
   const errors: FieldError[] = [];
   text(errors, ['content'], body.content, 2000);
+  if (typeof body.nonce === 'string' && body.nonce.length > 25) errors.push(maxLength(['nonce'], 25));
   const embeds = body.embeds ?? [];
   if (embeds.length > 10) errors.push({ path: ['embeds'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 10 or fewer in length.' });
   const total = embeds.reduce((sum, e, i) => sum + checkEmbed(errors, ['embeds', i], e), 0);
