@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MemberMarketplaceState } from '../../src/app/sync-marketplace.ts';
 import { ConciergeError } from '../../src/errors.ts';
@@ -145,5 +149,43 @@ describe('marketplace client → stand-in', () => {
     expect(await failureOf(client().putMember(MEMBER, state(1), signal()))).toMatchObject({ code: 'marketplace_unreachable', retry: true });
     market.fault({ delayMs: 1_000, times: 1 });
     expect(await failureOf(client({ timeoutMs: 100 }).putMember(MEMBER, state(1), signal()))).toMatchObject({ code: 'marketplace_timeout', retry: true });
+  });
+});
+
+describe('README "Marketplace contract"', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** The README's verification snippet, as an implementer would paste it. */
+  async function readmeVerifier(): Promise<(headers: Record<string, unknown>, rawBody: Buffer, key: string, nowSeconds?: number) => boolean> {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Marketplace contract'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    if (code === undefined) throw new Error('no js block in README "Marketplace contract"');
+    const dir = mkdtempSync(join(tmpdir(), 'concierge-readme-'));
+    dirs.push(dir);
+    const file = join(dir, 'verify.mjs');
+    writeFileSync(file, code);
+    const mod = (await import(pathToFileURL(file).href)) as { verifyConciergeRequest: Awaited<ReturnType<typeof readmeVerifier>> };
+    return mod.verifyConciergeRequest;
+  }
+
+  it('its verification snippet accepts what the client sends and the example request, and refuses a changed body or a stale time', async () => {
+    const verify = await readmeVerifier();
+    await client().putMember(MEMBER, state(1), signal());
+    const call = market.calls[0];
+    const raw = Buffer.from(call?.rawBody ?? '');
+    expect(verify(call?.headers ?? {}, raw, market.key)).toBe(true);
+    expect(verify(call?.headers ?? {}, Buffer.concat([raw, Buffer.from(' ')]), market.key)).toBe(false);
+    expect(verify(call?.headers ?? {}, raw, 'another-key')).toBe(false);
+    expect(verify(call?.headers ?? {}, raw, market.key, Math.floor(Date.now() / 1000) + 301)).toBe(false);
+
+    const readme = readFileSync('README.md', 'utf8');
+    const example = /PUT \{MARKETPLACE_API_URL\}\/v1\/members\/\{discordUserId\}\n[\s\S]*?X-Concierge-Timestamp: (\d+)\nX-Concierge-Signature: (\S+)\n\n(.*)\n```/.exec(readme);
+    const [, timestamp = '', signature = '', body = ''] = example ?? [];
+    expect(JSON.parse(body)).toMatchObject({ tier: 'legendary', version: expect.any(Number) });
+    expect(verify({ 'x-concierge-timestamp': timestamp, 'x-concierge-signature': signature }, Buffer.from(body), 'example-key', Number(timestamp))).toBe(true);
   });
 });
