@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createFaults, type BaseFaultSpec, type FaultHandle } from '../faults.ts';
+import { createDelays, createFaults, type BaseFaultSpec, type FaultHandle } from '../faults.ts';
 import { createMarketplaceState, memberBodySchema, publisherBodySchema, type ApplyOutcome, type MemberState, type PublisherState } from './state.ts';
 import { checkSignature, type SignatureCheck } from './verify.ts';
 
@@ -57,16 +57,7 @@ export async function createMarketplaceStandIn(opts: MarketplaceStandInOptions =
   const calls: MarketplaceCall[] = [];
   const faults = createFaults<MarketplaceFaultSpec>();
   const state = createMarketplaceState();
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
+  const delays = createDelays();
 
   function route(method: string, path: string, body: unknown): Reply {
     if (method !== 'PUT') return { status: 405, json: { error: 'method_not_allowed' } };
@@ -107,7 +98,7 @@ export async function createMarketplaceStandIn(opts: MarketplaceStandInOptions =
     const call = { method, path, headers: req.headers, rawBody: raw.toString('utf8'), body, signature, at: now() };
 
     const fault = faults.take(method, path);
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.delayMs) await delays.sleep(fault.delayMs);
     if (fault?.drop) return { call, reply: 'drop' };
     if (fault?.status !== undefined) {
       const headers = fault.retryAfter === undefined ? undefined : { 'retry-after': String(fault.retryAfter) };
@@ -161,8 +152,7 @@ export async function createMarketplaceStandIn(opts: MarketplaceStandInOptions =
       state.clear();
     },
     close: async (): Promise<void> => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      delays.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
