@@ -26,7 +26,7 @@ module.exports = {
       comment: 'The queue (jobs/) knows no use case and no adapter: handlers live in job-handlers/.',
       severity: 'error',
       from: { path: layer('jobs') },
-      to: { path: `${layer('app')}|${layer('discord')}|${layer('paypal')}|${layer('http')}|${layer('job-handlers')}` },
+      to: { path: `${layer('app')}|${layer('discord')}|${layer('paypal')}|${layer('http')}|${layer('marketplace')}|${layer('job-handlers')}` },
     },
     {
       name: 'discord-not-http',
@@ -58,10 +58,10 @@ module.exports = {
     },
     {
       name: 'app-owns-its-ports',
-      comment: 'app/ declares the ports it needs; discord/ and http/ implement or call them, never the reverse.',
+      comment: 'app/ declares the ports it needs; discord/, http/ and marketplace/ implement or call them, never the reverse.',
       severity: 'error',
       from: { path: layer('app') },
-      to: { path: `${layer('discord')}|${layer('http')}` },
+      to: { path: `${layer('discord')}|${layer('http')}|${layer('marketplace')}` },
     },
   ],
   options: {

@@ -8,6 +8,7 @@ import { createResync } from './app/resync.ts';
 import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { keepSerialsInLine } from './app/reconcile-serials.ts';
+import { bindMarketplaceSync } from './app/sync-marketplace.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
@@ -24,6 +25,7 @@ import { createHandlers } from './job-handlers/index.ts';
 import { JOB_DEFINITIONS } from './jobs/definitions.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
 import { createJobRunner, type JobRunner } from './jobs/runner.ts';
+import { createMarketplaceClient } from './marketplace/client.ts';
 import type { Logger } from './log.ts';
 import { createPaypalClient, type PaypalClient } from './paypal/client.ts';
 import { createTrustAnchors } from './paypal/signing-cert.ts';
@@ -105,7 +107,9 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
  */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
-  const store = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
+  const keyed = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
+  // With a marketplace, every change of a member's tier or serials queues its sync (app/sync-marketplace.ts).
+  const store = config.marketplace === null ? keyed : bindMarketplaceSync(keyed);
   closers.push('store', () => store.close());
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
   closers.push('tiers', () => tiers.close());
@@ -129,12 +133,14 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   const roles = createMemberRoles(discord, clock);
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
 
+  const marketplace = config.marketplace === null ? null : createMarketplaceClient({ ...config.marketplace, clock, log: log.child({ component: 'marketplace' }) });
+
   const priority = createIngestPriority();
   const runner = createJobRunner({
     store,
     throttleMs: () => priority.throttleMs(),
     definitions: JOB_DEFINITIONS,
-    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger }),
+    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger, marketplace }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
     clock,

@@ -37,7 +37,8 @@ export function readMemberOverview(store: Pick<Store, 'db'>, memberId: string): 
   return { ...rest, serials: openSerials(store, serialRows) };
 }
 
-function openSerials(store: Pick<Store, 'db'>, rows: readonly SerialRow[]): MemberSerial[] {
+/** Opens serial rows with the store's key; the marketplace sync sends them too (app/sync-marketplace.ts). */
+export function openSerials(store: Pick<Store, 'db'>, rows: readonly SerialRow[]): MemberSerial[] {
   if (rows.length === 0) return [];
   const vault = serialVaultOf(store.db);
   return rows.map((r) => ({ scriptKey: r.scriptKey, serial: vault.open(r.sealed, r), status: r.status as SerialStatus }));

@@ -1,4 +1,5 @@
 import { describeSource, entitlement, type Entitlement } from '../core/entitlement.ts';
+import { isEmptyPlan } from '../core/serial.ts';
 import type { TierCatalog } from '../core/tiers.ts';
 import { dmJob, lapseCheckJob, roleSyncJob, type DmPayload } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
@@ -8,6 +9,7 @@ import { ensureMember, setMemberEntitlement } from '../store/member-repo.ts';
 import { listMemberSubscriptions } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { recordAudit } from './audit.ts';
+import { enqueueMemberSync } from './sync-marketplace.ts';
 import { syncSerials } from './sync-serials.ts';
 
 export interface ChangeContext {
@@ -21,13 +23,15 @@ export interface ChangeContext {
  * Recomputes a member's entitlement from the store. When the tier changes it
  * enqueues a role sync and an audit entry in the caller's transaction; in all
  * cases it brings the member's serials in line with the tier and schedules a
- * lapse check for the moment the answer may change next.
+ * lapse check for the moment the answer may change next. A change of tier or
+ * serials also queues the marketplace sync.
  */
 export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, now: number, ctx: ChangeContext): Entitlement {
   const member = ensureMember(tx, memberId, now);
   const e = entitlement(listMemberSubscriptions(tx, memberId), listMemberGrants(tx, memberId), catalog, now);
   const next = { tier: e.tier?.key ?? null, until: e.until, source: describeSource(e.source) };
-  syncSerials(tx, memberId, e.tier, catalog, now);
+  const serialChanges = syncSerials(tx, memberId, e.tier, catalog, now);
+  if (next.tier !== member.entitledTier || !isEmptyPlan(serialChanges)) enqueueMemberSync(tx, memberId, now);
 
   if (next.tier !== member.entitledTier) {
     setMemberEntitlement(tx, memberId, next, now);

@@ -1,9 +1,11 @@
+import { isEmptyPlan } from '../core/serial.ts';
 import { unlocks, type TierCatalog } from '../core/tiers.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { getMember } from '../store/member-repo.ts';
 import { listMembersWithSerialDrift } from '../store/serial-repo.ts';
 import type { TiersSource } from '../tiers.ts';
+import { enqueueMemberSync } from './sync-marketplace.ts';
 import { syncSerials } from './sync-serials.ts';
 
 /**
@@ -35,7 +37,9 @@ export function syncMembersSerials(store: Store, memberIds: readonly string[], c
   store.transaction((tx) => {
     for (const memberId of memberIds) {
       const tierKey = getMember(tx, memberId)?.entitledTier ?? null;
-      syncSerials(tx, memberId, tierKey === null ? null : (catalog.byKey(tierKey) ?? null), catalog, now);
+      const plan = syncSerials(tx, memberId, tierKey === null ? null : (catalog.byKey(tierKey) ?? null), catalog, now);
+      // Bulk: a tiers file edit can move every member's serials; the marketplace hears of them behind live work.
+      if (!isEmptyPlan(plan)) enqueueMemberSync(tx, memberId, now, { bulk: true });
     }
   });
 }

@@ -2,21 +2,26 @@ import type { AuditChannel } from '../app/post-audit-entry.ts';
 import type { ProcessDeps } from '../app/process-event.ts';
 import type { ReplaceDeps } from '../app/replace-subscription.ts';
 import type { MessageGateway } from '../app/send-member-dm.ts';
+import type { MarketplaceGateway } from '../app/sync-marketplace.ts';
 import type { RoleGateway } from '../app/sync-member-roles.ts';
 import type { JobHandler } from '../jobs/handler.ts';
 import { auditHandler } from './audit.ts';
 import { cancelReplacedHandler } from './cancel-replaced.ts';
 import { dmHandler } from './dm.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
+import { marketplaceMemberHandler } from './marketplace-member.ts';
+import { marketplacePublisherHandler } from './marketplace-publisher.ts';
 import { processWebhookHandler } from './process-webhook.ts';
 import { refreshSubscriptionHandler } from './refresh-subscription.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
-/** What the handlers need: the store and tiers, PayPal, and Discord through the ports app/ declares. */
+/** What the handlers need: the store and tiers, PayPal, and Discord and the marketplace through the ports app/ declares. */
 export interface HandlerDeps extends ProcessDeps {
   paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'];
   roles: RoleGateway;
   messenger: MessageGateway & AuditChannel;
+  /** null or absent: no marketplace configured (its jobs, queued by an earlier run, finish without a call). */
+  marketplace?: MarketplaceGateway | null;
 }
 
 /**
@@ -33,5 +38,7 @@ export function createHandlers(deps: HandlerDeps): JobHandler[] {
     dmHandler(deps),
     refreshSubscriptionHandler(deps),
     cancelReplacedHandler(deps),
+    marketplaceMemberHandler({ store: deps.store, marketplace: deps.marketplace ?? null }),
+    marketplacePublisherHandler({ store: deps.store, marketplace: deps.marketplace ?? null }),
   ];
 }

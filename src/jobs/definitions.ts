@@ -100,6 +100,32 @@ export const cancelReplacedJob = defineJob({
   maxAttempts: 12,
 });
 
+/**
+ * The marketplace may be down for a while, and each run sends the state as it
+ * is then (never a stale copy), so retry as long as a PayPal event: about a
+ * day with backoff capped at 15 min. A Retry-After does not use an attempt.
+ */
+const MARKETPLACE_MAX_ATTEMPTS = 100;
+
+/**
+ * PUTs a member's complete current state to the marketplace (app/sync-marketplace.ts).
+ * Queued (deduplicated per member) by every change of tier or serials; bulk
+ * when a tiers file change moved many members' serials at once.
+ */
+export const marketplaceMemberJob = defineJob({
+  kind: 'marketplace-member',
+  schema: z.object({ memberId: z.string().min(1), bulk: z.boolean().optional() }),
+  maxAttempts: MARKETPLACE_MAX_ATTEMPTS,
+  priority: (p) => (p.bulk === true ? 'bulk' : 'live'),
+});
+
+/** PUTs the publisher profile to the marketplace (app/sync-marketplace.ts), queued when staff change it. */
+export const marketplacePublisherJob = defineJob({
+  kind: 'marketplace-publisher',
+  schema: z.object({}),
+  maxAttempts: MARKETPLACE_MAX_ATTEMPTS,
+});
+
 /** The list the runner dispatches on: each needs exactly one handler (job-handlers/index.ts). */
 export const JOB_DEFINITIONS = [
   processWebhookJob,
@@ -109,6 +135,8 @@ export const JOB_DEFINITIONS = [
   lapseCheckJob,
   refreshSubscriptionJob,
   cancelReplacedJob,
+  marketplaceMemberJob,
+  marketplacePublisherJob,
 ] as const;
 
 export type JobKind = (typeof JOB_DEFINITIONS)[number]['kind'];

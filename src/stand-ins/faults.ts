@@ -72,3 +72,22 @@ export function createFaults<S extends BaseFaultSpec>() {
     },
   };
 }
+
+/** Waits for a fault's delay; `clear` cancels every pending wait when the stand-in closes (so no timer outlives it). */
+export function createDelays() {
+  const timers = new Set<NodeJS.Timeout>();
+  return {
+    sleep: (ms: number): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          resolve();
+        }, ms);
+        timers.add(t);
+      }),
+    clear(): void {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { createGuildState, type MemberSpec, type RoleSpec } from './state.ts';
 import { createChannels } from './channels.ts';
 import { createCommandRegistry } from './commands.ts';
 import { createRateLimits } from './rate-limit.ts';
+import { createDelays } from '../faults.ts';
 import { createFaults, type FaultHandle, type FaultSpec } from './faults.ts';
 import { createGateway, type Gateway, type GatewayLogEntry } from './gateway.ts';
 import { createWorld } from './world.ts';
@@ -61,7 +62,7 @@ export type DiscordStandIn = Awaited<ReturnType<typeof createDiscordStandIn>>;
 
 export async function createDiscordStandIn(opts: DiscordStandInOptions = {}) {
   let privileged = opts.privilegedIntentsEnabled ?? true;
-  const timers = new Set<NodeJS.Timeout>();
+  const delays = createDelays();
   const answered = new EventEmitter();
   answered.setMaxListeners(0);
   let gateway: Gateway | null = null;
@@ -104,15 +105,7 @@ export async function createDiscordStandIn(opts: DiscordStandInOptions = {}) {
     ...channelRoutes({ guild, channels, messageBucket: (c) => ({ key: `channel-messages:${c}`, limit: opts.messageLimit ?? 5, windowMs: opts.messageWindowMs ?? 5_000 }) }),
     ...appRoutes({ guild, gatewayUrl, guildCommands, globalCommands, interactions, privilegedIntentsEnabled: () => privileged }),
   ];
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
-  const pipeline = createPipeline({ token, routes, limits, faults, channels, defaultBucket: defaultBucketFor(opts.routeLimit ?? 50, 1_000), sleep, onAnswered: (r) => answered.emit('request', r) });
+  const pipeline = createPipeline({ token, routes, limits, faults, channels, defaultBucket: defaultBucketFor(opts.routeLimit ?? 50, 1_000), sleep: delays.sleep, onAnswered: (r) => answered.emit('request', r) });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     pipeline.handle(req, res).catch((err: unknown) => {
@@ -230,8 +223,7 @@ export async function createDiscordStandIn(opts: DiscordStandInOptions = {}) {
       interactions.clear();
     },
     async close(): Promise<void> {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      delays.clear();
       await gw.shutdown();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,6 +8,7 @@ import { createDisputes, type DisputeStage, type OpenDisputeOptions, type Stored
 import { createRefunds } from './refunds.ts';
 import { createRoutes, type ParsedRequest, type Reply } from './routes.ts';
 import { createEvents, type WebhookEvent } from './events.ts';
+import { createDelays } from '../faults.ts';
 import { createFaults, type FaultHandle, type FaultSpec } from './faults.ts';
 import { buildSignedRequest, postRaw, type DeliverOptions, type SignedRequest, type SignedRequestOptions } from './deliver.ts';
 import { faultBodyFor } from './shapes.ts';
@@ -53,7 +54,7 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
   const now = opts.now ?? (() => new Date());
   const tokens = new Set<string>();
   const requests: RecordedRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
+  const delays = createDelays();
   const faults = createFaults();
   const state = createState({ ...(opts.plans ? { plans: opts.plans } : {}), now });
   const disputes = createDisputes({ findSale: state.findSale, now });
@@ -64,16 +65,6 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const routes = createRoutes({ base: url, state, disputes, now });
   const events = createEvents({ base: url, state, disputes, now });
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
-  }
 
   function issueToken(req: ParsedRequest): Reply {
     const expected = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
@@ -155,7 +146,7 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     requests.push({ method, path: target.pathname, query: Object.fromEntries(target.searchParams), headers: req.headers, body, at: now() });
 
     const fault = faults.take(method, target.pathname);
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.delayMs) await delays.sleep(fault.delayMs);
     if (fault?.drop) {
       req.socket.destroy();
       return;
@@ -222,8 +213,7 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
       routes.clear();
     },
     close: async (): Promise<void> => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      delays.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
