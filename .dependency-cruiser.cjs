@@ -19,7 +19,7 @@ module.exports = {
       comment: 'core/ does no I/O: no package but zod (no discord.js, fastify, drizzle, SDKs, node:fs, node:net…).',
       severity: 'error',
       from: { path: layer('core') },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'], pathNot: '^node_modules/zod/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'], pathNot: '(^|/)node_modules/zod/' },
     },
     {
       name: 'jobs-below-use-cases',
