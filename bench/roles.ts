@@ -1,3 +1,4 @@
+import { recordFigure } from './figures.ts';
 import { and, eq, inArray } from 'drizzle-orm';
 import { createLogger } from '../src/log.ts';
 import { ensureMember, setMemberEntitlement } from '../src/store/member-repo.ts';
@@ -182,5 +183,9 @@ console.log(
     String(b.progress),
   ]),
 );
+recordFigure({ bench: 'roles', figure: 'webhook → role p50', goal: '< 30 ms', measured: pct(a.samples, 50), unit: 'ms', pass: pct(a.samples, 50) < 30 });
+recordFigure({ bench: 'roles', figure: 'webhook → role p99', goal: '< 200 ms', measured: pct(a.samples, 99), unit: 'ms', pass: pct(a.samples, 99) < 200 });
+recordFigure({ bench: 'roles', figure: 'bulk resync time ÷ rate-limit floor', goal: '≤ 1.1', measured: ratio, unit: '×', pass: ratio <= 1.1 });
+recordFigure({ bench: 'roles', figure: 'bulk resync 429 share', goal: '< 1%', measured: share429 * 100, unit: '%', pass: share429 < 0.01 });
 console.log(`\ntargets: elapsed/floor ≤ 1.1 → ${ratio <= 1.1 ? 'met' : 'MISSED'}; 429s < 1% → ${share429 < 0.01 ? 'met' : 'MISSED'}; p50 < 30 ms → ${pct(a.samples, 50) < 30 ? 'met' : 'MISSED'}; p99 < 200 ms → ${pct(a.samples, 99) < 200 ? 'met' : 'MISSED'}`);
 process.exit(0);
