@@ -1,5 +1,7 @@
 import type { AuditChannel } from '../app/post-audit-entry.ts';
 import type { ProcessDeps } from '../app/process-event.ts';
+import type { GuildRoleReader, WebhookEventSource } from '../app/reconcile.ts';
+import type { RunPacing } from '../app/reconcile-run.ts';
 import type { ReplaceDeps } from '../app/replace-subscription.ts';
 import type { MessageGateway } from '../app/send-member-dm.ts';
 import type { RoleGateway } from '../app/sync-member-roles.ts';
@@ -9,14 +11,19 @@ import { cancelReplacedHandler } from './cancel-replaced.ts';
 import { dmHandler } from './dm.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { processWebhookHandler } from './process-webhook.ts';
+import { reconcileHandler } from './reconcile.ts';
 import { refreshSubscriptionHandler } from './refresh-subscription.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 /** What the handlers need: the store and tiers, PayPal, and Discord through the ports app/ declares. */
 export interface HandlerDeps extends ProcessDeps {
-  paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'];
+  paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'] & WebhookEventSource;
   roles: RoleGateway;
   messenger: MessageGateway & AuditChannel;
+  /** The guild's member list, for scheduled reconciliation's Discord check. */
+  guild: GuildRoleReader;
+  /** The reconciliation schedule (null: off) and its PayPal pacing. */
+  reconcile: RunPacing & { intervalMs: number | null };
 }
 
 /**
@@ -33,5 +40,6 @@ export function createHandlers(deps: HandlerDeps): JobHandler[] {
     dmHandler(deps),
     refreshSubscriptionHandler(deps),
     cancelReplacedHandler(deps),
+    reconcileHandler({ ...deps, ...deps.reconcile }),
   ];
 }

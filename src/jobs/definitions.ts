@@ -100,6 +100,19 @@ export const cancelReplacedJob = defineJob({
   maxAttempts: 12,
 });
 
+/**
+ * Reconciliation on its schedule (app/reconcile-schedule.ts): each run queues
+ * the next one first, under one dedupe key, so exactly one run stays queued
+ * across restarts. Bulk: minutes of paced PayPal reads must not hold up a
+ * live job.
+ */
+export const reconcileJob = defineJob({
+  kind: 'reconcile',
+  schema: z.object({}),
+  maxAttempts: 3,
+  priority: () => 'bulk',
+});
+
 /** The list the runner dispatches on: each needs exactly one handler (job-handlers/index.ts). */
 export const JOB_DEFINITIONS = [
   processWebhookJob,
@@ -109,6 +122,7 @@ export const JOB_DEFINITIONS = [
   lapseCheckJob,
   refreshSubscriptionJob,
   cancelReplacedJob,
+  reconcileJob,
 ] as const;
 
 export type JobKind = (typeof JOB_DEFINITIONS)[number]['kind'];
