@@ -1,4 +1,5 @@
 import type { ReconcileReport } from '../core/reconcile.ts';
+import { ConciergeError } from '../errors.ts';
 import { backfillEvents, type WebhookEventSource } from './reconcile-backfill.ts';
 import { reconcileRoles, type GuildRoleReader } from './reconcile-discord.ts';
 import { reconcileSubscriptions, type SubscriptionReads } from './reconcile-paypal.ts';
@@ -24,7 +25,8 @@ export type { ReconcileProgress, RunOptions } from './reconcile-run.ts';
  * is compared. PayPal unreachable (after retries) stops the run there: what
  * PayPal already answered was applied, nothing is revoked for want of an
  * answer, the Discord check (which could remove roles) does not run, and the
- * report says it did not complete.
+ * report says it did not complete. So does a definite refusal (PayPal
+ * rejecting the credentials, an answer that is not what its API documents).
  */
 
 export interface ReconcileDeps extends RunBase {
@@ -49,9 +51,10 @@ export async function runReconcile(deps: ReconcileDeps, o: RunOptions): Promise<
     // A dry run changed nothing: such a member's roles still match the stored entitlement, or differ and are listed.
     await reconcileRoles(run, deps.guild, o.dryRun ? new Set() : retiered);
   } catch (err) {
-    if (!(err instanceof ReconcileStopped)) throw err;
+    // ConciergeError: a definite refusal (PayPal rejecting the credentials or the event list, a bad answer) stops the run the same way.
+    if (!(err instanceof ReconcileStopped || err instanceof ConciergeError)) throw err;
     report.completed = false;
-    report.failure = err.message;
+    report.failure = err instanceof ReconcileStopped ? err.message : `${err.message}; nothing was revoked`;
   }
   report.finishedAt = deps.clock();
   deps.log.info(
