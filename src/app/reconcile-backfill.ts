@@ -11,8 +11,8 @@ import { ReconcileStopped, type RunContext } from './reconcile-run.ts';
 
 /**
  * Check (b), webhook backfill: PayPal's list of the events it sent since the
- * newest one seen, paged; each one the inbox does not hold is ingested as if
- * it had been delivered (inbox row and processing job in one transaction,
+ * newest one seen, paged; each one Concierge acts on that the inbox does not
+ * hold is ingested as if it had been delivered (inbox row and processing job in one transaction,
  * the webhook writer's own statements), so processing re-reads PayPal for it
  * like for any webhook. Events come from PayPal's authenticated API, so there
  * is no signature to check; the transmission id marks them as backfilled.
@@ -72,7 +72,9 @@ function ingestMissing(run: RunContext, events: readonly ListedEventView[]): voi
     if (fields === null) continue;
     const envelope = parseEnvelope(rawBody);
     const route = envelope === null ? null : routeEvent(envelope);
-    const subscriptionId = route !== null && 'subscriptionId' in route ? route.subscriptionId : null;
+    // An event Concierge does not act on (another app's checkout, a dispute still an inquiry) would change nothing: not worth a row.
+    if (route === null || route.kind === 'ignored') continue;
+    const subscriptionId = 'subscriptionId' in route ? route.subscriptionId : null;
     const sent = e.createdAt === null ? 'at an unknown time' : new Date(e.createdAt).toISOString();
     run.report.differences.push({
       check: 'events',

@@ -67,6 +67,9 @@ describe('reconcile', () => {
     const sale = h.paypal.recordPayment(renewed.subscriptionId, new Date(h.now()));
     const lost = h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id);
     h.paypal.loseEvent(lost);
+    // Another app's checkout on the same PayPal account: nothing Concierge acts on, so nothing to backfill.
+    const foreign = h.paypal.event('CHECKOUT.ORDER.APPROVED', { id: '5O190127TN364715T' });
+    h.paypal.loseEvent(foreign);
 
     const before = { jobs: rows(jobs), audit: rows(auditEntries), cancelled: sub(cancelled.subscriptionId), renewed: sub(renewed.subscriptionId) };
     const dry = await reconcile(true);
@@ -81,6 +84,7 @@ describe('reconcile', () => {
     // Nothing moved: no row, no job, no audit entry, no role.
     expect({ jobs: rows(jobs), audit: rows(auditEntries), cancelled: sub(cancelled.subscriptionId), renewed: sub(renewed.subscriptionId) }).toEqual(before);
     expect(inboxRow(lost.id)).toBeUndefined();
+    expect(dry.differences.some((d) => d.difference.includes(foreign.id))).toBe(false);
     expect(getSyncState(db(), 'paypal.last_event_time')).toBeNull();
     expect(h.discord.member(squatter)).toContain(ROLE_IDS.legendary);
 
@@ -91,6 +95,7 @@ describe('reconcile', () => {
     // The lost sale went through the inbox and was processed like a delivery: the payment is recorded.
     await h.waitFor(() => inboxRow(lost.id)?.processedAt != null);
     expect(inboxRow(lost.id)?.transmissionId).toBe(`backfill:${lost.id}`);
+    expect(inboxRow(foreign.id)).toBeUndefined();
     await h.waitFor(() => db().select().from(payments).where(eq(payments.id, sale.id)).get());
     await h.waitFor(() => !(h.discord.member(squatter) ?? []).includes(ROLE_IDS.legendary));
     expect(h.discord.member(squatter)).toEqual([h.discord.roleId(UNMANAGED_ROLE)]);
