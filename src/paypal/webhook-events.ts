@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConciergeError } from '../errors.ts';
+import { parsePaypalBody } from './parse-body.ts';
 
 /**
  * PayPal's event list (`GET /v1/notifications/webhooks-events`), which the
@@ -32,24 +33,15 @@ const ListBody = z.looseObject({
 });
 
 export function parseWebhookEventPage(text: string, path: string): WebhookEventPage {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined; // reported below with the schema failure
-  }
-  const parsed = ListBody.safeParse(json);
-  if (!parsed.success) {
-    throw new ConciergeError('paypal_invalid_response', `PayPal GET ${path} → 200, not an event list: ${text.slice(0, 200)}`, { retry: false, context: { method: 'GET', path } });
-  }
-  const events = parsed.data.events.flatMap((raw): ListedEvent[] => {
+  const list = parsePaypalBody(text, path, ListBody, 'an event list');
+  const events = list.events.flatMap((raw): ListedEvent[] => {
     // An entry that is not an event envelope could never be stored or processed: it is skipped, as the webhook route refuses it.
     const e = EventBody.safeParse(raw);
     if (!e.success) return [];
     const at = e.data.create_time === undefined ? Number.NaN : Date.parse(e.data.create_time);
     return [{ id: e.data.id, eventType: e.data.event_type, createdAt: Number.isNaN(at) ? null : at, body: e.data }];
   });
-  return { events, next: nextPath(parsed.data.links, path) };
+  return { events, next: nextPath(list.links, path) };
 }
 
 /**
