@@ -105,6 +105,8 @@ const envSchema = z.object({
   // Demo and tests only: a file holding how many milliseconds the service's clock runs ahead (see src/clock.ts).
   CLOCK_OFFSET_FILE: optionalString,
   JOB_CONCURRENCY: positiveInt(4),
+  // How often reconciliation runs by itself (PayPal drift, missed webhooks, Discord roles); 0 turns the schedule off.
+  RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(10_080, 'must be at most 10080 (a week)').default(60),
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(30, 'must be at most 30 (SPEC: a job lease is at most 30 s)').default(30),
 });
 
@@ -138,6 +140,8 @@ export interface Config {
   /** Demo and tests only (`npm run demo` fast-forwards time through it); null in production. */
   clockOffsetFile: string | null;
   jobs: { concurrency: number; leaseMs: number };
+  /** Scheduled reconciliation; null: off (the CLI and /admin reconcile still run it). */
+  reconcile: { intervalMs: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -195,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serialSecret: e.SERIAL_SECRET,
     clockOffsetFile: e.CLOCK_OFFSET_FILE,
     jobs: { concurrency: e.JOB_CONCURRENCY, leaseMs: e.JOB_LEASE_SECONDS * 1000 },
+    reconcile: e.RECONCILE_INTERVAL_MINUTES === 0 ? null : { intervalMs: e.RECONCILE_INTERVAL_MINUTES * 60_000 },
   };
 }
 

@@ -9,11 +9,15 @@ import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { keepSerialsInLine } from './app/reconcile-serials.ts';
 import { bindMarketplaceSync } from './app/sync-marketplace.ts';
+import type { RunPacing } from './app/reconcile-run.ts';
+import { scheduleReconcile } from './app/reconcile-schedule.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
 import { registerInteractions } from './discord/interactions.ts';
-import { createGuildMembers } from './discord/guild-members.ts';
+import { createAdminMaintenance, type AdminMaintenanceDeps } from './discord/commands/admin-maintenance.ts';
+import { createGuildMembers, type GuildMembers } from './discord/guild-members.ts';
+import { watchRateLimits } from './discord/rest-429s.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
 import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
@@ -31,6 +35,7 @@ import { createPaypalClient, type PaypalClient } from './paypal/client.ts';
 import { createTrustAnchors } from './paypal/signing-cert.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
+import { openReader } from './store/reader.ts';
 import { countByStatus } from './store/job-repo.ts';
 import { bindSerialKey } from './serials/serial-key.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
@@ -45,6 +50,10 @@ export interface ServiceOverrides {
   leaseMs?: number;
   /** /readyz thresholds (tests shorten them). */
   readiness?: { workerStaleMs?: number; queueStaleMs?: number };
+  /** Reconciliation's PayPal pacing and retry waits (tests shorten them). */
+  reconcilePacing?: RunPacing;
+  /** Least time between two edits of an /admin progress message (tests shorten it). */
+  adminProgressEveryMs?: number;
 }
 
 /** A running Concierge, as the product uses it (main.ts). */
@@ -79,6 +88,10 @@ export interface ServiceParts {
   discord: DiscordClient;
   roles: MemberRoles;
   messenger: DiscordMessenger;
+  /** The guild's member list over the gateway (bulk resync, reconciliation). */
+  guild: GuildMembers;
+  /** /admin resync, export and reconcile, for the /admin command router to call once the staff check passed. */
+  adminMaintenance: ReturnType<typeof createAdminMaintenance>;
 }
 
 /**
@@ -132,6 +145,8 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   await discord.start();
   const roles = createMemberRoles(discord, clock);
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
+  const guild = createGuildMembers(discord);
+  const reconcile = { intervalMs: config.reconcile?.intervalMs ?? null, ...o.reconcilePacing };
 
   const marketplace = config.marketplace === null ? null : createMarketplaceClient({ ...config.marketplace, clock, log: log.child({ component: 'marketplace' }) });
 
@@ -140,7 +155,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     store,
     throttleMs: () => priority.throttleMs(),
     definitions: JOB_DEFINITIONS,
-    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger, marketplace }),
+    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger, marketplace, guild, reconcile }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
     clock,
@@ -161,9 +176,19 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   const bot = await registerBot({ config, discord, store, tiers, paypal, clock, roles, messenger, log: discordLog });
 
   const resyncLog = log.child({ component: 'resync' });
-  const resync = createResync({ store, tiers, roleHolders: createGuildMembers(discord), clock, log: resyncLog });
+  const resync = createResync({ store, tiers, roleHolders: guild, clock, log: resyncLog, watchRateLimits: () => watchRateLimits(discord) });
   closers.push('resync progress', () => resync.stop());
   applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
+  const adminMaintenance = createAdminMaintenance({
+    store,
+    tiers,
+    clock,
+    log: discordLog.child({ component: 'admin' }),
+    resync,
+    reconcile: { paypal, guild, ...o.reconcilePacing },
+    openReader: () => readerFor(config.databasePath, store),
+    ...(o.adminProgressEveryMs === undefined ? {} : { progressEveryMs: o.adminProgressEveryMs }),
+  });
 
   const http = buildServer({
     log,
@@ -198,6 +223,8 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
 
   const serials = keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
   closers.push('serials', () => serials.stop());
+  // Restart-safe: a run already queued (by the last start or the last run) stays; otherwise one is queued an interval from now.
+  if (config.reconcile !== null) scheduleReconcile(store, clock(), config.reconcile.intervalMs);
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');
@@ -210,8 +237,14 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       wake: () => runner.wake(),
       close: () => (closing ??= closers.closeAll()),
     },
-    parts: { config, store, http, runner, ingest, tiers, discord, roles, messenger },
+    parts: { config, store, http, runner, ingest, tiers, discord, roles, messenger, guild, adminMaintenance },
   };
+}
+
+/** The export's own connection; an in-memory database has no second connection to open, so it reads through the store's. */
+function readerFor(databasePath: string, store: Store): ReturnType<AdminMaintenanceDeps['openReader']> {
+  if (databasePath === ':memory:' || databasePath === '') return { db: store.db, sqlite: store.sqlite, close: () => undefined };
+  return openReader(databasePath);
 }
 
 /**

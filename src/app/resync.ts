@@ -2,7 +2,7 @@ import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
-import { countFinishedJobs } from '../store/job-repo.ts';
+import { countJobOutcomes } from '../store/job-repo.ts';
 import { listEntitledMemberIds } from '../store/member-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 
@@ -11,30 +11,64 @@ export interface RoleHolders {
   listManagedRoleHolders(managedRoleIds: ReadonlySet<string>): Promise<string[]>;
 }
 
+/** Counts Discord's 429 answers from now until stopped (discord/rest-429s.ts implements it). */
+export type WatchRateLimits = () => { count(): number; stop(): void };
+
+/** Where a bulk resync stands. */
+export interface ResyncProgress {
+  /** Members whose role-sync job has finished, successfully or not. */
+  done: number;
+  total: number;
+  /** Of those, the ones whose job was dead-lettered (their roles may still be wrong). */
+  failed: number;
+  /** Discord's 429 answers since the resync started (discord.js waits them out; a few are normal). */
+  rateLimited: number;
+  /** Every job has finished. */
+  finished: boolean;
+}
+
+export interface ResyncRun {
+  members: number;
+  /** Resolves with the last progress once every job has finished, or when the service stops first (`finished` false). */
+  finished: Promise<ResyncProgress>;
+}
+
 export interface Resync {
   /**
    * Re-syncs the roles of every member who holds a managed role on Discord or
    * is entitled in the store: one role-sync job each (at Discord's rate limit),
-   * progress logged. Resolves once the jobs are queued.
+   * progress logged and, when asked for, reported to `onProgress` at each poll.
+   * Resolves once the jobs are queued.
    */
-  resyncAll(): Promise<{ members: number }>;
-  /** Stops logging the progress of resyncs still running (shutdown). */
+  resyncAll(o?: { onProgress?: (p: ResyncProgress) => void }): Promise<ResyncRun>;
+  /** Stops following the resyncs still running (shutdown). */
   stop(): void;
 }
 
-export function createResync(d: { store: Store; tiers: TiersSource; roleHolders: RoleHolders; clock: () => number; log: Logger }): Resync {
-  const progress = new Set<() => void>();
+export interface ResyncDeps {
+  store: Store;
+  tiers: TiersSource;
+  roleHolders: RoleHolders;
+  clock: () => number;
+  log: Logger;
+  watchRateLimits?: WatchRateLimits;
+  /** How often progress is read from the job table; default 1000 ms. */
+  pollMs?: number;
+}
+
+export function createResync(d: ResyncDeps): Resync {
+  const running = new Set<() => void>();
   return {
-    async resyncAll() {
+    async resyncAll(o = {}) {
       const holders = await d.roleHolders.listManagedRoleHolders(d.tiers.current().managedRoleIds);
       const entitled = listEntitledMemberIds(d.store.db);
       const ids = enqueueResync(d.store, [...holders, ...entitled], d.clock());
       d.log.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
-      progress.add(trackResync(d.store, ids, d.log));
-      return { members: ids.length };
+      const finished = trackResync(d, ids, o.onProgress ?? (() => undefined), running);
+      return { members: ids.length, finished };
     },
     stop() {
-      for (const stop of progress) stop();
+      for (const stop of running) stop();
     },
   };
 }
@@ -61,29 +95,47 @@ function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): 
 }
 
 /**
- * Logs `{ done, total }` 'resync progress' each time another ~10% of the
- * jobs has finished (done or dead), then stops. Polls the job table; the
- * returned function stops it early (service shutdown).
+ * Follows the jobs by polling the job table: reports each poll to
+ * `onProgress` and logs `{ done, total, failed }` 'resync progress' each time
+ * another ~10% has finished, until all have. Registered in `running` until
+ * then, so a shutdown stops it (resolving with what it saw last).
  */
-function trackResync(store: Store, jobIds: readonly number[], log: Logger, o: { pollMs?: number } = {}): () => void {
+function trackResync(d: ResyncDeps, jobIds: readonly number[], onProgress: (p: ResyncProgress) => void, running: Set<() => void>): Promise<ResyncProgress> {
   const total = jobIds.length;
-  if (total === 0) return () => undefined;
+  const read = (): ResyncProgress => {
+    const { done, dead } = countJobOutcomes(d.store.db, jobIds);
+    return { done: done + dead, total, failed: dead, rateLimited: rateLimits?.count() ?? 0, finished: done + dead >= total };
+  };
+  let last: ResyncProgress = { done: 0, total, failed: 0, rateLimited: 0, finished: total === 0 };
+  if (total === 0) {
+    onProgress(last);
+    return Promise.resolve(last);
+  }
   const step = Math.max(1, Math.ceil(total / 10));
   let logged = 0;
-  const timer = setInterval(() => {
-    let done: number;
-    try {
-      done = countFinishedJobs(store.db, jobIds);
-    } catch (err) {
-      log.warn({ err }, 'reading resync progress failed');
-      return;
-    }
-    if (done >= total || done - logged >= step) {
-      logged = done;
-      log.info({ done, total }, 'resync progress');
-    }
-    if (done >= total) clearInterval(timer);
-  }, o.pollMs ?? 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+  const rateLimits = d.watchRateLimits?.();
+  return new Promise((resolve) => {
+    const stop = () => {
+      clearInterval(timer);
+      rateLimits?.stop();
+      running.delete(stop);
+      resolve(last);
+    };
+    const timer = setInterval(() => {
+      try {
+        last = read();
+      } catch (err) {
+        d.log.warn({ err }, 'reading resync progress failed');
+        return;
+      }
+      if (last.finished || last.done - logged >= step) {
+        logged = last.done;
+        d.log.info({ done: last.done, total, failed: last.failed, rateLimited: last.rateLimited }, 'resync progress');
+      }
+      onProgress(last);
+      if (last.finished) stop();
+    }, d.pollMs ?? 1000);
+    timer.unref();
+    running.add(stop);
+  });
 }

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig, loadDatabasePath, loadDotEnv } from '../config
 import { memberCommandDefinitions } from '../discord/commands/definitions.ts';
 import { registerGuildCommands, restForToken } from '../discord/commands-rest.ts';
 import { ConciergeError } from '../errors.ts';
+import { registerExportCommand } from './export-command.ts';
+import { registerReconcileCommand } from './reconcile-command.ts';
 import { openStore } from '../store/db.ts';
 import { listDatabaseFiles, readPermissions } from '../store/file-modes.ts';
 import { readTiersFile, TiersFileError } from '../tiers.ts';
@@ -109,5 +111,8 @@ program
       process.stdout.write('all checks passed\n');
     }
   });
+
+registerReconcileCommand(program);
+registerExportCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,7 @@
 import type { AuditChannel } from '../app/post-audit-entry.ts';
 import type { ProcessDeps } from '../app/process-event.ts';
+import type { GuildRoleReader, WebhookEventSource } from '../app/reconcile.ts';
+import type { RunPacing } from '../app/reconcile-run.ts';
 import type { ReplaceDeps } from '../app/replace-subscription.ts';
 import type { MessageGateway } from '../app/send-member-dm.ts';
 import type { MarketplaceGateway } from '../app/sync-marketplace.ts';
@@ -12,16 +14,21 @@ import { lapseCheckHandler } from './lapse-check.ts';
 import { marketplaceMemberHandler } from './marketplace-member.ts';
 import { marketplacePublisherHandler } from './marketplace-publisher.ts';
 import { processWebhookHandler } from './process-webhook.ts';
+import { reconcileHandler } from './reconcile.ts';
 import { refreshSubscriptionHandler } from './refresh-subscription.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 /** What the handlers need: the store and tiers, PayPal, and Discord and the marketplace through the ports app/ declares. */
 export interface HandlerDeps extends ProcessDeps {
-  paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'];
+  paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'] & WebhookEventSource;
   roles: RoleGateway;
   messenger: MessageGateway & AuditChannel;
   /** null or absent: no marketplace configured (its jobs, queued by an earlier run, finish without a call). */
   marketplace?: MarketplaceGateway | null;
+  /** The guild's member list, for scheduled reconciliation's Discord check. */
+  guild: GuildRoleReader;
+  /** The reconciliation schedule (null: off) and its PayPal pacing. */
+  reconcile: RunPacing & { intervalMs: number | null };
 }
 
 /**
@@ -40,5 +47,6 @@ export function createHandlers(deps: HandlerDeps): JobHandler[] {
     cancelReplacedHandler(deps),
     marketplaceMemberHandler({ store: deps.store, marketplace: deps.marketplace ?? null }),
     marketplacePublisherHandler({ store: deps.store, marketplace: deps.marketplace ?? null }),
+    reconcileHandler({ ...deps, ...deps.reconcile }),
   ];
 }

@@ -126,6 +126,19 @@ export const marketplacePublisherJob = defineJob({
   maxAttempts: MARKETPLACE_MAX_ATTEMPTS,
 });
 
+/**
+ * Reconciliation on its schedule (app/reconcile-schedule.ts): each run queues
+ * the next one first, under one dedupe key, so exactly one run stays queued
+ * across restarts. Bulk: minutes of paced PayPal reads must not hold up a
+ * live job.
+ */
+export const reconcileJob = defineJob({
+  kind: 'reconcile',
+  schema: z.object({}),
+  maxAttempts: 3,
+  priority: () => 'bulk',
+});
+
 /** The list the runner dispatches on: each needs exactly one handler (job-handlers/index.ts). */
 export const JOB_DEFINITIONS = [
   processWebhookJob,
@@ -137,6 +150,7 @@ export const JOB_DEFINITIONS = [
   cancelReplacedJob,
   marketplaceMemberJob,
   marketplacePublisherJob,
+  reconcileJob,
 ] as const;
 
 export type JobKind = (typeof JOB_DEFINITIONS)[number]['kind'];

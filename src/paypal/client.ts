@@ -8,8 +8,9 @@ import type { Logger } from '../log.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
 import { translatePaypalError } from './errors.ts';
 import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
+import { parseWebhookEventPage, WEBHOOK_EVENTS_PATH, type WebhookEventPage } from './webhook-events.ts';
 
-export type { PaypalDispute, PlanPrice };
+export type { PaypalDispute, PlanPrice, WebhookEventPage };
 
 /**
  * Our one door to PayPal's REST API: the official SDK with a deadline on every
@@ -68,6 +69,8 @@ export interface PaypalClient {
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
   getPlan(planId: string): Promise<PlanPrice>;
   getDispute(id: string): Promise<PaypalDispute>;
+  /** One page of the webhook events PayPal sent (or tried to): the first of a window, or the one a `next` link names. */
+  listWebhookEvents(page: { start: Date; end: Date; pageSize: number } | { next: string }): Promise<WebhookEventPage>;
   /** Closes the kept-alive connections to PayPal. */
   close(): void;
 }
@@ -237,6 +240,21 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         req.authenticate([{ oauth2: true }]);
         const { result } = await req.callAsText();
         return parseDispute(result, path);
+      });
+    },
+
+    listWebhookEvents: (page) => {
+      const query: Record<string, string> =
+        'next' in page
+          ? Object.fromEntries(new URL(page.next, base).searchParams)
+          : { page_size: String(page.pageSize), start_time: page.start.toISOString(), end_time: page.end.toISOString() };
+      const label = `${WEBHOOK_EVENTS_PATH}?${new URLSearchParams(query).toString()}`;
+      return call('listWebhookEvents', 'GET', label, async (_api, client) => {
+        const req = client.getRequestBuilderFactory()('GET', WEBHOOK_EVENTS_PATH);
+        req.query(query);
+        req.authenticate([{ oauth2: true }]);
+        const { result } = await req.callAsText();
+        return parseWebhookEventPage(result, label);
       });
     },
 

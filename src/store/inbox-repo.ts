@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { webhookEvents } from './schema.ts';
 
@@ -18,4 +18,15 @@ export function markWebhookEvent(db: DbOrTx, id: string, outcome: Exclude<InboxO
 export function lastWebhookReceivedAt(db: DbOrTx): number | null {
   const row = db.select({ at: webhookEvents.receivedAt }).from(webhookEvents).orderBy(desc(webhookEvents.receivedAt)).limit(1).get();
   return row?.at ?? null;
+}
+
+/** Which of these event ids the inbox holds already (the backfill ingests only the others). */
+export function listKnownEventIds(db: DbOrTx, ids: readonly string[]): Set<string> {
+  const known = new Set<string>();
+  // SQLite's variable limit: look up in slices.
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = db.select({ id: webhookEvents.id }).from(webhookEvents).where(inArray(webhookEvents.id, ids.slice(i, i + 500))).all();
+    for (const r of rows) known.add(r.id);
+  }
+  return known;
 }

@@ -204,7 +204,7 @@ export function markJobDead(db: DbOrTx, lease: Lease, lastError: string, now: nu
   return row !== undefined;
 }
 
-/** Only the queue's tests read one job today; kept for issue 15's `jobs retry <id>` CLI, which must look the job up before requeueing it. */
+/** One job by id: /admin resync awaits a member's role sync through it (and issue 15's `jobs retry <id>` looks the job up before requeueing it). */
 export function getJob(db: DbOrTx, id: number): JobRecord | undefined {
   return db.select().from(jobs).where(eq(jobs.id, id)).get();
 }
@@ -251,17 +251,17 @@ export function countByStatus(db: DbOrTx): Record<JobStatus, number> {
   return out;
 }
 
-/** How many of these jobs have finished (done or dead), for bulk-resync progress. */
-export function countFinishedJobs(db: DbOrTx, ids: readonly number[]): number {
-  let n = 0;
-  // SQLite's variable limit: count in slices.
+/** Of these jobs, how many are done and how many dead, for bulk-resync progress (in slices: SQLite's variable limit). */
+export function countJobOutcomes(db: DbOrTx, ids: readonly number[]): { done: number; dead: number } {
+  const out = { done: 0, dead: 0 };
   for (let i = 0; i < ids.length; i += 500) {
-    const row = db
-      .select({ n: count() })
+    const rows = db
+      .select({ status: jobs.status, n: count() })
       .from(jobs)
       .where(and(inArray(jobs.id, ids.slice(i, i + 500)), inArray(jobs.status, ['done', 'dead'])))
-      .get();
-    n += row?.n ?? 0;
+      .groupBy(jobs.status)
+      .all();
+    for (const r of rows) out[r.status as 'done' | 'dead'] += r.n;
   }
-  return n;
+  return out;
 }

@@ -24,3 +24,13 @@ export function setMemberEntitlement(db: DbOrTx, id: string, e: { tier: string |
 export function listEntitledMemberIds(db: DbOrTx): string[] {
   return db.select({ id: members.discordUserId }).from(members).where(isNotNull(members.entitledTier)).all().map((r) => r.id);
 }
+
+/** Every entitled member's tier and its source (entitled_tier set), by member id: what reconciliation compares Discord's roles with. */
+export function listEntitlements(db: DbOrTx): Map<string, { tier: string; source: string | null }> {
+  const rows = db
+    .select({ id: members.discordUserId, tier: members.entitledTier, source: members.entitledSource })
+    .from(members)
+    .where(isNotNull(members.entitledTier))
+    .all();
+  return new Map(rows.flatMap((r) => (r.tier === null ? [] : [[r.id, { tier: r.tier, source: r.source }] as const])));
+}

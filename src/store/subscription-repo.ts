@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { subscriptions } from './schema.ts';
 
@@ -85,4 +85,27 @@ export function markSubscriptionAbandoned(db: DbOrTx, id: string, now: number): 
     .where(and(eq(subscriptions.id, id), eq(subscriptions.state, 'pending')))
     .run();
   return r.changes > 0;
+}
+
+/**
+ * Reconciliation's list: subscriptions whose PayPal status can still change
+ * (not CANCELLED or EXPIRED at PayPal, which are final there), in id order.
+ * A checkout left pending since before `pendingSince` is left out: PayPal
+ * keeps an unapproved subscription pending for good, and should the buyer
+ * approve it after all, its webhook (or the events backfill) brings it in.
+ */
+export function listReconcilableSubscriptionIds(db: DbOrTx, o: { pendingSince: number }): string[] {
+  return db
+    .select({ id: subscriptions.id })
+    .from(subscriptions)
+    .where(
+      and(
+        notInArray(subscriptions.paypalStatus, ['CANCELLED', 'EXPIRED']),
+        ne(subscriptions.state, 'abandoned'),
+        or(ne(subscriptions.state, 'pending'), gte(subscriptions.createdAt, o.pendingSince)),
+      ),
+    )
+    .orderBy(asc(subscriptions.id))
+    .all()
+    .map((r) => r.id);
 }

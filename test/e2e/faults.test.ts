@@ -83,7 +83,7 @@ describe('a worker dying mid-job', () => {
     const runner = createJobRunner({
       store: h.service.store,
       definitions: JOB_DEFINITIONS,
-      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger }),
+      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger, guild: h.service.guild, reconcile: { intervalMs: null } }),
       log: createLogger('silent'),
       concurrency: 2,
       clock: h.now,

@@ -86,6 +86,8 @@ export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string,
     DATABASE_PATH: dbPath,
     TIERS_FILE: TIERS_FIXTURE_PATH,
     LOG_LEVEL: 'silent',
+    // Off unless a test turns it on: a scheduled run would read PayPal and Discord in tests that advance the clock by hours.
+    RECONCILE_INTERVAL_MINUTES: '0',
     ...extra,
   };
 }

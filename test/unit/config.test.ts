@@ -41,6 +41,7 @@ const DEFAULTS: Config = {
   serialSecret: null,
   clockOffsetFile: null,
   jobs: { concurrency: 4, leaseMs: 30_000 },
+  reconcile: { intervalMs: 3_600_000 },
 };
 
 const SERIAL_SECRET_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
@@ -69,6 +70,7 @@ const FULL = {
   SERIAL_SECRET: SERIAL_SECRET_HEX,
   CLOCK_OFFSET_FILE: '/tmp/concierge-demo/clock-offset',
   JOB_CONCURRENCY: '8',
+  RECONCILE_INTERVAL_MINUTES: '0',
 };
 
 describe('loadConfig: valid environments', () => {
@@ -92,6 +94,7 @@ describe('loadConfig: valid environments', () => {
         serialSecret: Buffer.from(SERIAL_SECRET_HEX, 'hex'),
         clockOffsetFile: '/tmp/concierge-demo/clock-offset',
         jobs: { concurrency: 8, leaseMs: 30_000 },
+        reconcile: null,
       },
     },
     {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { auditJob, defineJob, dmJob, JOB_DEFINITIONS, lapseCheckJob, processWebhookJob, roleSyncJob } from '../../src/jobs/definitions.ts';
+import { auditJob, defineJob, dmJob, JOB_DEFINITIONS, lapseCheckJob, processWebhookJob, reconcileJob, roleSyncJob } from '../../src/jobs/definitions.ts';
 import { enqueue } from '../../src/jobs/queue.ts';
 import type { Tx } from '../../src/store/db.ts';
 
@@ -40,8 +40,9 @@ describe('job definitions', () => {
     for (const d of JOB_DEFINITIONS) expect(Number.isInteger(d.maxAttempts) && d.maxAttempts >= 1).toBe(true);
   });
 
-  it('make a resync role sync bulk work and everything else live', () => {
+  it('make a resync role sync and a scheduled reconciliation bulk work, and live work live', () => {
     expect(roleSyncJob.priority?.({ memberId: '1', resync: true })).toBe('bulk');
+    expect(reconcileJob.priority?.({})).toBe('bulk');
     expect(roleSyncJob.priority?.({ memberId: '1' })).toBe('live');
     expect(processWebhookJob.priority).toBeUndefined();
   });

@@ -9,6 +9,7 @@ import { createRefunds } from './refunds.ts';
 import { createRoutes, type ParsedRequest, type Reply } from './routes.ts';
 import { createEvents, type WebhookEvent } from './events.ts';
 import { createDelays } from '../faults.ts';
+import { createEventLog } from './event-log.ts';
 import { createFaults, type FaultHandle, type FaultSpec } from './faults.ts';
 import { buildSignedRequest, postRaw, type DeliverOptions, type SignedRequest, type SignedRequestOptions } from './deliver.ts';
 import { faultBodyFor } from './shapes.ts';
@@ -65,6 +66,7 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const routes = createRoutes({ base: url, state, disputes, now });
   const events = createEvents({ base: url, state, disputes, now });
+  const sent = createEventLog({ base: url });
 
   function issueToken(req: ParsedRequest): Reply {
     const expected = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
@@ -109,7 +111,7 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     if (req.method === 'POST' && req.path === '/v1/oauth2/token') return issueToken(req);
     const open = routes.handlePublic(req);
     if (open) return open;
-    return checkBearer(req.headers) ?? routes.handle(req);
+    return checkBearer(req.headers) ?? sent.handle(req) ?? routes.handle(req);
   }
 
   function send(res: ServerResponse, reply: Reply): void {
@@ -194,8 +196,18 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     subscriptionEvent: events.subscriptionEvent,
     saleEvent: events.saleEvent,
     disputeEvent: events.disputeEvent,
-    signedRequest: (event: WebhookEvent<unknown>, o: SignedRequestOptions): SignedRequest => buildSignedRequest(url, event, o),
-    deliver: (event: WebhookEvent<unknown>, o: DeliverOptions): Promise<{ status: number; body: string }> => postRaw(o.url, buildSignedRequest(url, event, o)),
+    signedRequest: (event: WebhookEvent<unknown>, o: SignedRequestOptions): SignedRequest => {
+      sent.remember(event);
+      return buildSignedRequest(url, event, o);
+    },
+    deliver: (event: WebhookEvent<unknown>, o: DeliverOptions): Promise<{ status: number; body: string }> => {
+      sent.remember(event);
+      return postRaw(o.url, buildSignedRequest(url, event, o));
+    },
+    /** PayPal sent the event and it never arrived (an outage, a wrong webhook URL): listed by the events API, never delivered. */
+    loseEvent: (event: WebhookEvent<unknown>): void => sent.remember(event),
+    /** Every event sent (delivered, signed for delivery or lost), as the events API lists them. */
+    sentEvents: (): WebhookEvent<unknown>[] => sent.all(),
 
     fault: (spec: FaultSpec): FaultHandle => faults.add(spec),
     clearFaults: (): void => faults.clear(),
@@ -204,13 +216,14 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     clearRequests: (): void => {
       requests.length = 0;
     },
-    /** Log, faults, subscriptions, disputes and idempotency keys; issued tokens stay valid so a client under test keeps working. */
+    /** Log, faults, subscriptions, disputes, sent events and idempotency keys; issued tokens stay valid so a client under test keeps working. */
     reset: (): void => {
       requests.length = 0;
       faults.clear();
       state.clear();
       disputes.clear();
       routes.clear();
+      sent.clear();
     },
     close: async (): Promise<void> => {
       delays.clear();
