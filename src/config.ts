@@ -88,6 +88,10 @@ const envSchema = z.object({
   MARKETPLACE_API_KEY: optionalString,
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_RETENTION: positiveInt(14),
+  // Processed webhook bodies hold buyers' names and e-mail addresses: emptied after this many days (ids stay for dedupe).
+  WEBHOOK_BODY_RETENTION_DAYS: positiveInt(90),
+  // Done jobs are history only (audit entries keep what happened); about four rows per webhook, so days, not months.
+  DONE_JOB_RETENTION_DAYS: positiveInt(7),
   METRICS_TOKEN: optionalString,
   // Keys the serials at rest (store/serial-vault.ts); unset: a key file next to the database (store/serial-key.ts).
   SERIAL_SECRET: z
@@ -132,6 +136,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   marketplace: { url: string; key: string } | null;
   backup: { dir: string; retention: number };
+  /** How long the store keeps processed webhook bodies and done jobs (app/retention.ts). */
+  retention: { webhookBodyDays: number; doneJobDays: number };
   metricsToken: string | null;
   /** SERIAL_SECRET: the key serials are kept under; null: Concierge keeps one in a key file next to the database. */
   serialSecret: Buffer | null;
@@ -191,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     marketplace: e.MARKETPLACE_API_URL !== undefined && e.MARKETPLACE_API_KEY !== null ? { url: e.MARKETPLACE_API_URL, key: e.MARKETPLACE_API_KEY } : null,
     backup: { dir: e.BACKUP_DIR, retention: e.BACKUP_RETENTION },
+    retention: { webhookBodyDays: e.WEBHOOK_BODY_RETENTION_DAYS, doneJobDays: e.DONE_JOB_RETENTION_DAYS },
     metricsToken: e.METRICS_TOKEN,
     serialSecret: e.SERIAL_SECRET,
     clockOffsetFile: e.CLOCK_OFFSET_FILE,

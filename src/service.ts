@@ -8,6 +8,8 @@ import { createResync } from './app/resync.ts';
 import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { keepSerialsInLine } from './app/reconcile-serials.ts';
+import { retentionPolicy } from './app/retention.ts';
+import { ensureSchedules } from './app/schedules.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
@@ -134,7 +136,16 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     store,
     throttleMs: () => priority.throttleMs(),
     definitions: JOB_DEFINITIONS,
-    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger }),
+    handlers: createHandlers({
+      store,
+      paypal,
+      tiers,
+      clock,
+      roles,
+      messenger,
+      backup: config.backup,
+      retention: retentionPolicy({ ...config.retention, webhookMaxAgeSeconds: config.webhook.maxAgeSeconds }),
+    }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
     clock,
@@ -192,6 +203,8 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
 
   const serials = keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
   closers.push('serials', () => serials.stop());
+  // Expiry warnings, retention and the daily backup: queued once, then each run queues the next.
+  ensureSchedules(store, clock());
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');

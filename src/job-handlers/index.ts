@@ -1,15 +1,20 @@
+import type { BackupSettings } from '../app/backup.ts';
 import type { AuditChannel } from '../app/post-audit-entry.ts';
 import type { ProcessDeps } from '../app/process-event.ts';
 import type { ReplaceDeps } from '../app/replace-subscription.ts';
+import type { RetentionPolicy } from '../app/retention.ts';
 import type { MessageGateway } from '../app/send-member-dm.ts';
 import type { RoleGateway } from '../app/sync-member-roles.ts';
 import type { JobHandler } from '../jobs/handler.ts';
 import { auditHandler } from './audit.ts';
+import { backupHandler } from './backup.ts';
 import { cancelReplacedHandler } from './cancel-replaced.ts';
 import { dmHandler } from './dm.ts';
+import { expiryWarningsHandler } from './expiry-warnings.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { processWebhookHandler } from './process-webhook.ts';
 import { refreshSubscriptionHandler } from './refresh-subscription.ts';
+import { retentionHandler } from './retention.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 /** What the handlers need: the store and tiers, PayPal, and Discord through the ports app/ declares. */
@@ -17,6 +22,9 @@ export interface HandlerDeps extends ProcessDeps {
   paypal: ProcessDeps['paypal'] & ReplaceDeps['paypal'];
   roles: RoleGateway;
   messenger: MessageGateway & AuditChannel;
+  /** The scheduled jobs' settings: BACKUP_DIR and BACKUP_RETENTION, and what the store keeps. */
+  backup: BackupSettings;
+  retention: RetentionPolicy;
 }
 
 /**
@@ -33,5 +41,8 @@ export function createHandlers(deps: HandlerDeps): JobHandler[] {
     dmHandler(deps),
     refreshSubscriptionHandler(deps),
     cancelReplacedHandler(deps),
+    expiryWarningsHandler(deps),
+    retentionHandler(deps),
+    backupHandler(deps),
   ];
 }

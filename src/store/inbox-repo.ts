@@ -19,3 +19,12 @@ export function lastWebhookReceivedAt(db: DbOrTx): number | null {
   const row = db.select({ at: webhookEvents.receivedAt }).from(webhookEvents).orderBy(desc(webhookEvents.receivedAt)).limit(1).get();
   return row?.at ?? null;
 }
+
+/**
+ * Makes a stored event pending again, so its next process-webhook job
+ * processes it anew (`concierge replay`); the previous outcome goes into the
+ * detail. False when the event is not in the inbox.
+ */
+export function markWebhookEventForReplay(db: DbOrTx, id: string, detail: string): boolean {
+  return db.update(webhookEvents).set({ outcome: 'pending', processedAt: null, detail }).where(eq(webhookEvents.id, id)).run().changes > 0;
+}

@@ -1,4 +1,4 @@
-import { eq, isNotNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, lte } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { members } from './schema.ts';
 
@@ -23,4 +23,13 @@ export function setMemberEntitlement(db: DbOrTx, id: string, e: { tier: string |
 /** Every member the store says is entitled to a tier now (entitled_tier set), for a bulk resync. */
 export function listEntitledMemberIds(db: DbOrTx): string[] {
   return db.select({ id: members.discordUserId }).from(members).where(isNotNull(members.entitledTier)).all().map((r) => r.id);
+}
+
+/** Members whose computed entitlement ends in (after, upTo]: candidates for the expiry warning (app/expiry-warnings.ts). */
+export function listEntitlementsEndingBetween(db: DbOrTx, after: number, upTo: number): MemberRow[] {
+  return db
+    .select()
+    .from(members)
+    .where(and(isNotNull(members.entitledTier), gt(members.entitledUntil, after), lte(members.entitledUntil, upTo)))
+    .all();
 }
