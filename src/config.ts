@@ -249,6 +249,18 @@ export function loadDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
   return value === undefined || value.trim() === '' ? './data/concierge.db' : value;
 }
 
+/**
+ * For `concierge backup` and `restore`, which touch only storage (and must
+ * work on a machine whose Discord or PayPal settings are not there yet):
+ * DATABASE_PATH, BACKUP_DIR and BACKUP_RETENTION, validated as loadConfig does.
+ */
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): { databasePath: string; backup: { dir: string; retention: number } } {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.pick({ DATABASE_PATH: true, BACKUP_DIR: true, BACKUP_RETENTION: true }).safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return { databasePath: parsed.data.DATABASE_PATH, backup: { dir: parsed.data.BACKUP_DIR, retention: parsed.data.BACKUP_RETENTION } };
+}
+
 /** Reads .env into process.env when present; variables already set win (Node's loadEnvFile keeps them). */
 export function loadDotEnv(path = '.env'): void {
   try {

@@ -8,8 +8,9 @@ import type { Logger } from '../log.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
 import { translatePaypalError } from './errors.ts';
 import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
+import { parseWebhookList, type PaypalWebhook } from './webhooks.ts';
 
-export type { PaypalDispute, PlanPrice };
+export type { PaypalDispute, PaypalWebhook, PlanPrice };
 
 /**
  * Our one door to PayPal's REST API: the official SDK with a deadline on every
@@ -68,6 +69,8 @@ export interface PaypalClient {
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
   getPlan(planId: string): Promise<PlanPrice>;
   getDispute(id: string): Promise<PaypalDispute>;
+  /** The webhooks registered in this PayPal app (`concierge doctor`); also proves the credentials work. */
+  listWebhooks(): Promise<PaypalWebhook[]>;
   /** Closes the kept-alive connections to PayPal. */
   close(): void;
 }
@@ -237,6 +240,16 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         req.authenticate([{ oauth2: true }]);
         const { result } = await req.callAsText();
         return parseDispute(result, path);
+      });
+    },
+
+    listWebhooks: () => {
+      const path = '/v1/notifications/webhooks';
+      return call('listWebhooks', 'GET', path, async (_api, client) => {
+        const req = client.getRequestBuilderFactory()('GET', path);
+        req.authenticate([{ oauth2: true }]);
+        const { result } = await req.callAsText();
+        return parseWebhookList(result, path);
       });
     },
 
