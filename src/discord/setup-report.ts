@@ -82,12 +82,14 @@ function checkRoleOrder(r: SetupReport, tierRoles: DiscordSetup['tierRoles'], ro
   if (!admin && (base & PermissionFlagsBits.ManageRoles) === 0n) r.problems.push('Discord: give Concierge the Manage Roles permission in Server Settings → Roles');
   const top = mine.reduce<APIRole | undefined>((best, role) => (best === undefined || isAbove(role, best) ? role : best), undefined);
   const before = r.problems.length;
+  const below: string[] = [];
   for (const t of tierRoles) {
     const role = roles.get(t.id);
     if (role === undefined) r.problems.push(`tiers file: role ${t.name} (${t.id}) does not exist in the server: create it or fix role_id`);
     else if (role.managed) r.problems.push(`tiers file: role ${role.name} (${t.id}) belongs to an integration and cannot be given to members: use another role`);
-    else if (top === undefined || !isAbove(top, role)) r.problems.push(`Discord: drag role ${top?.name ?? 'Concierge'} above ${role.name} in Server Settings → Roles`);
+    else if (top === undefined || !isAbove(top, role)) below.push(role.name);
   }
+  if (below.length > 0) r.problems.push(`Discord: drag role ${top?.name ?? 'Concierge'} above ${below.join(', ')} in Server Settings → Roles`);
   if (r.problems.length === before) r.found.push(`role ${top?.name ?? '?'} above every tier role (${tierRoles.map((t) => roles.get(t.id)?.name ?? t.name).join(', ')})`);
 }
 
