@@ -48,41 +48,63 @@ export async function takeBackup(store: Store, settings: BackupSettings, now: nu
     removeDatabaseFiles(partial);
     copied = await copyDatabaseOnline(store.sqlite, partial, (progress) => onStep?.({ kind: 'copy', progress }));
   } catch (err) {
-    removeDatabaseFiles(partial);
-    throw new ConciergeError('backup_copy_failed', `backup into ${settings.dir} failed: ${err instanceof Error ? err.message : String(err)}`, { retry: true, cause: err });
+    throw new ConciergeError('backup_copy_failed', `backup into ${settings.dir} failed: ${describe(err)}${discardPartial(partial)}`, { retry: true, cause: err });
   }
   onStep?.({ kind: 'check' });
   const source = readAppliedMigrations(store.sqlite) ?? [];
   const check = checkDatabaseFile(partial);
   const problem = !check.ok ? check.problem : check.migrations.length !== source.length ? `it has ${check.migrations.length} migrations, the database ${source.length}` : null;
   if (problem !== null) {
-    removeDatabaseFiles(partial);
-    throw new ConciergeError('backup_check_failed', `backup ${name} failed its check and was deleted: ${problem}`, { retry: true });
+    throw new ConciergeError('backup_check_failed', `backup ${name} failed its check and was deleted: ${problem}${discardPartial(partial)}`, { retry: true });
   }
   restrictBackupFile(partial);
   const final = publishBackup(settings.dir, name);
-  const pruned = pruneBackups(settings.dir, settings.retention);
+  const pruned = pruneBackups(settings.dir, settings.retention, name);
   const file = listBackups(settings.dir).find((b) => b.name === name);
   if (file === undefined) throw new ConciergeError('backup_vanished', `backup ${final} disappeared right after it was written`, { retry: true });
   return { file, pages: copied.totalPages, restarts: copied.restarts, pruned };
 }
 
-/**
- * The daily run: queues tomorrow's first (so a failing backup is retried
- * with backoff without ending the schedule), then backs up. A failure is
- * posted to the audit channel once per day and thrown for the retry.
- */
-export async function runScheduledBackup(deps: { store: Store; log: Logger }, settings: BackupSettings, now: number): Promise<BackupResult> {
-  deps.store.transaction((tx) => queueNextRun(tx, backupJob, {}, nextDailyAt(now, BACKUP_HOUR_UTC), now));
+/** Deletes a failed copy; '' or, when that fails too, what to add to the error (the copy's own failure stays the news). */
+function discardPartial(partial: string): string {
   try {
-    const result = await takeBackup(deps.store, settings, now);
-    deps.log.info({ file: result.file.path, bytes: result.file.bytes, restarts: result.restarts, pruned: result.pruned.length }, 'backup written and checked');
-    return result;
+    removeDatabaseFiles(partial);
+    return '';
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    deps.store.transaction((tx) =>
-      recordAudit(tx, { kind: 'backup.failed', severity: 'danger', message: `The daily backup failed and will be retried: ${message}`, dedupeKey: `backup.failed:${new Date(now).toISOString().slice(0, 10)}` }, now),
-    );
-    throw err;
+    return `; deleting ${partial} failed too: ${describe(err)}`;
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** After a failed daily backup, the next try: soon enough that a fixed disk gets a backup the same day, rare enough not to grind a full one. */
+export const BACKUP_RETRY_MS = 3_600_000;
+
+/**
+ * The daily run. The next run is queued by this one: tomorrow at 03:00 UTC
+ * after a good backup, in an hour after a failure, which is posted to the
+ * audit channel (once a day) and logged. The failure is not thrown: the
+ * runner's retry would fold into the queued next run with a fresh, short
+ * backoff, copying the database every few seconds while the disk is full;
+ * nor may a run of failures dead-letter the schedule. Null after a failure.
+ */
+export async function runScheduledBackup(deps: { store: Store; log: Logger }, settings: BackupSettings, now: number): Promise<BackupResult | null> {
+  let result: BackupResult;
+  try {
+    result = await takeBackup(deps.store, settings, now);
+  } catch (err) {
+    const message = describe(err);
+    deps.log.error({ error: message, retryAt: new Date(now + BACKUP_RETRY_MS).toISOString() }, 'backup failed');
+    deps.store.transaction((tx) => {
+      const day = new Date(now).toISOString().slice(0, 10);
+      recordAudit(tx, { kind: 'backup.failed', severity: 'danger', message: `The daily backup failed; trying again every hour: ${message}`, dedupeKey: `backup.failed:${day}` }, now);
+      queueNextRun(tx, backupJob, {}, now + BACKUP_RETRY_MS, now);
+    });
+    return null;
+  }
+  deps.store.transaction((tx) => queueNextRun(tx, backupJob, {}, nextDailyAt(now, BACKUP_HOUR_UTC), now));
+  deps.log.info({ file: result.file.path, bytes: result.file.bytes, restarts: result.restarts, pruned: result.pruned.length }, 'backup written and checked');
+  return result;
 }

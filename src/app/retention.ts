@@ -67,14 +67,25 @@ export async function applyRetention(deps: { store: Store }, policy: RetentionPo
   return report;
 }
 
+/** After a failed run, the next try. */
+const RETENTION_RETRY_MS = 3_600_000;
+
 /**
- * The scheduled run: queues tomorrow's first, so a run that keeps failing
- * is retried (folded into that row by the runner) without ending the
- * schedule, then prunes.
+ * The daily run; it queues the next one: tomorrow at 04:00 UTC, or in an
+ * hour after a failure, which is logged (not thrown: the runner's retry
+ * would fold into the queued next run, and a run of failures must not
+ * dead-letter the schedule). Null after a failure.
  */
-export async function runScheduledRetention(deps: { store: Store; log: Logger }, policy: RetentionPolicy, now: number): Promise<RetentionReport> {
+export async function runScheduledRetention(deps: { store: Store; log: Logger }, policy: RetentionPolicy, now: number): Promise<RetentionReport | null> {
+  let report: RetentionReport;
+  try {
+    report = await applyRetention(deps, policy, now);
+  } catch (err) {
+    deps.log.error({ error: err instanceof Error ? err.message : String(err) }, 'retention failed; trying again in an hour');
+    deps.store.transaction((tx) => queueNextRun(tx, retentionJob, {}, now + RETENTION_RETRY_MS, now));
+    return null;
+  }
   deps.store.transaction((tx) => queueNextRun(tx, retentionJob, {}, nextDailyAt(now, RETENTION_HOUR_UTC), now));
-  const report = await applyRetention(deps, policy, now);
   deps.log.info({ ...report }, 'retention applied');
   return report;
 }

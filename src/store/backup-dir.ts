@@ -70,12 +70,15 @@ export function publishBackup(dir: string, name: string): string {
 }
 
 /**
- * Deletes all but the newest `keep` backups; returns the deleted ones.
+ * Deletes all but the newest `keep` backups, never `justWritten` (after a
+ * clock step back its name sorts below older ones); returns the deleted ones.
  * Partial files of crashed runs go too once a day old (by the file system's
  * clock, like their mtime: a younger one may belong to a backup running now).
  */
-export function pruneBackups(dir: string, keep: number): BackupFile[] {
-  const extra = listBackups(dir).slice(keep);
+export function pruneBackups(dir: string, keep: number, justWritten: string): BackupFile[] {
+  const all = listBackups(dir);
+  const kept = new Set([justWritten, ...all.filter((b) => b.name !== justWritten).slice(0, Math.max(0, keep - 1)).map((b) => b.name)]);
+  const extra = all.filter((b) => !kept.has(b.name));
   for (const b of extra) rmSync(b.path, { force: true });
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(`.${PREFIX}`) || !name.endsWith('.partial')) continue;

@@ -6,7 +6,9 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { takeBackup } from '../../src/app/backup.ts';
+import { BACKUP_RETRY_MS, runScheduledBackup, takeBackup } from '../../src/app/backup.ts';
+import { SCHEDULE_KEY } from '../../src/app/schedules.ts';
+import { createLogger } from '../../src/log.ts';
 import { restoreDatabase } from '../../src/app/restore.ts';
 import { listBackups } from '../../src/store/backup-dir.ts';
 import { checkDatabaseFile, readKnownMigrations } from '../../src/store/backup-file.ts';
@@ -96,6 +98,47 @@ describe('takeBackup', () => {
     const copy = new Database(r.file.path, { readonly: true });
     expect((copy.prepare(`SELECT count(*) AS n FROM audit_entries WHERE kind = 'test'`).get() as { n: number }).n).toBe(3000);
     copy.close();
+  });
+});
+
+describe('runScheduledBackup', () => {
+  const queuedRuns = (store: Store) =>
+    store.sqlite.prepare(`SELECT run_at AS runAt FROM jobs WHERE kind = 'backup' AND dedupe_key = ? AND status = 'queued'`).all(SCHEDULE_KEY) as { runAt: number }[];
+
+  it('queues tomorrow 03:00 UTC after a good backup; after a failure posts it once a day and tries again in an hour', async () => {
+    const dir = freshDir();
+    const store = liveStore(dir);
+    const log = createLogger('silent');
+    // BACKUP_DIR names a file: every backup fails until the operator fixes it.
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const broken = { dir: join(dir, 'not-a-dir', 'backups'), retention: 14 };
+    expect(await runScheduledBackup({ store, log }, broken, T)).toBeNull();
+    expect(queuedRuns(store)).toEqual([{ runAt: T + BACKUP_RETRY_MS }]);
+    store.sqlite.prepare(`UPDATE jobs SET status = 'done' WHERE kind = 'backup'`).run();
+    expect(await runScheduledBackup({ store, log }, broken, T + BACKUP_RETRY_MS)).toBeNull();
+    const posted = store.sqlite.prepare(`SELECT message FROM audit_entries WHERE kind = 'backup.failed'`).all() as { message: string }[];
+    expect(posted).toHaveLength(1);
+    expect(posted[0]?.message).toMatch(/^The daily backup failed; trying again every hour: backup into .*not-a-dir.* failed/);
+    expect(store.sqlite.prepare(`SELECT count(*) AS n FROM jobs WHERE kind = 'audit'`).get()).toEqual({ n: 1 });
+
+    store.sqlite.prepare(`UPDATE jobs SET status = 'done' WHERE kind = 'backup'`).run();
+    const fixed = { dir: join(dir, 'backups'), retention: 14 };
+    const good = await runScheduledBackup({ store, log }, fixed, T + 2 * BACKUP_RETRY_MS);
+    expect(good?.file.name).toBe('concierge-2025-06-01T05-00-00.000Z.db');
+    expect(queuedRuns(store)).toEqual([{ runAt: Date.parse('2025-06-02T03:00:00Z') }]);
+    store.close();
+  });
+
+  it('a backup whose name sorts below the kept ones (the clock stepped back) is still kept', async () => {
+    const dir = freshDir();
+    const store = liveStore(dir);
+    const settings = { dir: join(dir, 'backups'), retention: 2 };
+    await takeBackup(store, settings, T + 2 * 86_400_000);
+    await takeBackup(store, settings, T + 86_400_000);
+    const r = await takeBackup(store, settings, T);
+    store.close();
+    expect(r.pruned.map((b) => b.name)).toEqual(['concierge-2025-06-02T03-00-00.000Z.db']);
+    expect(listBackups(settings.dir).map((b) => b.name)).toEqual(['concierge-2025-06-03T03-00-00.000Z.db', 'concierge-2025-06-01T03-00-00.000Z.db']);
   });
 });
 
