@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConciergeError } from '../errors.ts';
+import { parsePaypalBody } from './parse-body.ts';
 
 /** What Concierge needs of a PayPal dispute: which sales it is about, and how far it went. */
 export interface PaypalDispute {
@@ -22,17 +22,7 @@ const DisputeBody = z.looseObject({
 
 /** The SDK 2.5 has no disputes controller, so the body is parsed here. */
 export function parseDispute(text: string, path: string): PaypalDispute {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined; // reported below with the schema failure
-  }
-  const parsed = DisputeBody.safeParse(json);
-  if (!parsed.success) {
-    throw new ConciergeError('paypal_invalid_response', `PayPal GET ${path} → 200, not a dispute: ${text.slice(0, 200)}`, { retry: false, context: { method: 'GET', path } });
-  }
-  const d = parsed.data;
+  const d = parsePaypalBody(text, path, DisputeBody, 'a dispute');
   return {
     id: d.dispute_id,
     stage: d.dispute_life_cycle_stage ?? null,

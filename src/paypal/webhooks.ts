@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConciergeError } from '../errors.ts';
+import { parsePaypalBody } from './parse-body.ts';
 
 /** A webhook registered in the PayPal app (GET /v1/notifications/webhooks): where PayPal delivers, and what. */
 export interface PaypalWebhook {
@@ -24,15 +24,5 @@ const WebhookList = z.looseObject({
 
 /** The SDK 2.5 has no webhooks controller, so the list is parsed here. */
 export function parseWebhookList(text: string, path: string): PaypalWebhook[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined; // reported below with the schema failure
-  }
-  const parsed = WebhookList.safeParse(json);
-  if (!parsed.success) {
-    throw new ConciergeError('paypal_invalid_response', `PayPal GET ${path} → 200, not a webhook list: ${text.slice(0, 200)}`, { retry: false, context: { method: 'GET', path } });
-  }
-  return parsed.data.webhooks.map((w) => ({ id: w.id, url: w.url, eventTypes: w.event_types.map((t) => t.name) }));
+  return parsePaypalBody(text, path, WebhookList, 'a webhook list').webhooks.map((w) => ({ id: w.id, url: w.url, eventTypes: w.event_types.map((t) => t.name) }));
 }

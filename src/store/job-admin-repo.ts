@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, min, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
-import type { JobRecord } from './job-repo.ts';
+import { advanceQueuedSibling, type JobRecord } from './job-repo.ts';
 import { jobs } from './schema.ts';
 
 /**
@@ -91,19 +91,14 @@ export function retryJobNow(tx: DbOrTx, id: number, now: number): RetryOutcome {
   }
   if (job.status !== 'dead') return { kind: 'not_retryable', job };
   if (job.dedupeKey !== null) {
-    // The partial unique index allows one queued row per (kind, dedupe key): the same fold as the runner's requeue.
-    const sibling = tx
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.kind, job.kind), eq(jobs.dedupeKey, job.dedupeKey), eq(jobs.status, 'queued')))
-      .get();
-    if (sibling !== undefined) {
-      tx.update(jobs).set({ runAt: sql`min(${jobs.runAt}, ${now})`, updatedAt: now }).where(eq(jobs.id, sibling.id)).run();
+    // One queued row per (kind, dedupe key): the same fold as the runner's requeue.
+    const sibling = advanceQueuedSibling(tx, { kind: job.kind, dedupeKey: job.dedupeKey }, now, now);
+    if (sibling !== null) {
       tx.update(jobs)
-        .set({ status: 'done', lastError: `retried by an operator: superseded by job ${sibling.id} after: ${job.lastError ?? ''}`, updatedAt: now })
+        .set({ status: 'done', lastError: `retried by an operator: superseded by job ${sibling} after: ${job.lastError ?? ''}`, updatedAt: now })
         .where(eq(jobs.id, id))
         .run();
-      return { kind: 'folded', job, into: sibling.id };
+      return { kind: 'folded', job, into: sibling };
     }
   }
   tx.update(jobs)
