@@ -88,6 +88,10 @@ const envSchema = z.object({
   MARKETPLACE_API_KEY: optionalString,
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_RETENTION: positiveInt(14),
+  // Processed webhook bodies hold buyers' names and e-mail addresses: emptied after this many days (ids stay for dedupe).
+  WEBHOOK_BODY_RETENTION_DAYS: positiveInt(90),
+  // Done jobs are history only (audit entries keep what happened); about four rows per webhook, so days, not months.
+  DONE_JOB_RETENTION_DAYS: positiveInt(7),
   METRICS_TOKEN: optionalString,
   // Keys the serials at rest (store/serial-vault.ts); unset: a key file next to the database (store/serial-key.ts).
   SERIAL_SECRET: z
@@ -134,6 +138,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   marketplace: { url: string; key: string } | null;
   backup: { dir: string; retention: number };
+  /** How long the store keeps processed webhook bodies and done jobs (app/retention.ts). */
+  retention: { webhookBodyDays: number; doneJobDays: number };
   metricsToken: string | null;
   /** SERIAL_SECRET: the key serials are kept under; null: Concierge keeps one in a key file next to the database. */
   serialSecret: Buffer | null;
@@ -195,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     marketplace: e.MARKETPLACE_API_URL !== undefined && e.MARKETPLACE_API_KEY !== null ? { url: e.MARKETPLACE_API_URL, key: e.MARKETPLACE_API_KEY } : null,
     backup: { dir: e.BACKUP_DIR, retention: e.BACKUP_RETENTION },
+    retention: { webhookBodyDays: e.WEBHOOK_BODY_RETENTION_DAYS, doneJobDays: e.DONE_JOB_RETENTION_DAYS },
     metricsToken: e.METRICS_TOKEN,
     serialSecret: e.SERIAL_SECRET,
     clockOffsetFile: e.CLOCK_OFFSET_FILE,
@@ -245,6 +252,18 @@ export function parseSerialSecret(text: string): Buffer | string {
 export function loadDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
   const value = env['DATABASE_PATH'];
   return value === undefined || value.trim() === '' ? './data/concierge.db' : value;
+}
+
+/**
+ * For `concierge backup` and `restore`, which touch only storage (and must
+ * work on a machine whose Discord or PayPal settings are not there yet):
+ * DATABASE_PATH, BACKUP_DIR and BACKUP_RETENTION, validated as loadConfig does.
+ */
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): { databasePath: string; backup: { dir: string; retention: number } } {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.pick({ DATABASE_PATH: true, BACKUP_DIR: true, BACKUP_RETENTION: true }).safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return { databasePath: parsed.data.DATABASE_PATH, backup: { dir: parsed.data.BACKUP_DIR, retention: parsed.data.BACKUP_RETENTION } };
 }
 
 /** Reads .env into process.env when present; variables already set win (Node's loadEnvFile keeps them). */

@@ -11,6 +11,8 @@ import { keepSerialsInLine } from './app/reconcile-serials.ts';
 import { bindMarketplaceSync } from './app/sync-marketplace.ts';
 import type { RunPacing } from './app/reconcile-run.ts';
 import { scheduleReconcile } from './app/reconcile-schedule.ts';
+import { retentionPolicy } from './app/retention.ts';
+import { ensureSchedules } from './app/schedules.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
 import { createMemberCommands } from './discord/commands/index.ts';
@@ -155,7 +157,19 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     store,
     throttleMs: () => priority.throttleMs(),
     definitions: JOB_DEFINITIONS,
-    handlers: createHandlers({ store, paypal, tiers, clock, roles, messenger, marketplace, guild, reconcile }),
+    handlers: createHandlers({
+      store,
+      paypal,
+      tiers,
+      clock,
+      roles,
+      messenger,
+      marketplace,
+      guild,
+      reconcile,
+      backup: config.backup,
+      retention: retentionPolicy({ ...config.retention, webhookMaxAgeSeconds: config.webhook.maxAgeSeconds }),
+    }),
     log: log.child({ component: 'jobs' }),
     concurrency: config.jobs.concurrency,
     clock,
@@ -225,6 +239,8 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   closers.push('serials', () => serials.stop());
   // Restart-safe: a run already queued (by the last start or the last run) stays; otherwise one is queued an interval from now.
   if (config.reconcile !== null) scheduleReconcile(store, clock(), config.reconcile.intervalMs);
+  // Expiry warnings, retention and the daily backup: queued once, then each run queues the next.
+  ensureSchedules(store, clock());
   runner.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, database: config.databasePath, tiers: tiers.current().tiers.map((t) => t.key) }, 'Concierge is running');

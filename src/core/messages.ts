@@ -41,6 +41,8 @@ const TITLES: Record<string, string> = {
   'member.joined': 'Member rejoined',
   'dm.closed': 'DM not delivered',
   'discord.setup': 'Discord setup problem',
+  'webhook.replayed': 'Webhook replayed (operator)',
+  'backup.failed': 'Backup failed',
 };
 
 export interface AuditFacts {
@@ -71,12 +73,12 @@ export function auditEmbed(a: AuditFacts): Embed {
   };
 }
 
-export type DmKind = 'welcome' | 'payment_failed' | 'cancelled' | 'access_ended';
+export type DmKind = 'welcome' | 'payment_failed' | 'cancelled' | 'access_ended' | 'expiry_warning';
 
 export interface DmFacts {
   kind: DmKind;
   tierKey: string | null;
-  /** Grace end (payment_failed) or access end (cancelled). */
+  /** Grace end (payment_failed) or access end (cancelled, expiry_warning). */
   until: number | null;
   serverName: string;
   /** When the DM is written: a cancellation whose access already ended says so instead of "you keep access until". */
@@ -114,6 +116,12 @@ export function memberDm(f: DmFacts, catalog: TierCatalog): Embed {
         title: 'Your membership was cancelled',
         // Under on_cancel: immediate (or with no paid-through known) access ends with the cancel: no "you keep it until today".
         description: `Your ${tierName} membership in **${f.serverName}** is cancelled. ${f.until === null || f.until <= f.now ? 'Your access has ended.' : `You keep access until ${day(f.until)}.`}\n\nChanged your mind? Use /subscribe in the server to start again.`,
+        color: SEVERITY_COLORS.warning,
+      };
+    case 'expiry_warning':
+      return {
+        title: 'Your membership ends soon',
+        description: `Your ${tierName} access in **${f.serverName}** ends on ${day(f.until)} and will not renew.\n\nWant to keep it? Use /subscribe in the server before then.`,
         color: SEVERITY_COLORS.warning,
       };
     case 'access_ended':

@@ -111,6 +111,8 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(port),
     DATABASE_PATH: join(dir, 'concierge.db'),
+    // The daily backup runs when the demo's clock passes 03:00 UTC: into the demo's directory, not ./data/backups.
+    BACKUP_DIR: join(dir, 'backups'),
     TIERS_FILE: o.tiersFile ?? DEMO_TIERS_FILE,
     CLOCK_OFFSET_FILE: offsetFile,
     LOG_LEVEL: o.logLevel ?? 'warn',

@@ -1,21 +1,26 @@
+import type { BackupSettings } from '../app/backup.ts';
 import type { AuditChannel } from '../app/post-audit-entry.ts';
 import type { ProcessDeps } from '../app/process-event.ts';
 import type { GuildRoleReader, WebhookEventSource } from '../app/reconcile.ts';
 import type { RunPacing } from '../app/reconcile-run.ts';
 import type { ReplaceDeps } from '../app/replace-subscription.ts';
+import type { RetentionPolicy } from '../app/retention.ts';
 import type { MessageGateway } from '../app/send-member-dm.ts';
 import type { MarketplaceGateway } from '../app/sync-marketplace.ts';
 import type { RoleGateway } from '../app/sync-member-roles.ts';
 import type { JobHandler } from '../jobs/handler.ts';
 import { auditHandler } from './audit.ts';
+import { backupHandler } from './backup.ts';
 import { cancelReplacedHandler } from './cancel-replaced.ts';
 import { dmHandler } from './dm.ts';
+import { expiryWarningsHandler } from './expiry-warnings.ts';
 import { lapseCheckHandler } from './lapse-check.ts';
 import { marketplaceMemberHandler } from './marketplace-member.ts';
 import { marketplacePublisherHandler } from './marketplace-publisher.ts';
 import { processWebhookHandler } from './process-webhook.ts';
 import { reconcileHandler } from './reconcile.ts';
 import { refreshSubscriptionHandler } from './refresh-subscription.ts';
+import { retentionHandler } from './retention.ts';
 import { roleSyncHandler } from './role-sync.ts';
 
 /** What the handlers need: the store and tiers, PayPal, and Discord and the marketplace through the ports app/ declares. */
@@ -29,6 +34,9 @@ export interface HandlerDeps extends ProcessDeps {
   guild: GuildRoleReader;
   /** The reconciliation schedule (null: off) and its PayPal pacing. */
   reconcile: RunPacing & { intervalMs: number | null };
+  /** The scheduled jobs' settings: BACKUP_DIR and BACKUP_RETENTION, and what the store keeps. */
+  backup: BackupSettings;
+  retention: RetentionPolicy;
 }
 
 /**
@@ -48,5 +56,8 @@ export function createHandlers(deps: HandlerDeps): JobHandler[] {
     marketplaceMemberHandler({ store: deps.store, marketplace: deps.marketplace ?? null }),
     marketplacePublisherHandler({ store: deps.store, marketplace: deps.marketplace ?? null }),
     reconcileHandler({ ...deps, ...deps.reconcile }),
+    expiryWarningsHandler(deps),
+    retentionHandler(deps),
+    backupHandler(deps),
   ];
 }

@@ -69,7 +69,7 @@ export const auditJob = defineJob({
 
 export const dmPayloadSchema = z.object({
   memberId: z.string().min(1),
-  kind: z.enum(['welcome', 'payment_failed', 'cancelled', 'access_ended']),
+  kind: z.enum(['welcome', 'payment_failed', 'cancelled', 'access_ended', 'expiry_warning']),
   tierKey: z.string().nullable(),
   until: z.number().nullable(),
 });
@@ -139,6 +139,25 @@ export const reconcileJob = defineJob({
   priority: () => 'bulk',
 });
 
+/*
+ * Standing schedules (app/schedules.ts): queued at start when missing, each
+ * run queues the next one under the same dedupe key, so exactly one is
+ * pending and a restart neither loses nor doubles it.
+ */
+
+/** Warns members whose non-renewing access ends in three days (app/expiry-warnings.ts); `since`: the previous scan's time. */
+export const expiryWarningsJob = defineJob({
+  kind: 'expiry-warnings',
+  schema: z.object({ since: z.number().int() }),
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+});
+
+/** Prunes old webhook bodies, done jobs and webhook transmissions (app/retention.ts). */
+export const retentionJob = defineJob({ kind: 'retention', schema: z.object({}), maxAttempts: DEFAULT_MAX_ATTEMPTS });
+
+/** The daily online backup into BACKUP_DIR (app/backup.ts). */
+export const backupJob = defineJob({ kind: 'backup', schema: z.object({}), maxAttempts: DEFAULT_MAX_ATTEMPTS });
+
 /** The list the runner dispatches on: each needs exactly one handler (job-handlers/index.ts). */
 export const JOB_DEFINITIONS = [
   processWebhookJob,
@@ -151,6 +170,10 @@ export const JOB_DEFINITIONS = [
   marketplaceMemberJob,
   marketplacePublisherJob,
   reconcileJob,
+
+  expiryWarningsJob,
+  retentionJob,
+  backupJob,
 ] as const;
 
 export type JobKind = (typeof JOB_DEFINITIONS)[number]['kind'];

@@ -9,8 +9,9 @@ import { parseDispute, type PaypalDispute } from './dispute.ts';
 import { translatePaypalError } from './errors.ts';
 import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
 import { parseWebhookEventPage, WEBHOOK_EVENTS_PATH, type WebhookEventPage } from './webhook-events.ts';
+import { parseWebhookList, type PaypalWebhook } from './webhooks.ts';
 
-export type { PaypalDispute, PlanPrice, WebhookEventPage };
+export type { PaypalDispute, PaypalWebhook, PlanPrice, WebhookEventPage };
 
 /**
  * Our one door to PayPal's REST API: the official SDK with a deadline on every
@@ -71,6 +72,8 @@ export interface PaypalClient {
   getDispute(id: string): Promise<PaypalDispute>;
   /** One page of the webhook events PayPal sent (or tried to): the first of a window, or the one a `next` link names. */
   listWebhookEvents(page: { start: Date; end: Date; pageSize: number } | { next: string }): Promise<WebhookEventPage>;
+  /** The webhooks registered in this PayPal app (`concierge doctor`); also proves the credentials work. */
+  listWebhooks(): Promise<PaypalWebhook[]>;
   /** Closes the kept-alive connections to PayPal. */
   close(): void;
 }
@@ -255,6 +258,16 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         req.authenticate([{ oauth2: true }]);
         const { result } = await req.callAsText();
         return parseWebhookEventPage(result, label);
+      });
+    },
+
+    listWebhooks: () => {
+      const path = '/v1/notifications/webhooks';
+      return call('listWebhooks', 'GET', path, async (_api, client) => {
+        const req = client.getRequestBuilderFactory()('GET', path);
+        req.authenticate([{ oauth2: true }]);
+        const { result } = await req.callAsText();
+        return parseWebhookList(result, path);
       });
     },
 

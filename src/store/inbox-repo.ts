@@ -30,3 +30,12 @@ export function listKnownEventIds(db: DbOrTx, ids: readonly string[]): Set<strin
   }
   return known;
 }
+
+/**
+ * Makes a stored event pending again, so its next process-webhook job
+ * processes it anew (`concierge replay`); the previous outcome goes into the
+ * detail. False when the event is not in the inbox.
+ */
+export function markWebhookEventForReplay(db: DbOrTx, id: string, detail: string): boolean {
+  return db.update(webhookEvents).set({ outcome: 'pending', processedAt: null, detail }).where(eq(webhookEvents.id, id)).run().changes > 0;
+}

@@ -156,26 +156,18 @@ export function requeueJob(
   const current = db.select().from(jobs).where(leaseHeld(lease)).get();
   if (current === undefined) return { kind: 'lost' };
   if (current.dedupeKey !== null) {
-    const sibling = db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.kind, current.kind), eq(jobs.dedupeKey, current.dedupeKey), eq(jobs.status, 'queued')))
-      .get();
-    if (sibling !== undefined) {
-      db.update(jobs)
-        .set({ runAt: sql`min(${jobs.runAt}, ${opts.runAt})`, updatedAt: opts.now })
-        .where(eq(jobs.id, sibling.id))
-        .run();
+    const sibling = advanceQueuedSibling(db, { kind: current.kind, dedupeKey: current.dedupeKey }, opts.runAt, opts.now);
+    if (sibling !== null) {
       db.update(jobs)
         .set({
           status: 'done',
           lockedUntil: null,
-          lastError: `superseded by job ${sibling.id} after: ${opts.lastError}`,
+          lastError: `superseded by job ${sibling} after: ${opts.lastError}`,
           updatedAt: opts.now,
         })
         .where(leaseHeld(lease))
         .run();
-      return { kind: 'superseded', byJobId: sibling.id };
+      return { kind: 'superseded', byJobId: sibling };
     }
   }
   db.update(jobs)
@@ -191,6 +183,23 @@ export function requeueJob(
     .where(leaseHeld(lease))
     .run();
   return { kind: 'requeued' };
+}
+
+/**
+ * The queued job of this kind and dedupe key, if any, made due by `runAt` at
+ * the latest (its run_at becomes the earlier of the two); returns its id.
+ * There is at most one (the partial unique index): a job that cannot be
+ * queued again beside it folds into it instead.
+ */
+export function advanceQueuedSibling(db: DbOrTx, key: { kind: string; dedupeKey: string }, runAt: number, now: number): number | null {
+  const sibling = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(eq(jobs.kind, key.kind), eq(jobs.dedupeKey, key.dedupeKey), eq(jobs.status, 'queued')))
+    .get();
+  if (sibling === undefined) return null;
+  db.update(jobs).set({ runAt: sql`min(${jobs.runAt}, ${runAt})`, updatedAt: now }).where(eq(jobs.id, sibling.id)).run();
+  return sibling.id;
 }
 
 /** Dead-letter: the row stays visible as `dead` with its last error. False when the lease was lost. */

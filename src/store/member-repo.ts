@@ -1,4 +1,4 @@
-import { eq, isNotNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, lte } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { members } from './schema.ts';
 
@@ -33,4 +33,13 @@ export function listEntitlements(db: DbOrTx): Map<string, { tier: string; source
     .where(isNotNull(members.entitledTier))
     .all();
   return new Map(rows.flatMap((r) => (r.tier === null ? [] : [[r.id, { tier: r.tier, source: r.source }] as const])));
+}
+
+/** Members whose computed entitlement ends in (after, upTo]: candidates for the expiry warning (app/expiry-warnings.ts). */
+export function listEntitlementsEndingBetween(db: DbOrTx, after: number, upTo: number): MemberRow[] {
+  return db
+    .select()
+    .from(members)
+    .where(and(isNotNull(members.entitledTier), gt(members.entitledUntil, after), lte(members.entitledUntil, upTo)))
+    .all();
 }

@@ -15,8 +15,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `concierge doctor` in `dir`, so it reads dir/.env; nothing else in its environment. */
-const doctor = () => runCli(['doctor'], dir);
+/** Runs `concierge doctor --offline` (the local checks) in `dir`, so it reads dir/.env; nothing else in its environment. */
+const doctor = () => runCli(['doctor', '--offline'], dir);
 
 describe('concierge doctor: file permissions', () => {
   it('warns about a .env readable by group/others, naming the fix, and still passes', async () => {

@@ -5,6 +5,7 @@ import { dmJob, JOB_DEFINITIONS, roleSyncJob } from '../../src/jobs/definitions.
 import { createJobRunner } from '../../src/jobs/runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { createPaypalClient } from '../../src/paypal/client.ts';
+import { retentionPolicy } from '../../src/app/retention.ts';
 import { claimJob } from '../../src/jobs/queue.ts';
 import { auditEntries, jobs, members, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
@@ -83,7 +84,18 @@ describe('a worker dying mid-job', () => {
     const runner = createJobRunner({
       store: h.service.store,
       definitions: JOB_DEFINITIONS,
-      handlers: createHandlers({ store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, roles: h.service.roles, messenger: h.service.messenger, guild: h.service.guild, reconcile: { intervalMs: null } }),
+      handlers: createHandlers({
+        store: h.service.store,
+        paypal,
+        tiers: h.service.tiers,
+        clock: h.now,
+        roles: h.service.roles,
+        messenger: h.service.messenger,
+        guild: h.service.guild,
+        reconcile: { intervalMs: null },
+        backup: h.config.backup,
+        retention: retentionPolicy({ ...h.config.retention, webhookMaxAgeSeconds: h.config.webhook.maxAgeSeconds }),
+      }),
       log: createLogger('silent'),
       concurrency: 2,
       clock: h.now,

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recomputeMember } from '../../src/app/recompute-member.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -84,6 +84,8 @@ export function testEnv(paypalUrl: string, dbPath: string, extra: Record<string,
     PUBLIC_URL: 'https://members.example.test',
     HTTP_PORT: '0',
     DATABASE_PATH: dbPath,
+    // Next to the database, in the test's temp directory: never ./data/backups of the working copy.
+    BACKUP_DIR: join(dirname(dbPath), 'backups'),
     TIERS_FILE: TIERS_FIXTURE_PATH,
     LOG_LEVEL: 'silent',
     // Off unless a test turns it on: a scheduled run would read PayPal and Discord in tests that advance the clock by hours.

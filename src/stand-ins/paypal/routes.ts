@@ -14,6 +14,7 @@ import {
   transactionJson,
 } from './shapes.ts';
 import type { StandInState, StoredSubscription, SubscriptionStatus } from './state.ts';
+import type { WebhookRegistry } from './webhooks.ts';
 
 /**
  * The REST endpoints, as pure functions from a parsed request to a reply. The
@@ -86,7 +87,7 @@ function schemaError(err: z.ZodError, body: unknown): Reply {
   return { status: 400, json: invalidRequestJson(field, missing ? 'MISSING_REQUIRED_PARAMETER' : 'INVALID_PARAMETER_SYNTAX', issue?.message ?? 'invalid') };
 }
 
-export function createRoutes(o: { base: string; state: StandInState; disputes: DisputeStore; now: () => Date }) {
+export function createRoutes(o: { base: string; state: StandInState; disputes: DisputeStore; webhooks: WebhookRegistry; now: () => Date }) {
   /** Ids already used in `PayPal-Request-Id`, with the answer PayPal replays for 72 hours. */
   const idempotent = new Map<string, Reply>();
 
@@ -213,9 +214,10 @@ export function createRoutes(o: { base: string; state: StandInState; disputes: D
     return d ? { status: 200, json: disputeJson(o.base, d) } : { status: 404, json: notFoundJson(id) };
   }
 
-  /** Reads outside the subscriptions path: plans and disputes. */
+  /** Reads outside the subscriptions path: plans, disputes and the app's webhooks. */
   function handleOther(req: ParsedRequest): Reply | undefined {
     if (req.method !== 'GET') return undefined;
+    if (req.path === '/v1/notifications/webhooks') return { status: 200, json: o.webhooks.listJson(o.base) };
     const p = PLAN_PATH.exec(req.path);
     if (p) return plan(decodeURIComponent(p[1] ?? ''));
     const d = DISPUTE_PATH.exec(req.path);

@@ -13,6 +13,7 @@ import { createEventLog } from './event-log.ts';
 import { createFaults, type FaultHandle, type FaultSpec } from './faults.ts';
 import { buildSignedRequest, postRaw, type DeliverOptions, type SignedRequest, type SignedRequestOptions } from './deliver.ts';
 import { faultBodyFor } from './shapes.ts';
+import { createWebhookRegistry, type WebhookSpec } from './webhooks.ts';
 
 /**
  * A PayPal REST stand-in on loopback HTTPS: OAuth, the Subscriptions API,
@@ -21,7 +22,7 @@ import { faultBodyFor } from './shapes.ts';
  */
 
 export type { ApproveOptions, PlanSpec, StoredDispute, OpenDisputeOptions, StoredSale, StoredSubscription, SubscriptionStatus, ShortcutSubscription, FaultSpec, FaultHandle, WebhookEvent };
-export type { DeliverOptions, SignedRequest, SignedRequestOptions };
+export type { DeliverOptions, SignedRequest, SignedRequestOptions, WebhookSpec };
 export type { SubscriptionEventType, SaleEventType, DisputeEventType, DisputeStage, DisputeOptions, EventOptions } from './events.ts';
 export type { SaleStatus } from './model.ts';
 
@@ -32,6 +33,8 @@ export interface PaypalStandInOptions {
   plans?: readonly PlanSpec[];
   /** The stand-in's clock, for times in subscriptions, sales and events. */
   now?: () => Date;
+  /** Webhooks registered in the app (GET /v1/notifications/webhooks); default none. */
+  webhooks?: readonly WebhookSpec[];
 }
 
 export interface RecordedRequest {
@@ -60,11 +63,12 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
   const state = createState({ ...(opts.plans ? { plans: opts.plans } : {}), now });
   const disputes = createDisputes({ findSale: state.findSale, now });
   const refunds = createRefunds(state.findSale);
+  const webhooks = createWebhookRegistry(opts.webhooks);
 
   const server: Server = createServer({ cert: SERVER_CERT_PEM, key: SERVER_KEY_PEM });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const routes = createRoutes({ base: url, state, disputes, now });
+  const routes = createRoutes({ base: url, state, disputes, webhooks, now });
   const events = createEvents({ base: url, state, disputes, now });
   const sent = createEventLog({ base: url });
 
@@ -208,6 +212,10 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     loseEvent: (event: WebhookEvent<unknown>): void => sent.remember(event),
     /** Every event sent (delivered, signed for delivery or lost), as the events API lists them. */
     sentEvents: (): WebhookEvent<unknown>[] => sent.all(),
+
+    /** Registers a webhook in the app, as the developer dashboard does (replaces one with the same id). */
+    addWebhook: (spec: WebhookSpec): void => webhooks.add(spec),
+    removeWebhook: (id: string): void => webhooks.remove(id),
 
     fault: (spec: FaultSpec): FaultHandle => faults.add(spec),
     clearFaults: (): void => faults.clear(),
