@@ -10,7 +10,7 @@ import { createSecurityAudit } from './app/security-audit.ts';
 import { keepSerialsInLine } from './app/reconcile-serials.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
-import { createMemberCommands } from './discord/commands/index.ts';
+import { createCommands } from './discord/commands/index.ts';
 import { registerInteractions } from './discord/interactions.ts';
 import { createGuildMembers } from './discord/guild-members.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
@@ -210,7 +210,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
 
 /**
  * The bot's side of Discord: the start-up check (run once now), the member
- * listeners, the interaction router with the member commands, and the guild
+ * listeners, the interaction router with the member and staff commands, and the guild
  * command registration (awaited: a start fails if Discord refuses it).
  */
 async function registerBot(d: {
@@ -231,8 +231,8 @@ async function registerBot(d: {
   registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles: d.roles, botUserId: () => discord.botUserId() });
   startupCheck.run();
   const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName() };
-  const member = createMemberCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
-  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: log.child({ component: 'interactions' }) });
+  const commands = createCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
+  registerInteractions(discord.client, { guildId: config.discord.guildId, ...commands, clock, log: log.child({ component: 'interactions' }) });
   const registration = createCommandRegistration({ discord, tiers, log });
   await registration.register();
   return { startupCheck, registration };

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, loadDatabasePath, loadDotEnv } from '../config.ts';
-import { memberCommandDefinitions } from '../discord/commands/definitions.ts';
+import { guildCommandDefinitions } from '../discord/commands/definitions.ts';
 import { registerGuildCommands, restForToken } from '../discord/commands-rest.ts';
 import { ConciergeError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
@@ -53,7 +53,7 @@ program
       const config = loadConfig();
       const catalog = readTiersFile(config.tiersFile);
       const { rest, applicationId } = await restForToken(config.discord.apiUrl, config.discord.token);
-      const names = await registerGuildCommands(rest, applicationId, config.discord.guildId, memberCommandDefinitions(catalog));
+      const names = await registerGuildCommands(rest, applicationId, config.discord.guildId, guildCommandDefinitions(catalog));
       process.stdout.write(`registered ${names.length} command(s) in guild ${config.discord.guildId}: ${names.map((n) => `/${n}`).join(' ')}\n`);
     } catch (err) {
       if (!(err instanceof ConfigError || err instanceof TiersFileError || err instanceof ConciergeError)) throw err;

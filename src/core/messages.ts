@@ -86,6 +86,11 @@ export function formatDiscordDate(t: number): string {
   return `<t:${Math.floor(t / 1000)}:D>`;
 }
 
+/** Date and time, in the reader's time zone (`<t:unix:f>`): for moments that matter to the minute, such as a grant's end. */
+export function formatDiscordTime(t: number): string {
+  return `<t:${Math.floor(t / 1000)}:f>`;
+}
+
 const day = (t: number | null) => (t === null ? 'soon' : formatDiscordDate(t));
 
 /** The member's DM for a lifecycle moment: what happened, until when, and what to do. */
