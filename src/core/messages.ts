@@ -41,6 +41,13 @@ const TITLES: Record<string, string> = {
   'member.joined': 'Member rejoined',
   'dm.closed': 'DM not delivered',
   'discord.setup': 'Discord setup problem',
+  'staff.lookup': 'Staff looked up a member',
+  'staff.grant': 'Staff grant',
+  'staff.extend': 'Staff extended access',
+  'staff.revoke': 'Staff revoked access',
+  'staff.cancel': 'Staff cancelled a subscription',
+  'staff.end_access': 'Staff ended access now',
+  'staff.publisher': 'Publisher profile changed',
 };
 
 export interface AuditFacts {
