@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEntries, grants, jobs } from '../../src/store/schema.ts';
+import { readMemberOverview } from '../../src/app/member-overview.ts';
+import { auditEntries, grants, jobs, subscriptions } from '../../src/store/schema.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { subscribeAndPay } from '../helpers/member-actions.ts';
+import { deliverProcessed, subscribeAndPay } from '../helpers/member-actions.ts';
 import { runStaffCommand, staffGuild } from '../helpers/staff-actions.ts';
 import { PLAN_IDS, ROLE_IDS, STAFF_ROLE_ID } from '../helpers/tiers.ts';
 
@@ -197,7 +198,6 @@ describe('/admin extend', () => {
     const subId = await subscribeAndPay(h, { memberId, planId: PLAN_IDS.eliteMonthly, roleId: ROLE_IDS.elite, paidAt: h.now() - 5 * DAY });
     const reply = await admin('extend', STAFF, { member: memberId, duration: '7d' });
     const [goodwill] = grantsOf(memberId);
-    const { subscriptions } = await import('../../src/store/schema.ts');
     const paidThrough = db().select().from(subscriptions).where(eq(subscriptions.id, subId)).get()?.paidThrough ?? 0;
     expect(goodwill).toMatchObject({ tierKey: 'elite', startsAt: paidThrough, expiresAt: paidThrough + 7 * DAY, grantedBy: STAFF });
     expect(reply.content).toMatch(new RegExp(`^Gave <@${memberId}> 7 days of goodwill Elite after PayPal subscription ${subId}: grant #\\d+, from <t:\\d+:f> until <t:\\d+:f>\\.`));
@@ -205,7 +205,6 @@ describe('/admin extend', () => {
 
     // PayPal cancels: access runs to paid-through (policy period_end), then the goodwill week.
     h.paypal.setStatus(subId, 'CANCELLED');
-    const { deliverProcessed } = await import('../helpers/member-actions.ts');
     await deliverProcessed(h, h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.CANCELLED', subId));
     h.advance(paidThrough - h.now() + DAY);
     await h.settle();
@@ -230,7 +229,6 @@ describe('/admin lookup', () => {
     const memberId = guildMember();
     const subId = await subscribeAndPay(h, { memberId, planId: PLAN_IDS.eliteMonthly, roleId: ROLE_IDS.elite, paidAt: h.now() - DAY });
     await admin('grant', STAFF, { member: memberId, tier: 'legendary', duration: '2w' });
-    const { readMemberOverview } = await import('../../src/app/member-overview.ts');
     const serials = readMemberOverview(h.service.store, memberId).serials;
     expect(serials.map((s) => s.scriptKey).sort()).toEqual(['advanced-scripts', 'starter-scripts']);
 
