@@ -47,7 +47,8 @@ export interface ImageFacts {
 export function checkIcon(f: ImageFacts): Checked<ImageFacts> {
   const type = (f.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!ICON_TYPES.includes(type)) return { ok: false, message: `The icon must be a PNG, JPEG, GIF or WebP image; it is ${type === '' ? 'of no stated type' : `\`${type.slice(0, 60)}\``}.` };
-  if (f.bytes > ICON_MAX_BYTES) return { ok: false, message: `The icon is ${(f.bytes / 1024 / 1024).toFixed(1)} MiB; the limit is 2 MiB.` };
+  // A fetched icon is read only up to just past the limit, so its size is known only to be "more".
+  if (f.bytes > ICON_MAX_BYTES) return { ok: false, message: 'The icon is larger than 2 MiB, the limit; use a smaller image.' };
   return { ok: true, value: { contentType: type, bytes: f.bytes } };
 }
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { OptionValue } from '../../src/stand-ins/discord/interaction-payloads.ts';
+import type { OptionValue, UploadSpec } from '../../src/stand-ins/discord/interaction-payloads.ts';
 import type { DiscordStandInOptions } from '../../src/stand-ins/discord/server.ts';
 import type { MessageBody } from '../../src/stand-ins/discord/validate-message.ts';
 import { UNMANAGED_ROLE, type Harness } from './harness.ts';
@@ -17,8 +17,15 @@ export function staffGuild(): DiscordStandInOptions {
  * Runs a staff command as `userId`; both commands are deferred, so this
  * returns what the "thinking…" message became (ephemeral).
  */
-export async function runStaffCommand(h: Harness, command: 'admin' | 'publisher', subcommand: string, userId: string, options: Record<string, OptionValue> = {}): Promise<MessageBody> {
-  const handle = h.discord.interact({ type: 'command', name: command, subcommand, userId, options });
+export async function runStaffCommand(
+  h: Harness,
+  command: 'admin' | 'publisher',
+  subcommand: string,
+  userId: string,
+  options: Record<string, OptionValue> = {},
+  attachments: Record<string, UploadSpec> = {},
+): Promise<MessageBody> {
+  const handle = h.discord.interact({ type: 'command', name: command, subcommand, userId, options, attachments });
   expect(await handle.response()).toMatchObject({ type: 5, accepted: true, ephemeral: true });
   const [edit] = await handle.waitForEdits(1, 8_000);
   if (edit?.body === undefined) throw new Error(`/${command} ${subcommand}: no reply`);

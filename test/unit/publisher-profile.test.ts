@@ -38,7 +38,7 @@ describe('publisher profile checks', () => {
 
   it('names what is wrong with an icon', () => {
     expect(checkIcon({ contentType: 'text/html', bytes: 10 })).toEqual({ ok: false, message: 'The icon must be a PNG, JPEG, GIF or WebP image; it is `text/html`.' });
-    expect(checkIcon({ contentType: 'image/png', bytes: 3 * 1024 * 1024 })).toEqual({ ok: false, message: 'The icon is 3.0 MiB; the limit is 2 MiB.' });
+    expect(checkIcon({ contentType: 'image/png', bytes: 3 * 1024 * 1024 })).toEqual({ ok: false, message: 'The icon is larger than 2 MiB, the limit; use a smaller image.' });
   });
 });
 
