@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMemberOverview } from '../../src/app/member-overview.ts';
-import { auditEntries, grants, jobs, subscriptions } from '../../src/store/schema.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { auditEntries, jobs, subscriptions } from '../../src/store/schema.ts';
+import type { Harness } from '../helpers/harness.ts';
 import { deliverProcessed, subscribeAndPay } from '../helpers/member-actions.ts';
-import { runStaffCommand, staffGuild } from '../helpers/staff-actions.ts';
-import { PLAN_IDS, ROLE_IDS, STAFF_ROLE_ID } from '../helpers/tiers.ts';
+import { createMemberMaker, listGrants, runStaffCommand, staffAuditsOf, startStaffHarness } from '../helpers/staff-actions.ts';
+import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 
 /**
  * /admin grant, extend and lookup end to end, and the staff check, through
@@ -17,12 +17,10 @@ import { PLAN_IDS, ROLE_IDS, STAFF_ROLE_ID } from '../helpers/tiers.ts';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 let h: Harness;
-let nextMember = 340000000000000000n;
 const STAFF = '340000000000009001';
 
 beforeAll(async () => {
-  h = await startHarness({ discord: staffGuild() });
-  h.discord.addMember(STAFF, { username: 'staff', roles: [STAFF_ROLE_ID] });
+  h = await startStaffHarness(STAFF);
 });
 afterAll(() => h.close());
 
@@ -30,20 +28,10 @@ const db = () => h.service.store.db;
 const holds = (memberId: string) => h.discord.member(memberId) ?? [];
 const rolePuts = (memberId: string) => h.discord.callsTo('PUT', new RegExp(`^/guilds/\\d+/members/${memberId}/roles/`));
 const roleDeletes = (memberId: string) => h.discord.callsTo('DELETE', new RegExp(`^/guilds/\\d+/members/${memberId}/roles/`));
-const grantsOf = (memberId: string) => db().select().from(grants).where(eq(grants.memberId, memberId)).all();
-const staffAudits = (memberId: string) =>
-  db()
-    .select()
-    .from(auditEntries)
-    .where(eq(auditEntries.memberId, memberId))
-    .all()
-    .filter((a) => a.kind.startsWith('staff.'));
+const grantsOf = (memberId: string) => listGrants(h, memberId);
+const staffAudits = (memberId: string) => staffAuditsOf(h, memberId);
 
-function guildMember(): string {
-  const id = String(++nextMember);
-  h.discord.addMember(id, { username: `member-${id.slice(-4)}` });
-  return id;
-}
+const guildMember = createMemberMaker(() => h, 340000000000000000n);
 
 const admin = (sub: string, userId: string, options: Record<string, string> = {}) => runStaffCommand(h, 'admin', sub, userId, options);
 

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { ButtonStyle } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEntries, grants, subscriptions } from '../../src/store/schema.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { subscriptions } from '../../src/store/schema.ts';
+import type { Harness } from '../helpers/harness.ts';
 import { deliverProcessed, subscribeAndPay } from '../helpers/member-actions.ts';
-import { buttonsOf, clickStaffButton, runStaffCommand, staffGuild } from '../helpers/staff-actions.ts';
+import { buttonsOf, clickStaffButton, createMemberMaker, listGrants, runStaffCommand, staffAuditsOf, startStaffHarness } from '../helpers/staff-actions.ts';
 import { PLAN_IDS, ROLE_IDS, STAFF_ROLE_ID } from '../helpers/tiers.ts';
 
 /**
@@ -16,33 +16,21 @@ import { PLAN_IDS, ROLE_IDS, STAFF_ROLE_ID } from '../helpers/tiers.ts';
 
 const DAY = 86_400_000;
 let h: Harness;
-let nextMember = 350000000000000000n;
 const STAFF = '350000000000009001';
 
 beforeAll(async () => {
-  h = await startHarness({ discord: staffGuild() });
-  h.discord.addMember(STAFF, { username: 'staff', roles: [STAFF_ROLE_ID] });
+  h = await startStaffHarness(STAFF);
 });
 afterAll(() => h.close());
 
 const db = () => h.service.store.db;
 const holds = (memberId: string) => h.discord.member(memberId) ?? [];
-const grantsOf = (memberId: string) => db().select().from(grants).where(eq(grants.memberId, memberId)).all();
+const grantsOf = (memberId: string) => listGrants(h, memberId);
 const sub = (id: string) => db().select().from(subscriptions).where(eq(subscriptions.id, id)).get();
-const staffAudits = (memberId: string) =>
-  db()
-    .select()
-    .from(auditEntries)
-    .where(eq(auditEntries.memberId, memberId))
-    .all()
-    .filter((a) => a.kind.startsWith('staff.'));
+const staffAudits = (memberId: string) => staffAuditsOf(h, memberId);
 const cancelCalls = (subId: string) => h.paypal.requests.filter((r) => r.method === 'POST' && r.path === `/v1/billing/subscriptions/${subId}/cancel`);
 
-function guildMember(): string {
-  const id = String(++nextMember);
-  h.discord.addMember(id, { username: `member-${id.slice(-4)}` });
-  return id;
-}
+const guildMember = createMemberMaker(() => h, 350000000000000000n);
 
 const admin = (sub: string, userId: string, options: Record<string, string> = {}) => runStaffCommand(h, 'admin', sub, userId, options);
 

@@ -1,8 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import type { OptionValue, UploadSpec } from '../../src/stand-ins/discord/interaction-payloads.ts';
 import type { DiscordStandInOptions } from '../../src/stand-ins/discord/server.ts';
 import type { MessageBody } from '../../src/stand-ins/discord/validate-message.ts';
-import { UNMANAGED_ROLE, type Harness } from './harness.ts';
+import { auditEntries, grants } from '../../src/store/schema.ts';
+import { startHarness, UNMANAGED_ROLE, type Harness } from './harness.ts';
 import { ROLE_IDS, STAFF_ROLE_ID, TIER_ORDER } from './tiers.ts';
 
 /** What staff do in end-to-end tests: run `/admin` and `/publisher`, click the buttons under the replies. */
@@ -11,6 +13,37 @@ import { ROLE_IDS, STAFF_ROLE_ID, TIER_ORDER } from './tiers.ts';
 export function staffGuild(): DiscordStandInOptions {
   const tiers = TIER_ORDER.map((key, i) => ({ id: ROLE_IDS[key], name: key[0]?.toUpperCase() + key.slice(1), position: i + 1 }));
   return { roles: [...tiers, { name: UNMANAGED_ROLE, position: TIER_ORDER.length + 1 }, { id: STAFF_ROLE_ID, name: 'Staff', position: TIER_ORDER.length + 2 }], messageLimit: 1000 };
+}
+
+/** A harness whose guild has the Staff role, held by `staffId`. */
+export async function startStaffHarness(staffId: string): Promise<Harness> {
+  const h = await startHarness({ discord: staffGuild() });
+  h.discord.addMember(staffId, { username: 'staff', roles: [STAFF_ROLE_ID] });
+  return h;
+}
+
+/** A new guild member each call, ids counting up from `first` (a range of its own per test file). */
+export function createMemberMaker(h: () => Harness, first: bigint): () => string {
+  let next = first;
+  return () => {
+    const id = String(++next);
+    h().discord.addMember(id, { username: `member-${id.slice(-4)}` });
+    return id;
+  };
+}
+
+/** The member's staff.* audit entries, oldest first. */
+export function staffAuditsOf(h: Harness, memberId: string) {
+  return h.service.store.db
+    .select()
+    .from(auditEntries)
+    .where(eq(auditEntries.memberId, memberId))
+    .all()
+    .filter((a) => a.kind.startsWith('staff.'));
+}
+
+export function listGrants(h: Harness, memberId: string) {
+  return h.service.store.db.select().from(grants).where(eq(grants.memberId, memberId)).all();
 }
 
 /**

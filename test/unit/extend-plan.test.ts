@@ -3,6 +3,7 @@ import { parseDuration, type Duration } from '../../src/core/duration.ts';
 import type { GrantFacts, SubscriptionFacts } from '../../src/core/entitlement.ts';
 import { planExtend, type ExtendPlan } from '../../src/core/extend-plan.ts';
 import { DAY_MS } from '../../src/core/time.ts';
+import { grantFacts, paidSubscription } from '../helpers/member-facts.ts';
 import { PLAN_IDS, TIER_KEYS, testCatalog } from '../helpers/tiers.ts';
 
 const catalog = testCatalog();
@@ -10,19 +11,8 @@ const NOW = Date.parse('2024-03-15T12:00:00Z');
 const days = (n: number) => NOW + n * DAY_MS;
 const MEMBER = '300000000000000001';
 
-const sub = (id: string, planId: string, over: Partial<SubscriptionFacts> = {}): SubscriptionFacts => ({
-  id,
-  planId,
-  tierKey: null,
-  state: 'active',
-  accessUntil: null,
-  revokedAt: null,
-  paidPlanId: planId,
-  paidTierKey: null,
-  paidThrough: days(20),
-  ...over,
-});
-const grant = (id: number, tierKey: string, over: Partial<GrantFacts> = {}): GrantFacts => ({ id, tierKey, startsAt: days(-10), expiresAt: null, revokedAt: null, ...over });
+const sub = (id: string, planId: string, over: Partial<SubscriptionFacts> = {}) => paidSubscription(id, planId, NOW, over);
+const grant = (id: number, tierKey: string, over: Partial<GrantFacts> = {}) => grantFacts(id, tierKey, NOW, over);
 const d = (text: string): Duration => {
   const p = parseDuration(text);
   if (!p.ok) throw new Error(p.message);

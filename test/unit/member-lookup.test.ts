@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { lookupEmbed, type LookupFacts } from '../../src/core/member-lookup.ts';
 import type { SummarySubscription } from '../../src/core/member-summary.ts';
 import { DAY_MS } from '../../src/core/time.ts';
+import { paidSubscription } from '../helpers/member-facts.ts';
 import { PLAN_IDS, TIER_KEYS, testCatalog } from '../helpers/tiers.ts';
 
 const catalog = testCatalog();
@@ -12,22 +13,7 @@ const D = (ms: number) => `<t:${ms / 1000}:D>`;
 const MEMBER = '300000000000000001';
 const STAFF = '300000000000000009';
 
-const sub = (id: string, over: Partial<SummarySubscription> = {}): SummarySubscription => ({
-  id,
-  planId: PLAN_IDS.eliteMonthly,
-  tierKey: TIER_KEYS.elite,
-  state: 'active',
-  accessUntil: null,
-  revokedAt: null,
-  paidPlanId: PLAN_IDS.eliteMonthly,
-  paidTierKey: TIER_KEYS.elite,
-  paidThrough: days(20),
-  nextBillingAt: days(20),
-  graceUntil: null,
-  lastPaymentAt: days(-10),
-  createdAt: days(-40),
-  ...over,
-});
+const sub = (id: string, over: Partial<SummarySubscription> = {}) => paidSubscription(id, PLAN_IDS.eliteMonthly, NOW, { tierKey: TIER_KEYS.elite, paidTierKey: TIER_KEYS.elite, ...over });
 
 const facts = (over: Partial<LookupFacts> = {}): LookupFacts => ({ memberId: MEMBER, subscriptions: [], lastPayments: new Map(), grants: [], serials: [], audit: [], ...over });
 const field = (f: LookupFacts, name: RegExp) => lookupEmbed(f, catalog, NOW).fields?.find((x) => name.test(x.name))?.value;

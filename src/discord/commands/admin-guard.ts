@@ -1,7 +1,7 @@
 import { PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { isStaff, STAFF_REFUSAL, type Caller } from '../../core/staff.ts';
 import type { TiersSource } from '../../tiers.ts';
-import { MemberFacingError, type Invocation } from './types.ts';
+import { MemberFacingError, type CommandReply, type Invocation, type SlashCommand } from './types.ts';
 
 /**
  * The staff check every `/admin` and `/publisher` interaction (and every
@@ -23,4 +23,21 @@ export function assertStaff(i: ChatInputCommandInteraction | ButtonInteraction, 
   if (isStaff(callerOf(i), tiers.current().file.staff_role_ids)) return;
   inv.log.warn({ command: i.isChatInputCommand() ? `${i.commandName} ${i.options.getSubcommand(false) ?? ''}`.trim() : i.customId }, 'staff command refused: caller is not staff');
   throw new MemberFacingError(STAFF_REFUSAL);
+}
+
+/**
+ * A staff command (`/admin`, `/publisher`): the staff check runs before any
+ * subcommand, so no handler can be reached without it. Deferred: some
+ * subcommands do slow work (PayPal, an image fetch, a full resync), and the
+ * router defers per command.
+ */
+export function staffCommand(name: string, tiers: TiersSource, run: (sub: string, i: ChatInputCommandInteraction, inv: Invocation) => Promise<CommandReply>): SlashCommand {
+  return {
+    name,
+    defer: true,
+    run: async (i, inv) => {
+      assertStaff(i, tiers, inv);
+      return run(i.options.getSubcommand(true), i, inv);
+    },
+  };
 }

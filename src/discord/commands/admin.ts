@@ -1,39 +1,32 @@
-import { assertStaff } from './admin-guard.ts';
+import { staffCommand } from './admin-guard.ts';
 import { runExtend, runGrant, runLookup } from './admin-access.ts';
 import { handleAdminMaintenance } from './admin-maintenance.ts';
 import { runRevoke } from './admin-revoke.ts';
 import { MemberFacingError, type CommandDeps, type SlashCommand } from './types.ts';
 
 /**
- * `/admin`: the staff check, then one handler per subcommand. Deferred as a
- * whole: resync, export and reconcile do slow work, and the router defers per
- * command; lookup, grant, revoke and extend answer from the store a moment
- * after the "thinking…" message. No cooldown: a staff member runs several
- * subcommands in a row, and a repeated grant only records a second grant.
+ * `/admin`: one handler per subcommand, behind the staff check. Lookup,
+ * grant, revoke and extend answer from the store a moment after the
+ * "thinking…" message. No cooldown: a staff member runs several subcommands
+ * in a row, and a repeated grant only records a second grant.
  */
 export function adminCommand(deps: CommandDeps): SlashCommand {
-  return {
-    name: 'admin',
-    defer: true,
-    run: async (i, inv) => {
-      assertStaff(i, deps.tiers, inv);
-      const sub = i.options.getSubcommand(true);
-      switch (sub) {
-        case 'lookup':
-          return runLookup(deps, i, inv);
-        case 'grant':
-          return runGrant(deps, i, inv);
-        case 'revoke':
-          return runRevoke(deps, i, inv);
-        case 'extend':
-          return runExtend(deps, i, inv);
-        case 'resync':
-        case 'export':
-        case 'reconcile':
-          return handleAdminMaintenance(sub, i, { deps, inv });
-        default:
-          throw new MemberFacingError(`\`/admin ${sub}\` is not available in this version.`);
-      }
-    },
-  };
+  return staffCommand('admin', deps.tiers, async (sub, i, inv) => {
+    switch (sub) {
+      case 'lookup':
+        return runLookup(deps, i, inv);
+      case 'grant':
+        return runGrant(deps, i, inv);
+      case 'revoke':
+        return runRevoke(deps, i, inv);
+      case 'extend':
+        return runExtend(deps, i, inv);
+      case 'resync':
+      case 'export':
+      case 'reconcile':
+        return handleAdminMaintenance(sub, i, { deps, inv });
+      default:
+        throw new MemberFacingError(`\`/admin ${sub}\` is not available in this version.`);
+    }
+  });
 }

@@ -1,29 +1,22 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { editPublisherProfile, readPublisherProfile, type ImageProbe, type PublisherEdit } from '../../app/publisher-profile.ts';
 import { publisherEmbed } from '../../core/publisher-profile.ts';
-import { assertStaff } from './admin-guard.ts';
+import { staffCommand } from './admin-guard.ts';
 import { MemberFacingError, type CommandDeps, type SlashCommand } from './types.ts';
 
 /**
  * `/publisher info | set-bio text | set-url url | set-icon [url] [image]`:
  * the community's profile on the marketplace (app/publisher-profile.ts).
- * Staff only, checked on every interaction. Deferred: set-icon fetches the
- * image to check it.
+ * Staff only, checked on every interaction (admin-guard.ts).
  */
 export function publisherCommand(deps: CommandDeps & { probe: ImageProbe }): SlashCommand {
-  return {
-    name: 'publisher',
-    defer: true,
-    run: async (i, inv) => {
-      assertStaff(i, deps.tiers, inv);
-      const sub = i.options.getSubcommand(true);
-      if (sub === 'info') return { embeds: [publisherEmbed(readPublisherProfile(deps.store))] };
-      const result = await editPublisherProfile(deps, inv.userId, readEdit(i, sub));
-      if (!result.ok) throw new MemberFacingError(result.message);
-      inv.log.info({ subcommand: sub, version: result.profile.version }, '/publisher changed the profile');
-      return { content: `Saved (profile version ${result.profile.version}).`, embeds: [publisherEmbed(result.profile)] };
-    },
-  };
+  return staffCommand('publisher', deps.tiers, async (sub, i, inv) => {
+    if (sub === 'info') return { embeds: [publisherEmbed(readPublisherProfile(deps.store))] };
+    const result = await editPublisherProfile(deps, inv.userId, readEdit(i, sub));
+    if (!result.ok) throw new MemberFacingError(result.message);
+    inv.log.info({ subcommand: sub, version: result.profile.version }, '/publisher changed the profile');
+    return { content: `Saved (profile version ${result.profile.version}).`, embeds: [publisherEmbed(result.profile)] };
+  });
 }
 
 function readEdit(i: ChatInputCommandInteraction, sub: string): PublisherEdit {
