@@ -15,9 +15,9 @@ import { retentionPolicy } from './app/retention.ts';
 import { ensureSchedules } from './app/schedules.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
 import { createCommandRegistration } from './discord/command-registration.ts';
-import { createMemberCommands } from './discord/commands/index.ts';
+import { createCommands } from './discord/commands/index.ts';
 import { registerInteractions } from './discord/interactions.ts';
-import { createAdminMaintenance, type AdminMaintenanceDeps } from './discord/commands/admin-maintenance.ts';
+import { createAdminMaintenance, type AdminMaintenance, type AdminMaintenanceDeps } from './discord/commands/admin-maintenance.ts';
 import { createGuildMembers, type GuildMembers } from './discord/guild-members.ts';
 import { watchRateLimits } from './discord/rest-429s.ts';
 import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
@@ -187,13 +187,21 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   });
   closers.push('webhook writer', () => ingest.close());
 
-  const bot = await registerBot({ config, discord, store, tiers, paypal, clock, roles, messenger, log: discordLog });
+  // The /admin maintenance commands need the resync made below; commands registered now reach it once it exists.
+  let adminMaintenance: AdminMaintenance | null = null;
+  const maintenance: AdminMaintenance = {
+    handle: async (sub, i, opts) => {
+      if (adminMaintenance === null) throw new Error('the /admin maintenance commands are not ready yet');
+      return adminMaintenance.handle(sub, i, opts);
+    },
+  };
+  const bot = await registerBot({ config, discord, store, tiers, paypal, clock, roles, messenger, maintenance, log: discordLog });
 
   const resyncLog = log.child({ component: 'resync' });
   const resync = createResync({ store, tiers, roleHolders: guild, clock, log: resyncLog, watchRateLimits: () => watchRateLimits(discord) });
   closers.push('resync progress', () => resync.stop());
   applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
-  const adminMaintenance = createAdminMaintenance({
+  adminMaintenance = createAdminMaintenance({
     store,
     tiers,
     clock,
@@ -265,7 +273,7 @@ function readerFor(databasePath: string, store: Store): ReturnType<AdminMaintena
 
 /**
  * The bot's side of Discord: the start-up check (run once now), the member
- * listeners, the interaction router with the member commands, and the guild
+ * listeners, the interaction router with the member and staff commands, and the guild
  * command registration (awaited: a start fails if Discord refuses it).
  */
 async function registerBot(d: {
@@ -277,6 +285,7 @@ async function registerBot(d: {
   clock: () => number;
   roles: MemberRoles;
   messenger: DiscordMessenger;
+  maintenance: AdminMaintenance;
   log: Logger;
 }) {
   const { config, discord, store, tiers, clock, log } = d;
@@ -285,9 +294,9 @@ async function registerBot(d: {
   registerGuildMemberAdd(discord.client, listenerDeps);
   registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles: d.roles, botUserId: () => discord.botUserId() });
   startupCheck.run();
-  const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName() };
-  const member = createMemberCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
-  registerInteractions(discord.client, { guildId: config.discord.guildId, ...member, clock, log: log.child({ component: 'interactions' }) });
+  const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName(), maintenance: d.maintenance };
+  const commands = createCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
+  registerInteractions(discord.client, { guildId: config.discord.guildId, ...commands, clock, log: log.child({ component: 'interactions' }) });
   const registration = createCommandRegistration({ discord, tiers, log });
   await registration.register();
   return { startupCheck, registration };

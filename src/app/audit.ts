@@ -20,9 +20,10 @@ export interface AuditInput {
 /**
  * Records an audit entry and, in the same transaction, enqueues the job that
  * posts it to the audit channel: the entry and its post commit together, so
- * an audit message is never lost and never doubled.
+ * an audit message is never lost and never doubled. Returns the entry's id
+ * (null when its dedupeKey was recorded already).
  */
-export function recordAudit(tx: Tx, a: AuditInput, now: number): void {
+export function recordAudit(tx: Tx, a: AuditInput, now: number): number | null {
   const id = insertAudit(tx, {
     at: now,
     kind: a.kind,
@@ -35,4 +36,5 @@ export function recordAudit(tx: Tx, a: AuditInput, now: number): void {
     dedupeKey: a.dedupeKey ?? null,
   });
   if (id !== null) enqueue(tx, auditJob, { auditId: id }, now, { dedupeKey: `audit:${id}` });
+  return id;
 }

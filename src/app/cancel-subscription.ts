@@ -31,6 +31,18 @@ export interface CancelDeps {
 /** PayPal keeps this as the cancellation note (at most 128 characters); staff see it in PayPal's dashboard. */
 export const CANCEL_REASON = 'Cancelled by the member from Discord';
 
+/** Who cancels: the member (/cancel) or staff (/admin revoke, which records its own audit entry of the action). */
+export interface CancelBy {
+  /** Sent to PayPal as the cancellation note (at most 128 characters). */
+  paypalReason: string;
+  /** Added to the audit entry of the transition ("by the member from Discord, /cancel"). */
+  cause: string;
+  /** True when the caller audits the cancellation itself, so a failed re-read needs no entry of its own here. */
+  callerAudits: boolean;
+}
+
+export const MEMBER_CANCEL: CancelBy = { paypalReason: CANCEL_REASON, cause: 'by the member from Discord, /cancel', callerAudits: false };
+
 /** What /cancel offers, from the store alone (no PayPal call: the first reply needs no defer). */
 export function previewCancel(store: Store, memberId: string, catalog: TierCatalog, now: number): CancelPlan {
   const o = readMemberOverview(store, memberId);
@@ -43,11 +55,11 @@ function isStatusRefusal(err: unknown): boolean {
 }
 
 /**
- * Cancels `subscriptionId` for `memberId` (the clicking member: the router
- * checked the button is theirs). A PayPal failure throws with nothing
- * changed, so the member can simply try again.
+ * Cancels `subscriptionId` for `memberId` (the clicking member, whom the
+ * router checked the button belongs to, or a staff member acting on them).
+ * A PayPal failure throws with nothing changed, so it can simply be tried again.
  */
-export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subscriptionId: string): Promise<CancelOutcome> {
+export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subscriptionId: string, by: CancelBy = MEMBER_CANCEL): Promise<CancelOutcome> {
   const row = getSubscription(deps.store.db, subscriptionId);
   // The custom id names the subscription; it must still be this member's.
   if (row === undefined || row.memberId !== memberId) return { kind: 'not_found' };
@@ -56,7 +68,7 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
 
   let refusal: unknown = null;
   try {
-    await deps.paypal.cancelSubscription(subscriptionId, CANCEL_REASON);
+    await deps.paypal.cancelSubscription(subscriptionId, by.paypalReason);
   } catch (err) {
     if (!isStatusRefusal(err)) throw err;
     // Cancelled (or ended) at PayPal already, e.g. from the buyer's PayPal account: the re-read below tells which.
@@ -71,7 +83,7 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
     if (alreadyAtPaypal) throw err;
     // The cancel went through, only the re-read failed: PayPal's CANCELLED webhook brings the new state.
     deps.log.warn({ err, subscriptionId }, 'cancelled at PayPal but could not re-read the subscription; the webhook will apply it');
-    deps.store.transaction((tx) => recordMemberCancel(tx, memberId, subscriptionId, deps.clock()));
+    if (!by.callerAudits) deps.store.transaction((tx) => recordMemberCancel(tx, memberId, subscriptionId, deps.clock()));
     return { kind: 'accepted' };
   }
 
@@ -79,7 +91,7 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   const now = deps.clock();
   const after = deps.store.transaction((tx) => {
     // One audit entry for the cancellation: the transition's, saying who did it.
-    applySubscription(tx, read, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: 'by the member from Discord, /cancel' }) });
+    applySubscription(tx, read, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: by.cause }) });
     return getSubscription(tx, subscriptionId);
   });
 

@@ -43,6 +43,13 @@ const TITLES: Record<string, string> = {
   'discord.setup': 'Discord setup problem',
   'webhook.replayed': 'Webhook replayed (operator)',
   'backup.failed': 'Backup failed',
+  'staff.lookup': 'Staff looked up a member',
+  'staff.grant': 'Staff grant',
+  'staff.extend': 'Staff extended access',
+  'staff.revoke': 'Staff revoked access',
+  'staff.cancel': 'Staff cancelled a subscription',
+  'staff.end_access': 'Staff ended access now',
+  'staff.publisher': 'Publisher profile changed',
 };
 
 export interface AuditFacts {
@@ -88,6 +95,11 @@ export interface DmFacts {
 /** A date the reader's own Discord client renders in their time zone and language (`<t:unix:D>`). */
 export function formatDiscordDate(t: number): string {
   return `<t:${Math.floor(t / 1000)}:D>`;
+}
+
+/** Date and time, in the reader's time zone (`<t:unix:f>`): for moments that matter to the minute, such as a grant's end. */
+export function formatDiscordTime(t: number): string {
+  return `<t:${Math.floor(t / 1000)}:f>`;
 }
 
 const day = (t: number | null) => (t === null ? 'soon' : formatDiscordDate(t));

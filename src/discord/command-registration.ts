@@ -3,7 +3,7 @@ import type { Check } from '../app/readiness.ts';
 import type { Logger } from '../log.ts';
 import type { TiersSource } from '../tiers.ts';
 import type { DiscordClient } from './client.ts';
-import { memberCommandDefinitions } from './commands/definitions.ts';
+import { guildCommandDefinitions } from './commands/definitions.ts';
 import { registerGuildCommands } from './commands-rest.ts';
 
 /**
@@ -24,7 +24,7 @@ export function createCommandRegistration(o: { discord: DiscordClient; tiers: Ti
       return;
     }
     try {
-      const names = await registerGuildCommands(o.discord.client.rest, applicationId, o.discord.guildId, memberCommandDefinitions(catalog));
+      const names = await registerGuildCommands(o.discord.client.rest, applicationId, o.discord.guildId, guildCommandDefinitions(catalog));
       check = { ok: true, registered: names.length };
       o.log.info({ commands: names, tiers: catalog.tiers.map((t) => t.key) }, 'slash commands registered');
     } catch (err) {

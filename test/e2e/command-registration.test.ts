@@ -32,10 +32,10 @@ const commandsPath = /^\/applications\/\d+\/guilds\/\d+\/commands$/;
 const subscribe = () => h.discord.commands().find((c) => c.name === 'subscribe');
 
 describe('command registration', () => {
-  it('registers the member commands in the guild at start-up with one bulk PUT, tier choices from the tiers file', () => {
+  it('registers the member and staff commands in the guild at start-up with one bulk PUT, tier choices from the tiers file', () => {
     expect(h.discord.callsTo('PUT', commandsPath)).toBe(1);
     expect(h.discord.globalCommands()).toEqual([]);
-    expect(h.discord.commands().map((c) => c.name).sort()).toEqual(['cancel', 'scripts', 'status', 'subscribe']);
+    expect(h.discord.commands().map((c) => c.name).sort()).toEqual(['admin', 'cancel', 'publisher', 'scripts', 'status', 'subscribe']);
     for (const c of h.discord.commands()) expect(c.description.length).toBeGreaterThan(10);
     const [tier, plan] = subscribe()?.options ?? [];
     expect(tier).toMatchObject({ name: 'tier', required: true });
@@ -101,7 +101,7 @@ describe('npx concierge register-commands', () => {
     const before = h.discord.callsTo('PUT', commandsPath);
     const env = testEnv(h.paypal.url, join(h.dir, 'cli.db'), { ...discordEnv(h.discord), TIERS_FILE: TIERS_FIXTURE_PATH });
     const { code, out } = await runCli(['register-commands'], env);
-    expect(out).toMatch(/registered 4 command\(s\) in guild \d+: \/subscribe \/status \/scripts \/cancel/);
+    expect(out).toMatch(/registered 6 command\(s\) in guild \d+: \/subscribe \/status \/scripts \/cancel \/admin \/publisher/);
     expect(code).toBe(0);
     expect(h.discord.callsTo('PUT', commandsPath)).toBe(before + 1);
   });

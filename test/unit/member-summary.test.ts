@@ -7,6 +7,7 @@ import { SEVERITY_COLORS, type Embed } from '../../src/core/messages.ts';
 import { listScriptAccess, scriptsEmbed } from '../../src/core/script-access.ts';
 import { DAY_MS } from '../../src/core/time.ts';
 import { buildCatalog, type TierCatalog } from '../../src/core/tiers.ts';
+import { paidSubscription } from '../helpers/member-facts.ts';
 import { PLAN_IDS, SCRIPT_KEYS, testCatalog, type TestTierKey } from '../helpers/tiers.ts';
 
 /** The pure builders behind /status, /scripts and /cancel, table-driven. */
@@ -16,22 +17,7 @@ const NOW = Date.parse('2026-03-15T12:00:00Z');
 const days = (n: number) => NOW + n * DAY_MS;
 const D = (n: number) => formatDiscordDate(days(n));
 
-const sub = (id: string, planId: string, over: Partial<SummarySubscription> = {}): SummarySubscription => ({
-  id,
-  planId,
-  tierKey: null,
-  paidPlanId: planId,
-  paidTierKey: null,
-  state: 'active',
-  accessUntil: null,
-  revokedAt: null,
-  nextBillingAt: days(20),
-  paidThrough: days(20),
-  graceUntil: null,
-  lastPaymentAt: days(-10),
-  createdAt: days(-40),
-  ...over,
-});
+const sub = (id: string, planId: string, over: Partial<SummarySubscription> = {}) => paidSubscription(id, planId, NOW, over);
 const grant = (id: number, tierKey: TestTierKey, over: Partial<GrantFacts> = {}): GrantFacts => ({ id, tierKey, startsAt: days(-5), expiresAt: null, revokedAt: null, ...over });
 const facts = (over: Partial<MemberFacts> = {}): MemberFacts => ({ subscriptions: [], grants: [], lastPayment: null, ...over });
 const field = (e: Embed, name: string) => e.fields?.find((f) => f.name === name)?.value;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
-import { memberCommandDefinitions } from '../../discord/commands/definitions.ts';
+import { guildCommandDefinitions } from '../../discord/commands/definitions.ts';
 import { registerGuildCommands, restForToken } from '../../discord/commands-rest.ts';
 import { readTiersFile } from '../../tiers.ts';
 import { explainFailures } from '../exit.ts';
@@ -14,7 +14,7 @@ export function registerRegisterCommands(program: Command): void {
         const config = loadConfig();
         const catalog = readTiersFile(config.tiersFile);
         const { rest, applicationId } = await restForToken(config.discord.apiUrl, config.discord.token);
-        const names = await registerGuildCommands(rest, applicationId, config.discord.guildId, memberCommandDefinitions(catalog));
+        const names = await registerGuildCommands(rest, applicationId, config.discord.guildId, guildCommandDefinitions(catalog));
         process.stdout.write(`registered ${names.length} command(s) in guild ${config.discord.guildId}: ${names.map((n) => `/${n}`).join(' ')}\n`);
       }),
     );

@@ -41,11 +41,20 @@ const REPLY_WINDOW_MS = 13 * 60_000;
 /** Discord's attachment limit when the interaction does not say (a server without boosts). */
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 
-export function createAdminMaintenance(deps: AdminMaintenanceDeps): { handle(sub: MaintenanceSubcommand, interaction: ChatInputCommandInteraction): Promise<void> } {
+export interface AdminMaintenance {
+  /**
+   * `routerDefers`: the /admin router (interactions.ts) is deferring the reply itself; wait for that
+   * instead of deferring a second time (Discord answers a second acknowledgement with 40060).
+   */
+  handle(sub: MaintenanceSubcommand, interaction: ChatInputCommandInteraction, o?: { routerDefers?: boolean }): Promise<void>;
+}
+
+export function createAdminMaintenance(deps: AdminMaintenanceDeps): AdminMaintenance {
   return {
-    async handle(sub, i) {
+    async handle(sub, i, o = {}) {
       const log = deps.log.child({ interactionId: i.id, command: `admin ${sub}`, userId: i.user.id });
-      await i.deferReply({ flags: MessageFlags.Ephemeral });
+      if (o.routerDefers === true) await waitForDeferral(i);
+      else await i.deferReply({ flags: MessageFlags.Ephemeral });
       try {
         if (sub === 'resync') await runResync(deps, i, log);
         else if (sub === 'export') await runExport(deps, i, log);
@@ -57,6 +66,12 @@ export function createAdminMaintenance(deps: AdminMaintenanceDeps): { handle(sub
       }
     },
   };
+}
+
+/** Resolves once the interaction's deferral has been acknowledged (the router sends it right after starting the handler). */
+async function waitForDeferral(i: ChatInputCommandInteraction): Promise<void> {
+  // Discord's 3 s deadline for the acknowledgement bounds the wait.
+  for (let waited = 0; !i.deferred && !i.replied && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
 }
 
 async function runResync(deps: AdminMaintenanceDeps, i: ChatInputCommandInteraction, log: Logger): Promise<void> {

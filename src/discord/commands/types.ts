@@ -1,5 +1,6 @@
 import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
 import type { APIActionRowComponent, APIButtonComponent } from 'discord-api-types/v10';
+import type { AdminMaintenance } from './admin-maintenance.ts';
 import type { Embed } from '../../core/messages.ts';
 import type { Logger } from '../../log.ts';
 import type { PaypalClient } from '../../paypal/client.ts';
@@ -82,6 +83,8 @@ export interface CommandDeps {
   /** The guild's name, for replies ("You are now Titan in <server>"). */
   serverName(): string;
   log: Logger;
+  /** `/admin resync`, `export` and `reconcile` (admin-maintenance.ts); absent where no service runs them. */
+  maintenance?: AdminMaintenance;
 }
 
 /** `<prefix>:<ownerId>:<issuedAtSeconds>[:args…]`; Discord allows 100 characters. */

@@ -33,8 +33,16 @@ export interface CommandInteractionSpec {
   subcommand?: string;
   subcommandGroup?: string;
   options?: Record<string, OptionValue>;
+  /** Files the user uploads for attachment options: an attachment option's value names one of these by id. */
+  attachments?: Record<string, UploadSpec>;
   channelId?: string;
   locale?: string;
+}
+
+export interface UploadSpec {
+  filename: string;
+  contentType: string;
+  size: number;
 }
 
 export interface ButtonInteractionSpec {
@@ -110,7 +118,15 @@ export function createPayloadBuilder(o: {
     if (!ok) throw new Error(`Discord stand-in: option ${label}: no user/role with id ${id}`);
   }
 
-  function leafOptions(defs: readonly APIApplicationCommandOption[] | null, given: Record<string, OptionValue>, where: string, resolved: APIInteractionDataResolved) {
+  /** An uploaded file as Discord resolves it: metadata and a signed CDN link (not served by the stand-in). */
+  function resolveAttachment(resolved: APIInteractionDataResolved, id: string, uploads: Record<string, UploadSpec>, label: string): void {
+    const u = uploads[id];
+    if (!u) throw new Error(`Discord stand-in: option ${label}: no upload with id ${id} in the spec's attachments`);
+    const url = `https://cdn.discordapp.com/ephemeral-attachments/${guild.guildId}/${id}/${encodeURIComponent(u.filename)}?ex=0&is=0&hm=0`;
+    (resolved.attachments ??= {})[id] = { id, filename: u.filename, size: u.size, content_type: u.contentType, url, proxy_url: url.replace('cdn.discordapp.com', 'media.discordapp.net'), ephemeral: true };
+  }
+
+  function leafOptions(defs: readonly APIApplicationCommandOption[] | null, given: Record<string, OptionValue>, where: string, resolved: APIInteractionDataResolved, uploads: Record<string, UploadSpec>) {
     const out: { name: string; type: ApplicationCommandOptionType; value: OptionValue }[] = [];
     for (const [name, value] of Object.entries(given)) {
       const def = defs?.find((d) => d.name === name);
@@ -120,6 +136,7 @@ export function createPayloadBuilder(o: {
       if (choices.length && !choices.some((c) => c.value === value)) throw new Error(`Discord stand-in: ${where} option ${name}=${String(value)} is not one of its choices`);
       const idLike = [ApplicationCommandOptionType.User, ApplicationCommandOptionType.Role, ApplicationCommandOptionType.Mentionable, ApplicationCommandOptionType.Channel].includes(type);
       if (idLike) resolveInto(resolved, type, String(value), `${where} ${name}`);
+      else if (type === ApplicationCommandOptionType.Attachment) resolveAttachment(resolved, String(value), uploads, `${where} ${name}`);
       else if (type === ApplicationCommandOptionType.Boolean ? typeof value !== 'boolean' : type === ApplicationCommandOptionType.String ? typeof value !== 'string' : typeof value !== 'number') {
         throw new Error(`Discord stand-in: ${where} option ${name} has type ${type}, got ${typeof value}`);
       }
@@ -153,7 +170,7 @@ export function createPayloadBuilder(o: {
     if (defs?.some((d) => d.type === ApplicationCommandOptionType.Subcommand || d.type === ApplicationCommandOptionType.SubcommandGroup)) {
       throw new Error(`Discord stand-in: ${where} needs a subcommand`);
     }
-    let options: unknown[] = leafOptions(defs, spec.options ?? {}, where, resolved);
+    let options: unknown[] = leafOptions(defs, spec.options ?? {}, where, resolved, spec.attachments ?? {});
     if (spec.subcommand) options = [{ name: spec.subcommand, type: ApplicationCommandOptionType.Subcommand, options }];
     if (spec.subcommandGroup) options = [{ name: spec.subcommandGroup, type: ApplicationCommandOptionType.SubcommandGroup, options }];
     return {
