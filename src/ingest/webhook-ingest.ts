@@ -25,8 +25,12 @@ export interface WebhookIngest {
    * envelope); rejects when it could not be stored (answer 5xx: PayPal retries).
    */
   submit(delivery: { text: string; transmissionId: string }): Promise<IngestReceipt>;
-  /** /readyz: is the writer thread up. */
+  /** /readyz: is the writer thread up (and still taking webhooks). */
   check(): WriterHealth;
+  /** False once the service is shutting down: the webhook route answers 503 with Retry-After before verifying. */
+  accepting(): boolean;
+  /** Shutdown: take no new deliveries; those already handed over are still stored. */
+  stopAccepting(): void;
   /** The writer thread while it runs (diagnostics, and fault tests that stop it the way a crash would). */
   thread(): Worker | null;
   /** Stops the writer after the deliveries already handed to it (call after the HTTP server closed). */
@@ -70,6 +74,8 @@ interface IngestState {
   worker: Worker | null;
   lastError: string | null;
   closing: boolean;
+  /** Set by stopAccepting (shutdown), before `closing`: the writer still stores what it was given. */
+  draining: boolean;
   /** Restarts only after a first successful start: a writer that cannot open the database fails the service's start instead. */
   started: boolean;
 }
@@ -81,18 +87,21 @@ interface IngestState {
  */
 export async function startWebhookIngest(o: IngestOptions): Promise<WebhookIngest> {
   const spawn = await prepareWriter();
-  const s: IngestState = { o, spawn, waiting: new Map(), outbox: [], posting: false, seq: 0, worker: null, lastError: null, closing: false, started: false };
+  const s: IngestState = { o, spawn, waiting: new Map(), outbox: [], posting: false, seq: 0, worker: null, lastError: null, closing: false, draining: false, started: false };
   await spawnWriter(s);
   s.started = true;
   return {
     submit: (delivery) => submit(s, delivery),
     check: () => checkWriter(s),
+    accepting: () => !s.draining,
+    stopAccepting: () => void (s.draining = true),
     thread: () => s.worker,
     close: () => closeWriter(s),
   };
 }
 
 function checkWriter(s: IngestState): WriterHealth {
+  if (s.draining) return { ok: false, detail: 'Concierge is shutting down; webhooks get 503 until it is back' };
   if (s.worker !== null) return { ok: true };
   return { ok: false, detail: `the webhook writer thread is down (${s.lastError ?? 'starting'}); it restarts by itself. If this persists, check the database file, its directory's permissions and free disk space.` };
 }
@@ -111,7 +120,7 @@ async function prepareWriter(): Promise<(data: WriterData) => Worker> {
 function submit(s: IngestState, delivery: { text: string; transmissionId: string }): Promise<IngestReceipt> {
   return new Promise<IngestReceipt>((resolve, reject) => {
     s.o.onReceived?.();
-    if (s.worker === null || s.closing) return reject(new Error(`webhook writer is not running (${s.closing ? 'shutting down' : (s.lastError ?? 'starting')})`));
+    if (s.worker === null || s.closing || s.draining) return reject(new Error(`webhook writer is not running (${s.closing || s.draining ? 'shutting down' : (s.lastError ?? 'starting')})`));
     const seq = ++s.seq;
     s.waiting.set(seq, { resolve, reject });
     s.outbox.push({ seq, text: delivery.text, transmissionId: delivery.transmissionId, receivedAt: s.o.clock() });
