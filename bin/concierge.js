@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is TypeScript run through tsx, so `npx concierge`
-// works right after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
+// Thin launcher for `npx concierge`: runs the compiled CLI (dist/, built by `npm ci` through the `prepare`
+// script), so no TypeScript loader starts with each command. Tests run the CLI from source (test/helpers/cli.ts).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const cli = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write('Concierge is not built: run `npm run build` (`npm ci` runs it).\n');
+  process.exit(1);
+}
+await import(cli.href);

@@ -2,7 +2,7 @@ import { createServiceClock } from './clock.ts';
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { ConciergeError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { startService } from './service.ts';
+import { SHUTDOWN_GRACE_MS, startService } from './service.ts';
 import { TiersFileError } from './tiers.ts';
 
 /**
@@ -55,8 +55,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    // Running jobs get their grace period; whatever is cut off is re-run after restart (lease expiry).
-    const hardStop = setTimeout(() => process.exit(1), 20_000);
+    // Webhooks get 503 and running jobs their grace period; a job cut off runs again at the next start.
+    // The hard stop leaves room for the grace and the rest of the close, inside systemd's TimeoutStopSec=30.
+    const hardStop = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 10_000);
     hardStop.unref();
     running.close().then(
       () => process.exit(0),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { ConciergeError } from './errors.ts';
 import { createClosers, type Closers } from './closers.ts';
 import { publishDeadJob } from './app/dead-letter.ts';
 import { startWebhookIngest, type WebhookIngest } from './ingest/webhook-ingest.ts';
@@ -38,7 +39,8 @@ import { createTrustAnchors } from './paypal/signing-cert.ts';
 import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { openReader } from './store/reader.ts';
-import { countByStatus } from './store/job-repo.ts';
+import { acquireInstanceLock } from './store/instance-lock.ts';
+import { countByStatus, expireAllLeases } from './store/job-repo.ts';
 import { bindSerialKey } from './serials/serial-key.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
@@ -50,6 +52,8 @@ export interface ServiceOverrides {
   tiersPollMs?: number;
   pollMs?: number;
   leaseMs?: number;
+  /** How long a shutdown lets running jobs finish (SHUTDOWN_GRACE_MS); tests shorten it. */
+  stopGraceMs?: number;
   /** /readyz thresholds (tests shorten them). */
   readiness?: { workerStaleMs?: number; queueStaleMs?: number };
   /** Reconciliation's PayPal pacing and retry waits (tests shorten them). */
@@ -57,6 +61,14 @@ export interface ServiceOverrides {
   /** Least time between two edits of an /admin progress message (tests shorten it). */
   adminProgressEveryMs?: number;
 }
+
+/**
+ * How long close() lets running jobs finish before interrupting them (they go back to the queue without
+ * using an attempt). A job is a few Discord or PayPal calls (normally under a second, SPEC Timing: at most
+ * 5 s while Discord answers), so 10 s lets nearly every one finish; main.ts's hard stop and systemd's
+ * TimeoutStopSec=30 leave room for it and for the interruption.
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** A running Concierge, as the product uses it (main.ts). */
 export interface Service {
@@ -70,7 +82,11 @@ export interface Service {
   resyncAll(): Promise<{ members: number }>;
   /** Runs the jobs that are due now without waiting for the next poll: after the service clock moved. */
   wake(): void;
-  /** Stops everything that was started, the last started first. */
+  /**
+   * Shuts down gracefully: webhooks get 503 with Retry-After (PayPal retries), running jobs get
+   * SHUTDOWN_GRACE_MS to finish, then everything that was started stops, the last started first
+   * (HTTP, writer thread, gateway, database, and the instance lock last).
+   */
   close(): Promise<void>;
 }
 
@@ -122,10 +138,18 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
  */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
+  const lock = acquireInstanceLock(config.databasePath);
+  if (!lock.ok) {
+    throw new ConciergeError('instance_running', `another Concierge is running on the database ${config.databasePath} (it holds ${lock.path}); one instance per database: stop it first`, { retry: false });
+  }
+  closers.push('instance lock', () => lock.lock.release());
   const keyed = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
   // With a marketplace, every change of a member's tier or serials queues its sync (app/sync-marketplace.ts).
   const store = config.marketplace === null ? keyed : bindMarketplaceSync(keyed);
   closers.push('store', () => store.close());
+  // The lock says no other process runs on this database: what is still leased was leased by a dead one.
+  const released = expireAllLeases(store.db, clock());
+  if (released > 0) log.warn({ jobs: released }, 'jobs interrupted by the previous process run again now');
   const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
   closers.push('tiers', () => tiers.close());
   const paypal =
@@ -176,6 +200,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     onDead: publishDeadJob,
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
+    stopGraceMs: o.stopGraceMs ?? SHUTDOWN_GRACE_MS,
   });
   closers.push('job runner', () => runner.stop());
   const ingest = await startWebhookIngest({
@@ -242,6 +267,12 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     licenses: { store, tiers, clock },
   });
   closers.push('http', () => http.close());
+  // Runs before the HTTP server closes: webhooks are refused with a 503 PayPal retries (not a refused
+  // connection) while the jobs already running finish.
+  closers.push('webhooks and jobs', async () => {
+    ingest.stopAccepting();
+    await runner.stop();
+  });
 
   const serials = keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
   closers.push('serials', () => serials.stop());

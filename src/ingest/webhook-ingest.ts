@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { processWebhookJob } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
-import { bundleWorker } from './bundle-worker.ts';
 import type { FromWriter, IngestOutcome, IngestRequest, ToWriter, WriterData } from './writer-messages.ts';
 
 export type { IngestOutcome } from './writer-messages.ts';
@@ -26,8 +25,12 @@ export interface WebhookIngest {
    * envelope); rejects when it could not be stored (answer 5xx: PayPal retries).
    */
   submit(delivery: { text: string; transmissionId: string }): Promise<IngestReceipt>;
-  /** /readyz: is the writer thread up. */
+  /** /readyz: is the writer thread up (and still taking webhooks). */
   check(): WriterHealth;
+  /** False once the service is shutting down: the webhook route answers 503 with Retry-After before verifying. */
+  accepting(): boolean;
+  /** Shutdown: take no new deliveries; those already handed over are still stored. */
+  stopAccepting(): void;
   /** The writer thread while it runs (diagnostics, and fault tests that stop it the way a crash would). */
   thread(): Worker | null;
   /** Stops the writer after the deliveries already handed to it (call after the HTTP server closed). */
@@ -39,7 +42,12 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-const WRITER = new URL('./writer-thread.ts', import.meta.url);
+/**
+ * Compiled (dist/, `npm start`) this module is a .js file and the writer is the compiled file next to it; run
+ * from source (tsx: tests, the demo, benchmarks) it is a .ts file, and the writer is bundled at start (see
+ * bundle-worker.ts), which is why esbuild is needed in development only.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
 /** A writer thread that died is started again after this long (PayPal retries whatever was refused meanwhile). */
 const RESTART_MS = 1000;
 const CLOSE_TIMEOUT_MS = 5000;
@@ -55,8 +63,8 @@ export interface IngestOptions {
 /** The main-thread side's state, one per service. */
 interface IngestState {
   readonly o: IngestOptions;
-  /** The writer thread's bundled script. */
-  readonly script: string;
+  /** Starts one writer thread (from its compiled file, or from a bundle when run from source). */
+  readonly spawn: (data: WriterData) => Worker;
   /** Requests handed over, by seq, until the writer answers them. */
   readonly waiting: Map<number, Waiting>;
   /** Requests of this event-loop turn: posted to the writer in one message. */
@@ -66,6 +74,8 @@ interface IngestState {
   worker: Worker | null;
   lastError: string | null;
   closing: boolean;
+  /** Set by stopAccepting (shutdown), before `closing`: the writer still stores what it was given. */
+  draining: boolean;
   /** Restarts only after a first successful start: a writer that cannot open the database fails the service's start instead. */
   started: boolean;
 }
@@ -76,25 +86,41 @@ interface IngestState {
  * answers settle each request. See the writer for why it is a thread.
  */
 export async function startWebhookIngest(o: IngestOptions): Promise<WebhookIngest> {
-  const script = await bundleWorker(WRITER, ['better-sqlite3']);
-  const s: IngestState = { o, script, waiting: new Map(), outbox: [], posting: false, seq: 0, worker: null, lastError: null, closing: false, started: false };
+  const spawn = await prepareWriter();
+  const s: IngestState = { o, spawn, waiting: new Map(), outbox: [], posting: false, seq: 0, worker: null, lastError: null, closing: false, draining: false, started: false };
   await spawnWriter(s);
   s.started = true;
   return {
     submit: (delivery) => submit(s, delivery),
-    check: () =>
-      s.worker !== null
-        ? { ok: true }
-        : { ok: false, detail: `the webhook writer thread is down (${s.lastError ?? 'starting'}); it restarts by itself. If this persists, check the database file, its directory's permissions and free disk space.` },
+    check: () => checkWriter(s),
+    accepting: () => !s.draining,
+    stopAccepting: () => void (s.draining = true),
     thread: () => s.worker,
     close: () => closeWriter(s),
   };
 }
 
+function checkWriter(s: IngestState): WriterHealth {
+  if (s.draining) return { ok: false, detail: 'Concierge is shutting down; webhooks get 503 until it is back' };
+  if (s.worker !== null) return { ok: true };
+  return { ok: false, detail: `the webhook writer thread is down (${s.lastError ?? 'starting'}); it restarts by itself. If this persists, check the database file, its directory's permissions and free disk space.` };
+}
+
+async function prepareWriter(): Promise<(data: WriterData) => Worker> {
+  if (!FROM_SOURCE) {
+    const file = new URL('./writer-thread.js', import.meta.url);
+    return (workerData) => new Worker(file, { workerData });
+  }
+  // Imported only here: production never loads esbuild.
+  const { bundleWorker } = await import('./bundle-worker.ts');
+  const script = await bundleWorker(new URL('./writer-thread.ts', import.meta.url), ['better-sqlite3']);
+  return (workerData) => new Worker(script, { eval: true, workerData });
+}
+
 function submit(s: IngestState, delivery: { text: string; transmissionId: string }): Promise<IngestReceipt> {
   return new Promise<IngestReceipt>((resolve, reject) => {
     s.o.onReceived?.();
-    if (s.worker === null || s.closing) return reject(new Error(`webhook writer is not running (${s.closing ? 'shutting down' : (s.lastError ?? 'starting')})`));
+    if (s.worker === null || s.closing || s.draining) return reject(new Error(`webhook writer is not running (${s.closing || s.draining ? 'shutting down' : (s.lastError ?? 'starting')})`));
     const seq = ++s.seq;
     s.waiting.set(seq, { resolve, reject });
     s.outbox.push({ seq, text: delivery.text, transmissionId: delivery.transmissionId, receivedAt: s.o.clock() });
@@ -141,7 +167,7 @@ function spawnWriter(s: IngestState): Promise<void> {
   const { o } = s;
   return new Promise<void>((resolve, reject) => {
     const data: WriterData = { databasePath: o.databasePath, job: { kind: processWebhookJob.kind, maxAttempts: processWebhookJob.maxAttempts } };
-    const w = new Worker(s.script, { eval: true, workerData: data });
+    const w = s.spawn(data);
     // The HTTP server and the job runner keep the process alive; close() ends the writer.
     w.unref();
     w.on('message', (m: FromWriter) => {

@@ -46,7 +46,7 @@ export interface RunnerOptions {
   onDead?: OnDead;
   /** Jitter source for backoff, in [0, 1); default Math.random. */
   random?: () => number;
-  /** How long stop() lets running handlers finish before aborting their signal, and again after; default 10_000. */
+  /** How long stop() lets running handlers finish before aborting their signal; default 10_000. */
   stopGraceMs?: number;
 }
 
@@ -72,6 +72,13 @@ export interface JobRunner {
 }
 
 type FillResult = 'full' | 'empty' | 'error' | 'stopping' | 'yield' | 'throttled';
+
+/**
+ * After the abort, how long stop() waits for handlers to give up: one that honours its signal records its
+ * interruption (requeued without using an attempt) within milliseconds. One that does not is left `running`:
+ * the next start ends its lease at once (store/job-repo.ts expireAllLeases) and runs it again.
+ */
+const ABORT_WAIT_MS = 2_000;
 
 /** Claims per fill() beyond the free slots (see fill). */
 const CLAIM_BATCH = 32;
@@ -212,8 +219,8 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
             r.stoppedByUs = true;
             r.controller.abort(new Error('job runner stopping'));
           }
-          if (!(await settledWithin(graceMs))) {
-            log.error({ running: active.size }, 'jobs ignored the abort; leaving them to lease expiry');
+          if (!(await settledWithin(Math.min(graceMs, ABORT_WAIT_MS)))) {
+            log.error({ running: active.size }, 'jobs ignored the abort; the next start runs them again');
             for (const r of active) clearInterval(r.heartbeat);
           }
         }

@@ -202,6 +202,19 @@ export function advanceQueuedSibling(db: DbOrTx, key: { kind: string; dedupeKey:
   return sibling.id;
 }
 
+/**
+ * At start-up, under the instance lock (store/instance-lock.ts): every job
+ * still `running` was claimed by a process that is gone, so its lease ends
+ * now instead of running out (up to 30 s). The claim takes expired leases
+ * first and counts the interrupted attempt, as after any lease expiry; a job
+ * that was on its last attempt is dead-lettered by the claim. Returns how
+ * many leases ended.
+ */
+export function expireAllLeases(db: DbOrTx, now: number): number {
+  // 0, not `now`: the claim wants locked_until < now, which a clock that does not move (tests) would never give.
+  return db.update(jobs).set({ lockedUntil: 0, updatedAt: now }).where(eq(jobs.status, 'running')).returning({ id: jobs.id }).all().length;
+}
+
 /** Dead-letter: the row stays visible as `dead` with its last error. False when the lease was lost. */
 export function markJobDead(db: DbOrTx, lease: Lease, lastError: string, now: number): boolean {
   const row = db

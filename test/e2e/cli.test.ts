@@ -8,7 +8,7 @@ import { testEnv } from '../helpers/harness.ts';
 
 /**
  * `npx concierge migrate` and `npx concierge doctor` as an operator runs them
- * (bin/concierge.js in a directory of their own), and .env loading: read from
+ * (the CLI from source, in a directory of their own), and .env loading: read from
  * the working directory when present, the environment winning over it.
  * doctor on file permissions: cli-doctor.test.ts.
  */

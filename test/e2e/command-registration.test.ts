@@ -85,7 +85,8 @@ describe('command registration', () => {
 });
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/concierge.js'), ...args], {
+  // From source, as test/helpers/cli.ts runs it (bin/concierge.js runs the compiled dist/).
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), ...args], {
     cwd: h.dir,
     env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,9 @@ import type { Metrics } from '../metrics.ts';
 /** SPEC: raw body up to 1 MiB; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
+/** What a 503 during shutdown asks for: about a restart's time. */
+const SHUTDOWN_RETRY_AFTER_S = 30;
+
 /**
  * POST /webhooks/paypal: check the signature headers before the body is
  * read, verify the raw bytes, then hand them to the webhook writer, which
@@ -34,6 +37,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
         bodyLimit: WEBHOOK_BODY_LIMIT,
         // Runs before the body is read: a delivery whose headers can never verify costs no buffering of up to 1 MiB.
         onRequest: async (req, reply) => {
+          // Shutting down: PayPal retries a 503, and the next start takes the delivery.
+          if (!deps.ingest.accepting()) return reply.code(503).header('retry-after', String(SHUTDOWN_RETRY_AFTER_S)).send({ error: 'shutting_down' });
           // A declared oversize body keeps its 413 (SPEC), answered by the body parser.
           if (Number(req.headers['content-length']) > WEBHOOK_BODY_LIMIT) return;
           const check = checkHeaders(req);
