@@ -99,8 +99,13 @@ export function prepareClaimNextJob(db: Db): (opts: { now: number; lockedUntil: 
   const takeExpired = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${expiredLease} ORDER BY ${jobs.lockedUntil} LIMIT 1)`, expiredLease);
   // ORDER BY run_at alone: the index (status, run_at, priority, rowid) already gives it, oldest first
   // and in insertion order within a millisecond; adding id would make SQLite sort every due row.
-  const takeLive = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${dueLive} ORDER BY ${jobs.runAt} LIMIT 1)`, dueLive);
-  const takeAny = claim(sql`(SELECT ${jobs.id} FROM ${jobs} WHERE ${dueQueued} ORDER BY ${jobs.runAt} LIMIT 1)`, dueQueued);
+  // A queued job waits while its twin (same kind and dedupe key, e.g. one member's role sync) runs:
+  // two syncs of one member at once undo each other's role changes. Running rows are few (the
+  // workers' leases), so the twin check walks jobs_lease_idx, not the queue.
+  const oldestDue = (live: boolean) =>
+    sql`(SELECT c.id FROM jobs AS c WHERE c.status = 'queued' AND c.run_at <= ${now} ${sql.raw(live ? 'AND c.priority >= 0' : '')} AND (c.dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs AS twin WHERE twin.status = 'running' AND twin.kind = c.kind AND twin.dedupe_key = c.dedupe_key)) ORDER BY c.run_at LIMIT 1)`;
+  const takeLive = claim(oldestDue(true), dueLive);
+  const takeAny = claim(oldestDue(false), dueQueued);
   return (opts) => takeExpired.get(opts) ?? takeLive.get(opts) ?? takeAny.get(opts);
 }
 

@@ -123,6 +123,20 @@ describe('enqueue', () => {
     expect(getJob(store.db, first)?.status).toBe('done');
   });
 
+  it("a job queued while its twin (same kind and dedupe key) runs is not claimed until the twin finishes: one member's syncs never run at once", () => {
+    const store = open(tempDbPath());
+    const first = add(store, sync, { v: 1 }, T0, { dedupeKey: 'm1' });
+    const running = claimJob(store, { now: T0, leaseMs: 30_000, workerId: 'w1' })!;
+    const twin = add(store, sync, { v: 2 }, T0 + 1, { dedupeKey: 'm1' });
+    const otherMember = add(store, sync, { v: 3 }, T0 + 2, { dedupeKey: 'm2' });
+    // A second worker gets the other member's job, not the twin.
+    expect(claimJob(store, { now: T0 + 10, leaseMs: 30_000, workerId: 'w2' })?.job.id).toBe(otherMember);
+    expect(claimJob(store, { now: T0 + 10, leaseMs: 30_000, workerId: 'w2' })).toBeNull();
+    expect(completeJob(store, running.lease, T0 + 20)).toBe(true);
+    expect(getJob(store.db, first)?.status).toBe('done');
+    expect(claimJob(store, { now: T0 + 30, leaseMs: 30_000, workerId: 'w2' })?.job.id).toBe(twin);
+  });
+
   it('bulk jobs wait for every due live job, oldest first; a live enqueue collapsing into a bulk job makes it live', () => {
     const store = open(tempDbPath());
     // roleSyncJob's priority: a resync is bulk work.
