@@ -28,7 +28,7 @@ export function grantReply(f: { memberId: string; tier: Tier; duration: Duration
   const lines = [`Granted **${f.tier.name}** to <@${f.memberId}> ${length} (grant #${f.grantId}).`];
   if (f.held.source?.kind === 'grant' && f.held.source.id === f.grantId) lines.push('Their tier role is being updated now.');
   else if (f.held.tier !== null && f.held.tier.rank >= f.tier.rank) {
-    lines.push(`${describeHeld(f.memberId, f.held)} The grant counts if that ends first; it never takes away a higher tier.`);
+    lines.push(`${describeHeld(f.memberId, f.held)} This grant takes over if that ends first.`);
   }
   return lines.join('\n');
 }

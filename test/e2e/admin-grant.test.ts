@@ -132,7 +132,7 @@ describe('/admin grant', () => {
     await subscribeAndPay(h, { memberId, planId: PLAN_IDS.titanMonthly, roleId: ROLE_IDS.titan, paidAt: h.now() - 2 * DAY });
 
     const lower = await admin('grant', STAFF, { member: memberId, tier: 'elite', duration: '12h' });
-    expect(lower.content).toMatch(/now holds \*\*Titan\*\* from their PayPal subscription `I-[^`]+`\. The grant counts if that ends first; it never takes away a higher tier\.$/);
+    expect(lower.content).toMatch(/now holds \*\*Titan\*\* from their PayPal subscription `I-[^`]+`\. This grant takes over if that ends first\.$/);
     await admin('grant', STAFF, { member: memberId, tier: 'warlord', duration: '1d' });
     await h.waitFor(() => holds(memberId).includes(ROLE_IDS.warlord) && !holds(memberId).includes(ROLE_IDS.titan));
 
