@@ -1,3 +1,4 @@
+import { enqueuePublisherSync } from './sync-marketplace.ts';
 import { checkBio, checkHttpsUrl, checkIcon, type ImageFacts } from '../core/publisher-profile.ts';
 import type { Store } from '../store/db.ts';
 import { getPublisherProfile, updatePublisherProfile, type PublisherProfileChange, type PublisherProfileRow } from '../store/publisher-repo.ts';
@@ -34,7 +35,8 @@ export async function editPublisherProfile(deps: { store: Store; probe: ImagePro
   const profile = deps.store.transaction((tx) => {
     const row = updatePublisherProfile(tx, checked.change, actorId, now);
     recordStaffAction(tx, { action: 'publisher', actorId, targetId: null, summary: `${checked.summary} (profile version ${row.version})`, reason: null, data: { version: row.version } }, now);
-    // marketplace: enqueuePublisherSync(tx, now)
+    // Queues the marketplace's publisher PUT in the same transaction (a no-op when no marketplace is configured).
+    enqueuePublisherSync(tx, now);
     return row;
   });
   return { ok: true, profile };

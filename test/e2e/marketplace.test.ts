@@ -88,7 +88,7 @@ describe('marketplace sync', () => {
     expect(v2).toBeGreaterThan(v1 ?? Infinity);
   });
 
-  it('versions strictly increase over a member\'s changes', async () => {
+  it('versions never go back over a member\'s changes, and each change brings a higher one', async () => {
     const memberId = joined();
     h.grantTier(memberId, 'elite', null);
     await h.waitFor(() => market.member(memberId)?.tier === 'elite');
@@ -99,8 +99,12 @@ describe('marketplace sync', () => {
     await h.settle();
 
     const versions = versionsOf(putsFor(memberId));
-    expect(versions).toHaveLength(3);
-    for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1] ?? Infinity);
+    // Three changes, three PUTs at least: a sync queued while the member's previous one ran waits for it
+    // (job-repo twin rule) and may send the same state again, which the version makes harmless.
+    expect(versions.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThanOrEqual(versions[i - 1] ?? Infinity);
+    // Each of the three changes brought a version of its own.
+    expect(new Set(versions).size).toBeGreaterThanOrEqual(3);
     // Legendary unlocked the advanced scripts; back at elite, that serial is held but inactive.
     expect(market.member(memberId)?.scripts.map((s) => [s.key, s.active])).toEqual([
       [SCRIPT_KEYS.advanced, false],
