@@ -15,17 +15,11 @@ import { scheduleReconcile } from './app/reconcile-schedule.ts';
 import { retentionPolicy } from './app/retention.ts';
 import { ensureSchedules } from './app/schedules.ts';
 import { createDiscordClient, type DiscordClient } from './discord/client.ts';
-import { createCommandRegistration } from './discord/command-registration.ts';
-import { createCommands } from './discord/commands/index.ts';
-import { registerInteractions } from './discord/interactions.ts';
 import { createAdminMaintenance, type AdminMaintenance, type AdminMaintenanceDeps } from './discord/commands/admin-maintenance.ts';
 import { createGuildMembers, type GuildMembers } from './discord/guild-members.ts';
 import { watchRateLimits } from './discord/rest-429s.ts';
-import { registerGuildMemberAdd } from './discord/events/guild-member-add.ts';
-import { registerGuildMemberUpdate } from './discord/events/guild-member-update.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
 import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
-import { createStartupCheck } from './discord/startup-check.ts';
 import { buildServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHandlers } from './job-handlers/index.ts';
@@ -42,6 +36,7 @@ import { openReader } from './store/reader.ts';
 import { acquireInstanceLock } from './store/instance-lock.ts';
 import { countByStatus, expireAllLeases } from './store/job-repo.ts';
 import { bindSerialKey } from './serials/serial-key.ts';
+import { registerBot } from './register-bot.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
 export interface ServiceOverrides {
@@ -300,35 +295,4 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
 function readerFor(databasePath: string, store: Store): ReturnType<AdminMaintenanceDeps['openReader']> {
   if (databasePath === ':memory:' || databasePath === '') return { db: store.db, sqlite: store.sqlite, close: () => undefined };
   return openReader(databasePath);
-}
-
-/**
- * The bot's side of Discord: the start-up check (run once now), the member
- * listeners, the interaction router with the member and staff commands, and the guild
- * command registration (awaited: a start fails if Discord refuses it).
- */
-async function registerBot(d: {
-  config: Config;
-  discord: DiscordClient;
-  store: Store;
-  tiers: TiersSource;
-  paypal: PaypalClient;
-  clock: () => number;
-  roles: MemberRoles;
-  messenger: DiscordMessenger;
-  maintenance: AdminMaintenance;
-  log: Logger;
-}) {
-  const { config, discord, store, tiers, clock, log } = d;
-  const startupCheck = createStartupCheck({ discord, auditChannelId: config.discord.auditChannelId, store, tiers, clock, log });
-  const listenerDeps = { guildId: config.discord.guildId, store, clock, log };
-  registerGuildMemberAdd(discord.client, listenerDeps);
-  registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles: d.roles, botUserId: () => discord.botUserId() });
-  startupCheck.run();
-  const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName(), maintenance: d.maintenance };
-  const commands = createCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
-  registerInteractions(discord.client, { guildId: config.discord.guildId, ...commands, clock, log: log.child({ component: 'interactions' }) });
-  const registration = createCommandRegistration({ discord, tiers, log });
-  await registration.register();
-  return { startupCheck, registration };
 }
