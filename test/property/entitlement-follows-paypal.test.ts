@@ -5,7 +5,7 @@ import type { PaypalClient } from '../../src/paypal/client.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { describeRun, discordTier, drain, newRun, overdueLapseChecks, paypalClientFor, play, settledExpectation, storedTier } from './lifecycle-driver.ts';
 import { ADVERSARIAL, actionsArb } from './lifecycle-model.ts';
-import { propertyRuns } from './runs.ts';
+import { propertyRuns, propertyTimeoutMs } from './runs.ts';
 
 /**
  * Property (a), issue 16: for any sequence of lifecycle events of one member's subscriptions (activation,
@@ -47,5 +47,5 @@ describe('entitlement follows PayPal whatever the delivery order', () => {
       }),
       { numRuns: propertyRuns(), examples: ADVERSARIAL.map((a) => [a]) },
     );
-  }, 600_000);
+  }, propertyTimeoutMs());
 });

@@ -4,7 +4,7 @@ import type { PaypalClient } from '../../src/paypal/client.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { ceiling, describeRun, discordTier, newRun, paypalClientFor, play, storedTier } from './lifecycle-driver.ts';
 import { ADVERSARIAL, actionsArb, rankOf, type Action } from './lifecycle-model.ts';
-import { propertyRuns } from './runs.ts';
+import { propertyRuns, propertyTimeoutMs } from './runs.ts';
 
 /**
  * Property (c), issue 16: at every step of any sequence (events late, reordered, doubled, some never
@@ -58,5 +58,5 @@ describe('entitlement never exceeds what was paid or granted', () => {
       }),
       { numRuns: propertyRuns(), examples: GREEDY.map((a) => [a]) },
     );
-  }, 600_000);
+  }, propertyTimeoutMs());
 });

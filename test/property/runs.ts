@@ -7,3 +7,8 @@ export function propertyRuns(fallback = 25): number {
   const n = Number(process.env['PROPERTY_RUNS']);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
+
+/** The test's time limit: generous per run, since seven test suites may share the two cores. */
+export function propertyTimeoutMs(): number {
+  return Math.max(600_000, propertyRuns() * 15_000);
+}
