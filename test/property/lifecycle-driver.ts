@@ -33,16 +33,18 @@ export interface Run {
   lost: WebhookEvent<unknown>[];
   /** Each sale's PAYMENT.SALE.COMPLETED event (sale id → event id). */
   saleEvents: Map<string, string>;
+  /** Plays the sequences the KNOWN GAP notes below leave out (known-gaps.test.ts). */
+  knownGaps: boolean;
   /** A readable trace of what happened, for a failing case. */
   trace: string[];
 }
 
 let nextMember = 870000000000000000n + BigInt(process.pid) * 1_000_000n;
 
-export function newRun(h: Harness): Run {
+export function newRun(h: Harness, o: { knownGaps?: boolean } = {}): Run {
   const memberId = String(++nextMember);
   h.discord.addMember(memberId);
-  return { memberId, subs: [], history: newHistory(), pending: [], delivered: [], reversalsDelivered: new Set(), reversalOf: new Map(), saleEvents: new Map(), eventSub: new Map(), lost: [], trace: [] };
+  return { memberId, subs: [], history: newHistory(), pending: [], delivered: [], reversalsDelivered: new Set(), reversalOf: new Map(), saleEvents: new Map(), eventSub: new Map(), lost: [], knownGaps: o.knownGaps === true, trace: [] };
 }
 
 export function paypalClientFor(h: Harness): PaypalClient {
@@ -95,10 +97,10 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'renew':
     case 'fail':
       if (status !== 'ACTIVE') return false;
-      // KNOWN GAP (report of issue 16): a refund or chargeback counts from when Concierge processes it, not
+      // KNOWN GAP (report of issue 16; known-gaps.test.ts): a refund or chargeback counts from when Concierge processes it, not
       // from PayPal's time, so one delivered after a later payment revokes what that payment paid for. Here a
       // subscription is charged again only once Concierge has heard of its reversals.
-      if (a.kind === 'renew' && [...run.pending, ...run.lost].some((e) => run.reversalOf.get(e.id) === id)) return false;
+      if (a.kind === 'renew' && !run.knownGaps && [...run.pending, ...run.lost].some((e) => run.reversalOf.get(e.id) === id)) return false;
       advanceTo(h, s.nextBillingTime);
       if (a.kind === 'renew') charged(p.recordPayment(id), s);
       else queue((p.failPayment(id), p.subscriptionEvent('BILLING.SUBSCRIPTION.PAYMENT.FAILED', id)));
@@ -122,9 +124,9 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'revise':
       if ((status !== 'ACTIVE' && status !== 'SUSPENDED') || s.planId === PLAN_IDS[a.plan]) return false;
       // A plan change starts from Concierge (/subscribe), which has heard of the subscription's payments by
-      // then. (Revised before Concierge saw a payment, that payment is read against the new plan's price:
-      // it reaches no price, and the member has nothing until the next renewal; see the report of issue 16.)
-      if ([...run.pending, ...run.lost].some((e) => run.eventSub.get(e.id) === id)) return false;
+      // then. KNOWN GAP (known-gaps.test.ts): revised before Concierge saw a payment, that payment is read
+      // against the new plan's price, reaches no price, and the member has nothing until the next renewal.
+      if (!run.knownGaps && [...run.pending, ...run.lost].some((e) => run.eventSub.get(e.id) === id)) return false;
       await api.reviseSubscription(id, PLAN_IDS[a.plan], URLS);
       p.approveRevision(id);
       queue(p.subscriptionEvent('BILLING.SUBSCRIPTION.UPDATED', id));
@@ -133,11 +135,11 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'chargeback': {
       const sale = lastCompletedSale(s);
       if (sale === undefined) return false;
-      // KNOWN GAP (report of issue 16, and the it.fails case in entitlement-follows-paypal.test.ts): a sale
+      // KNOWN GAP (report of issue 16; known-gaps.test.ts): a sale
       // refunded before Concierge processed its PAYMENT.SALE.COMPLETED is never recorded (that event is then
       // "unconfirmed"), so the refund's event retries until it is dead-lettered and access stays. Refunds
       // here come after the sale's own event was delivered.
-      if (a.kind === 'refund' && !run.delivered.some((d) => d.id === run.saleEvents.get(sale.id))) return false;
+      if (a.kind === 'refund' && !run.knownGaps && !run.delivered.some((d) => d.id === run.saleEvents.get(sale.id))) return false;
       const e = a.kind === 'refund' ? (p.refundSale(sale.id), p.saleEvent('PAYMENT.SALE.REFUNDED', sale.id)) : p.disputeEvent('CUSTOMER.DISPUTE.CREATED', sale.id, 'CHARGEBACK');
       run.history.reversals.set(id, [...(run.history.reversals.get(id) ?? []), h.now()]);
       run.reversalOf.set(e.id, id);
@@ -224,7 +226,7 @@ function waitingWebhookJobs(h: Harness, run: Run): { runAt: number; attempts: nu
 }
 
 /** Delivers whatever PayPal still has to deliver (in the order the sequence left it) and lets retries run. */
-export async function drain(h: Harness, run: Run): Promise<void> {
+export async function drain(h: Harness, run: Run, o: { strict?: boolean } = {}): Promise<void> {
   while (run.pending.length > 0) await deliver(h, run, run.pending.splice(0, run.pending.length));
   await h.settle();
   // A job in backoff runs when its time comes: move the clock on in small steps until none waits.
@@ -233,7 +235,7 @@ export async function drain(h: Harness, run: Run): Promise<void> {
     await h.settle();
   }
   const left = waitingWebhookJobs(h, run);
-  if (left.length > 0) throw new Error(`webhook jobs still waiting after the drain: ${JSON.stringify(left)}\n${describeRun(run)}`);
+  if (left.length > 0 && o.strict !== false) throw new Error(`webhook jobs still waiting after the drain: ${JSON.stringify(left)}\n${describeRun(run)}`);
 }
 
 export function storedTier(h: Harness, memberId: string): TestTierKey | null {
