@@ -133,6 +133,9 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
  */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
+  // The tiers file first: a bad one stops the start before the database is created, opened or migrated.
+  const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
+  closers.push('tiers', () => tiers.close());
   const lock = acquireInstanceLock(config.databasePath);
   if (!lock.ok) {
     throw new ConciergeError('instance_running', `another Concierge is running on the database ${config.databasePath} (it holds ${lock.path}); one instance per database: stop it first`, { retry: false });
@@ -145,8 +148,6 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   // The lock says no other process runs on this database: what is still leased was leased by a dead one.
   const released = expireAllLeases(store.db, clock());
   if (released > 0) log.warn({ jobs: released }, 'jobs interrupted by the previous process run again now');
-  const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
-  closers.push('tiers', () => tiers.close());
   const paypal =
     o.paypal ??
     createPaypalClient({
