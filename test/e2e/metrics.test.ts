@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { takeBackup } from '../../src/app/backup.ts';
 import { MEMBER_ID, startHarness, type Harness } from '../helpers/harness.ts';
@@ -79,4 +81,48 @@ it('shows the time of the last good backup', async () => {
   const at = h.now();
   await takeBackup(h.service.store, h.config.backup, at);
   expect(value(await scrape(), 'concierge_backup_last_success_timestamp_seconds')).toBe(Math.floor(at / 1000));
+});
+
+/** Every metric name a PromQL text mentions. */
+function metricNames(promql: string): string[] {
+  return [...new Set(promql.match(/\bconcierge_[a-z0-9_]+/g) ?? [])];
+}
+
+/** The names /metrics declares (`# TYPE`), with a histogram's _bucket, _sum and _count series. */
+function declaredNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const [, name = '', type] = m;
+    names.add(name);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+  }
+  return names;
+}
+
+const infrastructure = (file: string) => new URL(`../../infrastructure/${file}`, import.meta.url);
+
+it('the Grafana dashboard and the alert rules query only metrics /metrics serves', async () => {
+  const declared = declaredNames(await scrape());
+  const dashboard = JSON.parse(readFileSync(infrastructure('grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+  expect(exprs.length).toBeGreaterThan(20);
+  const queried = metricNames(exprs.join('\n'));
+  const alerted = metricNames(readFileSync(infrastructure('prometheus-alerts.yml'), 'utf8'));
+  expect(queried.filter((n) => !declared.has(n))).toEqual([]);
+  expect(alerted.filter((n) => !declared.has(n))).toEqual([]);
+});
+
+/** promtool ships in Debian's `prometheus` package; .ci/run installs it, so CI always runs this. */
+const promtool = (() => {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+it.skipIf(!promtool)('promtool accepts the alert rules and their unit tests pass', () => {
+  expect(execFileSync('promtool', ['check', 'rules', infrastructure('prometheus-alerts.yml').pathname], { encoding: 'utf8' })).toMatch(/SUCCESS/);
+  expect(execFileSync('promtool', ['test', 'rules', infrastructure('prometheus-alerts.test.yml').pathname], { encoding: 'utf8' })).toMatch(/SUCCESS/);
 });
