@@ -49,19 +49,13 @@ export function createMetrics(state: StateSources) {
     buckets: LAG_BUCKETS,
     registers,
   });
-  const completed = new Counter({ name: 'concierge_jobs_completed_total', help: 'Jobs completed, by kind (count)', labelNames: ['kind'] as const, registers });
-  const retries = new Counter({
-    name: 'concierge_job_retries_total',
-    help: 'Job runs that failed and were queued again (backoff, or a rate limit wait), by kind (count)',
-    labelNames: ['kind'] as const,
-    registers,
-  });
-  const deadLettered = new Counter({
-    name: 'concierge_jobs_dead_lettered_total',
-    help: 'Jobs dead-lettered (out of attempts, or a permanent error), by kind; see concierge_jobs{status="dead"} for those still dead (count)',
-    labelNames: ['kind'] as const,
-    registers,
-  });
+  const byKind = (name: string, help: string) => new Counter({ name, help, labelNames: ['kind'] as const, registers });
+  const completed = byKind('concierge_jobs_completed_total', 'Jobs completed, by kind (count)');
+  const retries = byKind('concierge_job_retries_total', 'Job runs that failed and were queued again (backoff, or a rate limit wait), by kind (count)');
+  const deadLettered = byKind(
+    'concierge_jobs_dead_lettered_total',
+    'Jobs dead-lettered (out of attempts, or a permanent error), by kind; see concierge_jobs{status="dead"} for those still dead (count)',
+  );
   const calls = callMetrics(registers);
   registerStateGauges(registers, state);
 
