@@ -21,7 +21,7 @@ import { watchRateLimits } from './discord/rest-429s.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
 import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
 import { buildServer } from './http/server.ts';
-import { createMetrics } from './http/metrics.ts';
+import { createServiceMetrics } from './metrics/store-sources.ts';
 import { createHandlers } from './job-handlers/index.ts';
 import { JOB_DEFINITIONS } from './jobs/definitions.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
@@ -34,7 +34,7 @@ import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { openReader } from './store/reader.ts';
 import { acquireInstanceLock } from './store/instance-lock.ts';
-import { countByStatus, expireAllLeases } from './store/job-repo.ts';
+import { expireAllLeases } from './store/job-repo.ts';
 import { bindSerialKey } from './serials/serial-key.ts';
 import { registerBot } from './register-bot.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
@@ -127,10 +127,7 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
   }
 }
 
-/**
- * Long on purpose: the start order, read top to bottom, is the order the
- * closers unwind; the bot's listeners and commands are wired in registerBot.
- */
+/** Long on purpose: the start order, read top to bottom, is the order the closers unwind (bot wiring: registerBot). */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
   // The tiers file first: a bad one stops the start before the database is created, opened or migrated.
@@ -148,6 +145,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   // The lock says no other process runs on this database: what is still leased was leased by a dead one.
   const released = expireAllLeases(store.db, clock());
   if (released > 0) log.warn({ jobs: released }, 'jobs interrupted by the previous process run again now');
+  const metrics = createServiceMetrics({ db: store.db, clock, backupDir: config.backup.dir, gatewayState: () => discord.state() });
   const paypal =
     o.paypal ??
     createPaypalClient({
@@ -157,11 +155,12 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       mode: config.paypal.mode,
       timeoutMs: config.paypal.timeoutMs,
       log: log.child({ component: 'paypal' }),
+      onCall: metrics.paypalCall,
     });
   closers.push('paypal', () => paypal.close());
 
   const discordLog = log.child({ component: 'discord' });
-  const discord = createDiscordClient({ ...config.discord, log: discordLog });
+  const discord = createDiscordClient({ ...config.discord, log: discordLog, onRestCall: metrics.discordCall });
   closers.push('discord', () => discord.close());
   // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
   await discord.start();
@@ -169,7 +168,6 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
   const guild = createGuildMembers(discord);
   const reconcile = { intervalMs: config.reconcile?.intervalMs ?? null, ...o.reconcilePacing };
-
   const marketplace = config.marketplace === null ? null : createMarketplaceClient({ ...config.marketplace, clock, log: log.child({ component: 'marketplace' }) });
 
   const priority = createIngestPriority();
@@ -194,6 +192,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     concurrency: config.jobs.concurrency,
     clock,
     onDead: publishDeadJob,
+    observer: metrics.jobs,
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
     stopGraceMs: o.stopGraceMs ?? SHUTDOWN_GRACE_MS,
@@ -246,7 +245,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       log: log.child({ component: 'webhook-verify' }),
     }),
     ingest,
-    metrics: createMetrics({ jobCounts: () => countByStatus(store.db) }),
+    metrics,
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     readiness: createReadiness({
