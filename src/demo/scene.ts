@@ -40,12 +40,13 @@ export type Scene = ReturnType<typeof createScene>;
 
 export function createScene(stage: Stage, act: Actions, report: Report) {
   const names: Record<string, string> = { ...Object.fromEntries(Object.entries(MEMBERS).map(([k, v]) => [v, k])), [stage.discord.ownerId]: 'owner (a moderator)', [STAFF_ID]: 'sam (staff)' };
-  /** Discord markup as a person reads it: mentions by name, timestamps as dates. */
+  /** Discord markup as a person reads it: mentions by name, timestamps as dates (UTC), no bold markers. */
   const readable = (s: string) =>
     s
       .replace(/<@!?(\d+)>/g, (_, id: string) => `@${names[id] ?? id}`)
       .replace(/<t:(\d+):\w>/g, (_, t: string) => new Date(Number(t) * 1000).toISOString().slice(0, 16).replace('T', ' ').replace(' 00:00', ''))
-      .replace(/\*\*([^*\n]+)\*\*/g, '$1');
+      // Bold markers go; code spans (a masked serial's asterisks) stay as they are.
+      .replace(/`[^`\n]*`|\*\*([^*\n]+)\*\*/g, (m: string, bold: string | undefined) => bold ?? m);
   /** A reply's title and first sentence, as a timeline line. */
   const firstLine = (r: Reply | string) => {
     const [title = '', body = ''] = readable(typeof r === 'string' ? r : r.text).split('\n');
