@@ -86,11 +86,40 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `concierge <args>` from source (what `npx concierge` runs, compiled), in `cwd` with only `env`. */
+function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliRun> {
+  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // A command that hangs must fail its step, not the whole demo's time limit.
+  const timer = setTimeout(() => proc.kill('SIGKILL'), START_TIMEOUT_MS);
+  return new Promise((resolve) =>
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
 /** "4.99 USD / month" → the plan the PayPal stand-in sells (one plan per tier, monthly unless the price says year). */
 export function plansOf(tier: Tier): PlanSpec[] {
   const m = /(\d+\.\d{2})\s+([A-Z]{3})\s*\/\s*(month|year)/.exec(tier.price ?? '');
   if (m === null) throw new Error(`demo tiers file: tier ${tier.key} needs a price such as "4.99 USD / month"`);
   return tier.plans.map((id) => ({ id, name: `${tier.name} ${m[3] === 'year' ? 'Yearly' : 'Monthly'}`, intervalUnit: m[3] === 'year' ? 'YEAR' : 'MONTH', intervalCount: 1, price: m[1] ?? '', currency: m[2] ?? '' }));
+}
+
+/** The demo server: a role per tier (lowest rank lowest), the Staff role(s) above them, the bot's role on top. */
+function startDemoDiscord(catalog: TierCatalog): Promise<DiscordStandIn> {
+  const staffRoles = catalog.file.staff_role_ids.map((id, i) => ({ id, name: i === 0 ? 'Staff' : `Staff ${i + 1}`, position: catalog.tiers.length + i + 1 }));
+  return createDiscordStandIn({
+    guildName: 'Concierge Demo',
+    roles: [...catalog.tiers.map((t, i) => ({ id: t.role_id, name: t.name, position: i + 1 })), ...staffRoles],
+    // The story posts dozens of audit messages and role changes in seconds; Discord's real limits would only slow it down.
+    messageLimit: 1000,
+    roleLimit: 1000,
+  });
 }
 
 export async function startStage(o: StageOptions = {}): Promise<Stage> {
@@ -100,14 +129,7 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
   const paypal = await createPaypalStandIn({ now: () => new Date(now()), plans: catalog.tiers.flatMap(plansOf) });
   // The receiver checks each request's timestamp against its clock: the demo's, which runs ahead with Concierge's.
   const market = await createMarketplaceStandIn({ key: 'demo-marketplace-key', now });
-  const staffRoles = catalog.file.staff_role_ids.map((id, i) => ({ id, name: i === 0 ? 'Staff' : `Staff ${i + 1}`, position: catalog.tiers.length + i + 1 }));
-  const discord = await createDiscordStandIn({
-    guildName: 'Concierge Demo',
-    roles: [...catalog.tiers.map((t, i) => ({ id: t.role_id, name: t.name, position: i + 1 })), ...staffRoles],
-    // The story posts dozens of audit messages and role changes in seconds; Discord's real limits would only slow it down.
-    messageLimit: 1000,
-    roleLimit: 1000,
-  });
+  const discord = await startDemoDiscord(catalog);
   const dir = mkdtempSync(join(tmpdir(), 'concierge-demo-'));
   const offsetFile = join(dir, 'clock-offset-ms');
   const backupDir = join(dir, 'backups');
@@ -188,22 +210,6 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
     await exited;
   }
 
-  function cli(args: readonly string[]): Promise<CliRun> {
-    const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // A command that hangs must fail its step, not the whole demo's time limit.
-    const timer = setTimeout(() => proc.kill('SIGKILL'), START_TIMEOUT_MS);
-    return new Promise((resolve) =>
-      proc.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
-
   await startService();
 
   return {
@@ -212,7 +218,7 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
     market,
     backupDir,
     metricsToken: METRICS_TOKEN,
-    cli,
+    cli: (args) => runCli(args, env, dir),
     catalog,
     serviceUrl,
     now,
