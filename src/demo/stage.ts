@@ -31,6 +31,8 @@ const METRICS_TOKEN = 'demo-metrics-token';
 
 /** Start-up transforms TypeScript (tsx): seconds on a busy 2-core machine. */
 const START_TIMEOUT_MS = 40_000;
+/** A CLI run beside the service: 3–4 s idle, but over 40 s was seen with three at once at load average 32. */
+const CLI_TIMEOUT_MS = 120_000;
 
 export interface StageOptions {
   tiersFile?: string;
@@ -93,8 +95,8 @@ function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): P
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  // A command that hangs must fail its step, not the whole demo's time limit.
-  const timer = setTimeout(() => proc.kill('SIGKILL'), START_TIMEOUT_MS);
+  // A command that hangs must fail its step, not hang the demo.
+  const timer = setTimeout(() => proc.kill('SIGKILL'), CLI_TIMEOUT_MS);
   return new Promise((resolve) =>
     proc.on('exit', (code) => {
       clearTimeout(timer);
