@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { runReconcile, type ReconcileProgress } from '../app/reconcile.ts';
 import { renderReportText } from '../core/reconcile-table.ts';
 import type { TierCatalog } from '../core/tiers.ts';
+import { createServiceClock } from '../clock.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { restForToken } from '../discord/commands-rest.ts';
 import { createRestGuildMembers } from '../discord/guild-members-rest.ts';
@@ -47,7 +48,9 @@ export async function reconcileFromCli(dryRun: boolean): Promise<number> {
   };
   const tiers: TiersSource = { current: () => catalog, onChange: () => undefined, close: () => undefined };
   try {
-    const report = await runReconcile({ store, tiers, clock: Date.now, log, paypal, guild }, { dryRun, onProgress: createProgressPrinter() });
+    // The service's clock: Date.now in production; with CLOCK_OFFSET_FILE (the demo) the run sees the time the service sees.
+    const clock = createServiceClock(config.clockOffsetFile).now;
+    const report = await runReconcile({ store, tiers, clock, log, paypal, guild }, { dryRun, onProgress: createProgressPrinter() });
     process.stdout.write(renderReportText(report));
     if (!report.completed) process.stderr.write(`reconcile did not complete: ${report.failure ?? 'stopped early'}\n`);
     return report.completed ? 0 : EXIT_INCOMPLETE;
