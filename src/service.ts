@@ -9,6 +9,7 @@ import { createResync } from './app/resync.ts';
 import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { keepSerialsInLine } from './app/reconcile-serials.ts';
+import { startMarketplaceBackfill } from './app/marketplace-backfill.ts';
 import type { RunPacing } from './app/reconcile-run.ts';
 import { scheduleReconcile } from './app/reconcile-schedule.ts';
 import { retentionPolicy } from './app/retention.ts';
@@ -266,6 +267,9 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
 
   const serials = keepSerialsInLine({ store, effects, tiers, clock, log: log.child({ component: 'serials' }) });
   closers.push('serials', () => serials.stop());
+  // A marketplace configured after members changed without it hears of them now (app/marketplace-backfill.ts).
+  const backfill = config.marketplace === null ? null : startMarketplaceBackfill({ store, clock, log: log.child({ component: 'marketplace' }) });
+  closers.push('marketplace backfill', () => backfill?.stop());
   // Restart-safe: a run already queued (by the last start or the last run) stays; otherwise one is queued an interval from now.
   if (config.reconcile !== null) scheduleReconcile(store, clock(), config.reconcile.intervalMs);
   // Expiry warnings, retention and the daily backup: queued once, then each run queues the next.

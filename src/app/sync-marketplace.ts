@@ -2,7 +2,7 @@ import { marketplaceMemberJob, marketplacePublisherJob } from '../jobs/definitio
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store, Tx } from '../store/db.ts';
-import { bumpMemberMarketplaceVersion, bumpPublisherVersion, getPublisherProfile } from '../store/marketplace-repo.ts';
+import { bumpMemberMarketplaceVersion, bumpPublisherVersion, getPublisherProfile, markMemberMarketplaceSynced } from '../store/marketplace-repo.ts';
 import { getMember } from '../store/member-repo.ts';
 import { listMemberSerialRows } from '../store/serial-repo.ts';
 import type { SerialVault } from '../serials/serial-vault.ts';
@@ -54,15 +54,18 @@ export interface MarketplaceSyncDeps {
 
 /**
  * Call in the transaction that changed a member's tier or serials: bumps the
- * member's version and queues one sync (a queued one absorbs it, so a burst
- * is one PUT), due now. `bulk` for changes made to many members at once (a
+ * member's version and, with the sync on, queues one sync (a queued one
+ * absorbs it, so a burst is one PUT), due now. The version is bumped with the
+ * sync off too: it then records that the marketplace is behind, and the
+ * start-up backfill (app/marketplace-backfill.ts) sends the member once a
+ * marketplace is configured. `bulk` for changes made to many members at once (a
  * tiers file edit), which wait behind live work. A member recomputed twice in
  * one transaction is bumped twice: harmless, the version still only grows and
  * the second job collapses into the first.
  */
 export function enqueueMemberSync(tx: Tx, effects: Pick<MemberEffects, 'marketplaceSync'>, memberId: string, now: number, opts: { bulk?: boolean } = {}): void {
-  if (!effects.marketplaceSync) return;
   bumpMemberMarketplaceVersion(tx, memberId, now);
+  if (!effects.marketplaceSync) return;
   enqueue(tx, marketplaceMemberJob, opts.bulk === true ? { memberId, bulk: true } : { memberId }, now, { dedupeKey: memberId });
 }
 
@@ -85,6 +88,7 @@ export async function syncMemberToMarketplace(deps: MarketplaceSyncDeps, memberI
     return;
   }
   const answer = await deps.marketplace.putMember(memberId, state, signal);
+  markMemberMarketplaceSynced(deps.store.db, memberId, state.version);
   log.info({ memberId, version: state.version, tier: state.tier, scripts: state.scripts.length, answer }, 'member state sent to the marketplace');
 }
 

@@ -22,6 +22,12 @@ export const members = sqliteTable('members', {
    * state, so the receiver can ignore a retried or late older message.
    */
   marketplaceVersion: integer('marketplace_version').notNull().default(0),
+  /**
+   * The highest marketplace_version the marketplace acknowledged (2xx, or 409: it holds
+   * a newer one). Lower than marketplace_version: the marketplace is behind, e.g. the
+   * change was made while the sync was off; the start-up backfill sends those members.
+   */
+  marketplaceSyncedVersion: integer('marketplace_synced_version').notNull().default(0),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

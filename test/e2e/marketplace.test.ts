@@ -188,7 +188,7 @@ describe('marketplace sync switched off', () => {
   });
   afterAll(() => off.close());
 
-  it('with MARKETPLACE_API_URL empty, a change queues no sync and bumps no version', async () => {
+  it('with MARKETPLACE_API_URL empty, a change queues no sync; its version records it for a later backfill', async () => {
     expect(off.config.marketplace).toBeNull();
     const memberId = '330000000000009999';
     off.discord.addMember(memberId);
@@ -196,6 +196,8 @@ describe('marketplace sync switched off', () => {
     await off.waitFor(() => off.discord.member(memberId)?.includes(ROLE_IDS.elite));
     await off.settle();
     expect(off.service.store.db.select().from(jobs).all().filter((j) => j.kind.startsWith('marketplace-'))).toEqual([]);
-    expect(off.service.store.db.select().from(members).where(eq(members.discordUserId, memberId)).get()?.marketplaceVersion).toBe(0);
+    const row = off.service.store.db.select().from(members).where(eq(members.discordUserId, memberId)).get();
+    expect(row?.marketplaceVersion).toBeGreaterThan(0);
+    expect(row?.marketplaceSyncedVersion).toBe(0);
   });
 });
