@@ -98,11 +98,20 @@ async function exportInChildProcess(): Promise<ExportRun> {
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
-/** Interactions answered after Discord's 3 s deadline (refused), over all runs. */
+/** Interactions answered after Discord's 3 s deadline (refused) or not within 10 s, over all runs. */
 let late = 0;
 
 async function timed(h: Harness, name: 'status' | 'scripts' | 'cancel', userId: string): Promise<number> {
-  const r = await h.discord.interact({ type: 'command', name, userId }).response(10_000);
+  const WAIT_MS = 10_000;
+  const r = await h.discord
+    .interact({ type: 'command', name, userId })
+    .response(WAIT_MS)
+    .catch(() => null);
+  if (r === null) {
+    // No callback at all within the wait: counted as late, at the wait.
+    late += 1;
+    return WAIT_MS;
+  }
   // Past Discord's 3 s the stand-in refuses the callback (404), as Discord does: on a machine loaded far beyond its
   // cores that happens in the wide concurrent runs. It is counted and its time kept, not a reason to stop the run.
   if (!r.accepted && r.status === 404 && r.elapsedMs > 3_000) {
@@ -191,7 +200,7 @@ for (const r of results) {
   console.log(row([r.label, ...[50, 95, 99].map((p) => pct(s, p).toFixed(1)), (s.at(-1) ?? NaN).toFixed(1), r.perSecond === undefined ? 'one at a time' : r.perSecond.toFixed(0)]));
 }
 console.log('(with N in flight a closed loop measures queueing: latency ≈ N ÷ throughput of the one process running bot and stand-ins)');
-if (late > 0) console.log(`${late} interaction(s) answered after Discord's 3 s deadline (refused, counted above with their time)`);
+if (late > 0) console.log(`${late} interaction(s) answered after Discord's 3 s deadline (refused) or not within 10 s, counted above with their time`);
 const seqP99 = pct(sorted(results[0]?.samples ?? []), 99);
 const usesIndexes = plans.length === 4 && plans.every((p) => /USING (INDEX|PRIMARY KEY|COVERING INDEX)/.test(p.plan) && !/SCAN (members|subscriptions|payments|grants|serials)\b(?! USING)/.test(p.plan));
 recordFigure({ bench: 'commands', figure: `/status p99 with ${seeded.members.toLocaleString('en')} members`, goal: `< ${TARGET_P99_MS} ms`, measured: seqP99, unit: 'ms', pass: seqP99 < TARGET_P99_MS && usesIndexes });
