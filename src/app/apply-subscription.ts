@@ -11,6 +11,7 @@ import { ensureMember } from '../store/member-repo.ts';
 import { getSubscription, upsertSubscription } from '../store/subscription-repo.ts';
 import { recordAudit } from './audit.ts';
 import { enqueueReplacedCancel } from './replace-subscription.ts';
+import type { MemberEffects } from './member-effects.ts';
 import { recomputeMember } from './recompute-member.ts';
 
 /** A subscription as PayPal just reported it, with PayPal's catalogue price of the plan it shows (null when PayPal has no such plan). */
@@ -21,6 +22,7 @@ export interface SubscriptionRead {
 
 export interface ApplyContext {
   catalog: TierCatalog;
+  effects: MemberEffects;
   now: number;
   eventId: string | null;
   /** A payment PayPal confirmed for this notification (its transaction), possibly not yet in billing_info. */
@@ -90,7 +92,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
   announceTransition(tx, { memberId, subscriptionId: view.id, before, after: final.state, accessUntil: row.accessUntil, graceUntil: row.graceUntil, cause: ctx.cause }, row, ctx);
   if (memberId === null && existing === undefined) recordUnlinked(tx, view.id, customId, ctx);
   if (memberId !== null) {
-    recomputeMember(tx, memberId, ctx.catalog, ctx.now, { reason: `PayPal reports ${final.paypalStatus} for ${view.id}`, eventId: ctx.eventId, subscriptionId: view.id });
+    recomputeMember(tx, ctx.effects, memberId, ctx.catalog, ctx.now, { reason: `PayPal reports ${final.paypalStatus} for ${view.id}`, eventId: ctx.eventId, subscriptionId: view.id });
   }
   const counted = ctx.payment == null ? undefined : settled.counted.find((c) => c.payment === ctx.payment);
   return { applied: true, memberId, before, after: final.state, payment: counted?.attribution ?? null };

@@ -1,3 +1,4 @@
+// size: the whole database schema in one file, the one drizzle-kit reads (drizzle.config.ts) to generate migrations; each table is a few lines of columns with their meaning.
 import { sql } from 'drizzle-orm';
 import { blob, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
@@ -24,6 +25,12 @@ export const members = sqliteTable(
      * state, so the receiver can ignore a retried or late older message.
      */
     marketplaceVersion: integer('marketplace_version').notNull().default(0),
+    /**
+     * The highest marketplace_version the marketplace acknowledged (2xx, or 409: it holds
+     * a newer one). Lower than marketplace_version: the marketplace is behind, e.g. the
+     * change was made while the sync was off; the start-up backfill sends those members.
+     */
+    marketplaceSyncedVersion: integer('marketplace_synced_version').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 const reconcile = (): Promise<ReconcileReport> =>
-  runReconcile({ store: h.service.store, tiers: h.service.tiers, clock: h.now, log: createLogger('silent'), paypal: api, guild: h.service.guild, paypalIntervalMs: 0, retryDelaysMs: [20, 20] }, { dryRun: false });
+  runReconcile({ store: h.service.store, effects: h.service.effects, tiers: h.service.tiers, clock: h.now, log: createLogger('silent'), paypal: api, guild: h.service.guild, paypalIntervalMs: 0, retryDelaysMs: [20, 20] }, { dryRun: false });
 
 /** Requests that change something: PayPal calls other than reads and tokens, Discord calls other than reads. */
 const writes = () => ({

@@ -38,7 +38,7 @@ export async function confirmSale(deps: ProcessDeps, event: WebhookEventRow, rou
     // A refund's revocation stands until a later payment on the subscription completes.
     if (existing?.revokedAt != null && payment.at > existing.revokedAt) setSubscriptionRevoked(tx, existing.id, null, now);
     const catalog = deps.tiers.current();
-    const r = applySubscription(tx, read, { catalog, now, eventId: event.id, payment });
+    const r = applySubscription(tx, read, { catalog, effects: deps.effects, now, eventId: event.id, payment });
     const paidFor = (r.applied ? r.payment : null) ?? countedEarlier(getSubscription(tx, route.subscriptionId), payment.at);
     recordSale(tx, { sale, route, memberId: r.memberId, payment, paidFor, catalog, eventId: event.id }, now);
     markOutcome(tx, event.id, r.memberId, null, now);

@@ -14,6 +14,7 @@ import { findTransaction } from './find-transaction.ts';
 import type { ProcessDeps, RouteOf } from './handler.ts';
 import { revokeSubscriptions } from './revoke-subscriptions.ts';
 import { recordUnconfirmed } from './unconfirmed.ts';
+import type { MemberEffects } from '../member-effects.ts';
 
 type ReversalState = Exclude<PaymentState, 'completed'>;
 const REVERSAL_STATE: Readonly<Record<string, ReversalState>> = { REFUNDED: 'refunded', PARTIALLY_REFUNDED: 'partially_refunded', REVERSED: 'reversed' };
@@ -39,7 +40,7 @@ export async function revokeForReversal(deps: ProcessDeps, event: WebhookEventRo
   const read = getSubscription(deps.store.db, subscriptionId) === undefined ? await readSubscription(deps.paypal, subscriptionId) : null;
   inEventTx(deps, event, (tx, now) => {
     const catalog = deps.tiers.current();
-    const memberId = ensureStored(tx, read, subscriptionId, catalog, now, event.id);
+    const memberId = ensureStored(tx, deps.effects, read, subscriptionId, catalog, now, event.id);
     recordSaleState(tx, sale, subscriptionId, memberId, state, event.id, now);
     if (state === 'partially_refunded' && catalog.policy.on_partial_refund === 'keep') {
       recordAudit(
@@ -57,13 +58,13 @@ export async function revokeForReversal(deps: ProcessDeps, event: WebhookEventRo
       markOutcome(tx, event.id, memberId, 'partial refund; access kept by policy', now);
       return;
     }
-    revokeSubscriptions(tx, [subscriptionId], `sale ${route.saleId} ${state.replace('_', ' ')}`, catalog, now, event.id);
+    revokeSubscriptions(tx, deps.effects, [subscriptionId], `sale ${route.saleId} ${state.replace('_', ' ')}`, catalog, now, event.id);
   });
 }
 
 /** A subscription never stored is applied from PayPal's read first, so the revocation has a row to stand on. Returns its member. */
-function ensureStored(tx: Tx, read: SubscriptionRead | null, subscriptionId: string, catalog: TierCatalog, now: number, eventId: string): string | null {
-  if (read !== null) applySubscription(tx, read, { catalog, now, eventId });
+function ensureStored(tx: Tx, effects: MemberEffects, read: SubscriptionRead | null, subscriptionId: string, catalog: TierCatalog, now: number, eventId: string): string | null {
+  if (read !== null) applySubscription(tx, read, { catalog, effects, now, eventId });
   return getSubscription(tx, subscriptionId)?.memberId ?? null;
 }
 
