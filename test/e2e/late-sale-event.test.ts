@@ -69,6 +69,22 @@ describe('a sale event processed after PayPal took the sale back', () => {
     expect(kinds.filter((k) => k.includes('unconfirmed'))).toEqual([]);
   });
 
+  it('the first event Concierge sees of a subscription is the COMPLETED of a sale already refunded: nothing is granted, announced or DMed on the way', async () => {
+    const memberId = String(++nextMember);
+    h.discord.addMember(memberId);
+    const s = h.paypal.createSubscription({ planId: PLAN_IDS.titanMonthly, customId: memberId });
+    const sale = h.paypal.approve(s.id);
+    const completed = h.paypal.saleEvent('PAYMENT.SALE.COMPLETED', sale.id);
+    h.paypal.refundSale(sale.id);
+    await deliver(completed);
+    await h.waitFor(() => processed(completed.id));
+    await h.settle();
+    expect(h.discord.member(memberId)).toEqual([]);
+    expect(h.discord.callsTo('PUT', new RegExp(`/members/${memberId}/roles/`))).toBe(0);
+    expect(h.discord.dms(memberId)).toEqual([]);
+    expect(auditKinds(memberId)).toEqual(['subscription.revoked']);
+  });
+
   it('the refund event first, then the late COMPLETED: the refund waits for the sale, then both are processed', async () => {
     const m = await paidThenTakenBack('refund');
     await deliver(m.takenBack);

@@ -79,9 +79,9 @@ export async function applyReversal(deps: ProcessDeps, event: WebhookEventRow, r
   });
 }
 
-/** A subscription never stored is applied from PayPal's read first, so the revocation has a row to stand on. Returns its member. */
+/** A subscription never stored is applied from PayPal's read first, already revoked, so the revocation has a row to stand on and nothing is granted on the way. Returns its member. */
 function ensureStored(tx: Tx, read: SubscriptionRead | null, subscriptionId: string, catalog: TierCatalog, now: number, eventId: string): string | null {
-  if (read !== null) applySubscription(tx, read, { catalog, now, eventId });
+  if (read !== null) applySubscription(tx, read, { catalog, now, eventId, revokedAt: now });
   return getSubscription(tx, subscriptionId)?.memberId ?? null;
 }
 
