@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Random } from './crash-random.ts';
-import { waitHealthy, type ServiceProcess } from './service-process.ts';
+import type { ServiceProcess } from './service-process.ts';
 
 /**
  * The service under the crash storm: a child process started as `npm start`
@@ -27,6 +27,29 @@ export function serviceCommand(): { args: string[]; form: 'dist' | 'tsx' } {
   const compiled = join(ROOT, 'dist/main.js');
   if (existsSync(compiled) && newestMtime(join(ROOT, 'dist')) >= newestMtime(join(ROOT, 'src'))) return { args: [compiled], form: 'dist' };
   return { args: ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], form: 'tsx' };
+}
+
+/**
+ * Waits until /healthz answers. A start takes about a second on an idle machine and was measured at 13-19 s
+ * with seven test suites on two cores (most of it loading modules), so the limit is generous; a process that
+ * exits meanwhile fails at once.
+ */
+const START_LIMIT_MS = 120_000;
+
+async function waitStarted(base: string, p: ServiceProcess): Promise<void> {
+  const deadline = Date.now() + START_LIMIT_MS;
+  let exited: number | null | undefined;
+  void p.exited.then((code) => (exited = code));
+  for (;;) {
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (exited !== undefined) throw new Error(`service exited with ${exited} while starting:\n${p.output()}`);
+    if (Date.now() > deadline) throw new Error(`service did not answer /healthz within ${START_LIMIT_MS} ms:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Keeps the last part of a process's output: enough to explain a failure, bounded over a long storm. */
@@ -77,7 +100,7 @@ export function createCrashService(o: { env: NodeJS.ProcessEnv; cwd: string; bas
       const started = Date.now();
       if (self.startMs.length > 0) self.restarts++;
       current = spawnService(args, o.env, o.cwd);
-      await waitHealthy(o.base, current);
+      await waitStarted(o.base, current);
       self.startMs.push(Date.now() - started);
     },
     async kill() {
