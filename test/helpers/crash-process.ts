@@ -13,11 +13,14 @@ import type { ServiceProcess } from './service-process.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
+/** The newest .ts/.js file under dir, skipping what the build leaves out (tsconfig.build.json: src/demo, src/stand-ins). */
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'demo' && entry.name !== 'stand-ins') newest = Math.max(newest, newestMtime(path));
+    } else if (/\.(ts|js)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
