@@ -49,8 +49,8 @@ export interface CrashReport {
 const DUPLICATE_CHANCE = 0.1;
 /** Deliveries start up to this long after their step: enough to reorder a member's events. */
 const MAX_SKEW_MS = 1_500;
-/** After the storm, the last jobs may still be retrying with backoff (a few seconds each). */
-const DRAIN_TIMEOUT_MS = 90_000;
+/** After the storm, jobs may still be retrying with backoff: a refund that came before its sale waits for it (1 s doubling); the long form drained in 86 s on a loaded machine. */
+const DRAIN_TIMEOUT_MS = 240_000;
 /** PayPal's schedule, compressed: 100 ms doubling to 2 s. A restart takes a second or two, so deliveries outlive it. */
 const RETRY = { firstDelayMs: 100, maxDelayMs: 2_000, maxAttempts: 60, timeoutMs: 10_000 };
 
