@@ -27,6 +27,11 @@ export interface ApplyContext {
   eventId: string | null;
   /** A payment PayPal confirmed for this notification (its transaction), possibly not yet in billing_info. */
   payment?: PaymentEvidence | null;
+  /**
+   * A revocation decided in the same transaction (a refund PayPal confirmed for a subscription stored only
+   * now): applied with the read, so access is never granted and announced only to be taken back.
+   */
+  revokedAt?: number;
   /** Who caused the change, when Concierge knows (e.g. "by the member from Discord"): added to the audit entry of the transition. */
   cause?: string;
 }
@@ -59,7 +64,8 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
   if (memberId !== null) ensureMember(tx, memberId, ctx.now);
 
   const source = stale && existing !== undefined ? keepStoredStatus(existing, view) : view;
-  const final = deriveSubscription(source, { ...toKnownFacts(existing), lastPaymentAt: settled.paid.lastPaymentAt, paidUntil: settled.paid.until }, ctx.catalog.policy, ctx.now);
+  const revokedAt = ctx.revokedAt ?? existing?.revokedAt ?? null;
+  const final = deriveSubscription(source, { ...toKnownFacts(existing), lastPaymentAt: settled.paid.lastPaymentAt, paidUntil: settled.paid.until, revokedAt }, ctx.catalog.policy, ctx.now);
   const planId = final.planId ?? existing?.planId ?? '';
   const row = {
     id: view.id,
@@ -78,7 +84,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
     accessUntil: final.accessUntil,
     failedPaymentsCount: final.failedPaymentsCount,
     lastFailedPaymentAt: final.lastFailedPaymentAt,
-    revokedAt: existing?.revokedAt ?? null,
+    revokedAt,
     revokedReason: existing?.revokedReason ?? null,
   };
   upsertSubscription(tx, row, ctx.now);
