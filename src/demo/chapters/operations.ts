@@ -121,13 +121,14 @@ export async function playOperationsChapter(s: Scene): Promise<void> {
     const text = await res.text();
     check(res.status === 200, '/metrics to answer 200 with the bearer token', `${res.status}`);
     const ours = text.split('\n').filter((l) => l.startsWith('concierge_') && !/^concierge_(process|nodejs)_/.test(l) && !l.includes('_bucket{'));
-    const value = (re: RegExp) => Number(ours.find((l) => re.test(l))?.split(' ').at(-1) ?? NaN);
-    check(value(/^concierge_webhooks_total\{result="stored"\}/) > 10, 'stored webhooks counted', ours.join('\n'));
-    check(value(/^concierge_webhooks_total\{result="bad_signature"\}/) >= 1, 'the forged webhook counted as bad_signature', ours.join('\n'));
-    const dead = value(/^concierge_jobs\{status="dead"\}/);
+    // Summed over every label set a line matches (e.g. all event types' stored webhooks); NaN when none does.
+    const sum = (re: RegExp) => ours.filter((l) => re.test(l)).reduce((n, l) => (Number.isNaN(n) ? 0 : n) + Number(l.split(' ').at(-1)), NaN);
+    check(sum(/^concierge_webhooks_total\{[^}]*outcome="stored"/) > 10, 'stored webhooks counted', ours.join('\n'));
+    check(sum(/^concierge_webhook_verification_failures_total\{reason="bad_signature"\}/) >= 1, 'the forged webhook counted as bad_signature', ours.join('\n'));
+    const dead = sum(/^concierge_jobs\{[^}]*status="dead"/);
     check(Number.isNaN(dead) || dead === 0, 'no dead jobs', ours.join('\n'));
     const unauthorised = (await fetch(`${stage.serviceUrl}/metrics`)).status;
     check(unauthorised === 401, 'no metrics without the token', `${unauthorised}`);
-    return { did: `GET /metrics (Authorization: Bearer …)`, concierge: readable(ours.slice(0, 12).join('\n')), discord: '' };
+    return { did: `GET /metrics (Authorization: Bearer …)`, concierge: readable(ours.filter((l) => /^concierge_(members|webhook_verification_failures_total|discord_gateway_up|jobs_dead_lettered_total)\b|^concierge_webhooks_total\{event_type="BILLING\.SUBSCRIPTION\.ACTIVATED"/.test(l)).slice(0, 12).join('\n')), discord: '' };
   });
 }
