@@ -33,7 +33,7 @@ async function finalTier(actions: Action[]): Promise<{ stored: string | null; ex
 }
 
 describe('known gaps (issue 16 report)', () => {
-  it.fails('a sale refunded before Concierge processed its completion: the refund takes the tier back', async () => {
+  it('a sale refunded before Concierge processed its completion: the refund takes the tier back', async () => {
     // The completion is then "unconfirmed" (PayPal lists the sale REFUNDED), no payment row is written, and
     // the refund's job waits for a sale that never comes, while the activation's read counted the payment.
     const r = await finalTier([{ kind: 'subscribe', plan: 'legendaryMonthly' }, { kind: 'refund', sub: 0 }, all]);
@@ -41,7 +41,7 @@ describe('known gaps (issue 16 report)', () => {
     expect(r.stored, r.why).toBe(r.expected);
   }, 60_000);
 
-  it.fails('a chargeback heard of after a later payment: the later payment keeps the tier', async () => {
+  it('a chargeback heard of after a later payment: the later payment keeps the tier', async () => {
     // revoked_at is the time Concierge processed the dispute, not PayPal's time, so the renewal that
     // completed after the chargeback (and was processed first) does not lift it.
     const r = await finalTier([{ kind: 'subscribe', plan: 'eliteMonthly' }, all, { kind: 'chargeback', sub: 0 }, { kind: 'renew', sub: 0 }, { kind: 'deliver', pick: 1, count: 1 }, all]);

@@ -97,10 +97,6 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'renew':
     case 'fail':
       if (status !== 'ACTIVE') return false;
-      // KNOWN GAP (report of issue 16; known-gaps.test.ts): a refund or chargeback counts from when Concierge processes it, not
-      // from PayPal's time, so one delivered after a later payment revokes what that payment paid for. Here a
-      // subscription is charged again only once Concierge has heard of its reversals.
-      if (a.kind === 'renew' && !run.knownGaps && [...run.pending, ...run.lost].some((e) => run.reversalOf.get(e.id) === id)) return false;
       advanceTo(h, s.nextBillingTime);
       if (a.kind === 'renew') charged(p.recordPayment(id), s);
       else queue((p.failPayment(id), p.subscriptionEvent('BILLING.SUBSCRIPTION.PAYMENT.FAILED', id)));
@@ -135,11 +131,6 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'chargeback': {
       const sale = lastCompletedSale(s);
       if (sale === undefined) return false;
-      // KNOWN GAP (report of issue 16; known-gaps.test.ts): a sale
-      // refunded before Concierge processed its PAYMENT.SALE.COMPLETED is never recorded (that event is then
-      // "unconfirmed"), so the refund's event retries until it is dead-lettered and access stays. Refunds
-      // here come after the sale's own event was delivered.
-      if (a.kind === 'refund' && !run.knownGaps && !run.delivered.some((d) => d.id === run.saleEvents.get(sale.id))) return false;
       const e = a.kind === 'refund' ? (p.refundSale(sale.id), p.saleEvent('PAYMENT.SALE.REFUNDED', sale.id)) : p.disputeEvent('CUSTOMER.DISPUTE.CREATED', sale.id, 'CHARGEBACK');
       run.history.reversals.set(id, [...(run.history.reversals.get(id) ?? []), h.now()]);
       run.reversalOf.set(e.id, id);
