@@ -33,14 +33,20 @@ async function finalTier(actions: Action[]): Promise<{ stored: string | null; ex
 }
 
 describe('known gaps (issue 16 report)', () => {
-  it.fails('a chargeback of a sale whose completion event was lost: the chargeback takes the tier back', async () => {
-    // PayPal's dispute names the sale, not its subscription; Concierge never recorded the sale (its event was
-    // lost, the activation's read counted the payment), so the dispute's job retries until it is dead-lettered.
+  it.fails('a chargeback heard of before its sale was recorded: the chargeback takes the tier back at once', async () => {
+    // PayPal's dispute names the sale, not its subscription: until the sale's own event is processed the dispute
+    // waits (for ever if that event is lost), while the activation's read counted the payment and grants the tier.
     const r = await finalTier([{ kind: 'subscribe', plan: 'eliteMonthly' }, { kind: 'lose', pick: 1 }, { kind: 'chargeback', sub: 0 }, all]);
     expect(r.expected).toBeNull();
     expect(r.stored, r.why).toBe(r.expected);
   }, 60_000);
 
+  it.fails('a plan revised down before Concierge saw the first payment: the payment still buys the tier it paid', async () => {
+    // The read shows the lower plan, whose price the payment reaches, so it counts for the lower tier.
+    const r = await finalTier([{ kind: 'subscribe', plan: 'warlordMonthly' }, { kind: 'revise', sub: 0, plan: 'eliteMonthly' }, { kind: 'deliver', pick: 0, count: 1 }]);
+    expect(r.expected).toBe('warlord');
+    expect(r.stored, r.why).toBe(r.expected);
+  }, 60_000);
 
   it('a sale refunded before Concierge processed its completion: the refund takes the tier back', async () => {
     // The completion is then "unconfirmed" (PayPal lists the sale REFUNDED), no payment row is written, and
