@@ -18,6 +18,8 @@ import { recomputeMember } from './recompute-member.ts';
 export interface SubscriptionRead {
   view: PaypalSubscriptionView & { id: string };
   planPrice: PlanPrice | null;
+  /** Other plans' catalogue prices, when a payment fell short of planPrice (see readFallbackPrices). */
+  fallbacks?: readonly PlanPrice[];
 }
 
 export interface ApplyContext {
@@ -57,7 +59,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
   const existing = getSubscription(tx, view.id);
   const stale = isStaleRead(view, existing);
   const { customId, memberId } = linkMember(view.customId, existing);
-  const settled = settleReadPayments({ stored: existing, view, planPrice: read.planPrice, confirmed: ctx.payment ?? null, stale, catalog: ctx.catalog, now: ctx.now });
+  const settled = settleReadPayments({ stored: existing, view, planPrice: read.planPrice, fallbacks: read.fallbacks, confirmed: ctx.payment ?? null, stale, catalog: ctx.catalog, now: ctx.now });
   if (stale && existing !== undefined && settled.paid.lastPaymentAt === existing.lastPaymentAt) {
     return { applied: false, why: 'stale', memberId: existing.memberId };
   }

@@ -25,6 +25,8 @@ export interface DisputeView {
   status: string | null;
   /** The seller transaction (sale) ids PayPal names as disputed. */
   saleIds: string[];
+  /** When PayPal opened the dispute (ISO); a chargeback's revocation counts from then. */
+  createTime: string | null;
 }
 
 export interface PaypalReads {

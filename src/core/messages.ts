@@ -33,6 +33,7 @@ const TITLES: Record<string, string> = {
   'subscription.member_cancelled': 'Cancelled by the member (Discord)',
   'subscription.expired': 'Subscription expired',
   'subscription.revoked': 'Access revoked (refund / chargeback)',
+  'subscription.revocation_superseded': 'Refund / chargeback after a later payment (access kept)',
   'subscription.unlinked': 'Subscription without a member',
   'webhook.rejected': 'Rejected webhook (security)',
   'job.dead': 'Job dead-lettered',

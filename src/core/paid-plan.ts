@@ -73,6 +73,11 @@ export interface AttributionInput {
   upgrade: UpgradeTerms | null;
   /** True while no payment of this subscription has counted yet. */
   firstPayment: boolean;
+  /**
+   * Other plans' catalogue prices, tried only for a first payment that reaches neither price above: the plan
+   * was revised before Concierge saw the payment, and PayPal's read shows only the new plan.
+   */
+  fallbacks?: readonly PlanPrice[];
   /** Rank of the tier a plan buys (-Infinity when no tier sells it): a payment meeting two prices buys the higher tier. */
   rankOf(planId: string): number;
 }
@@ -92,9 +97,21 @@ export function attributePayment(i: AttributionInput): Attribution | null {
   const candidates = [current, i.previous].filter((p): p is PlanPrice => p !== null && reaches(payment, p.value, p.currency));
   // The higher tier first; between two plans of one tier (monthly and yearly), the dearer price reached: 199.99 paid buys the year.
   candidates.sort((a, b) => i.rankOf(b.planId) - i.rankOf(a.planId) || (toCents(b.value) ?? 0) - (toCents(a.value) ?? 0));
-  const plan = candidates[0];
+  const plan = candidates[0] ?? (i.firstPayment ? fallbackPlan(i) : undefined);
   if (plan === undefined) return null;
   return { plan, coversUntil: addInterval(payment.at, plan.intervalUnit, plan.intervalCount) };
+}
+
+/**
+ * The plan a first payment bought when the plan PayPal shows now costs more than it paid: of the plans ranked no
+ * higher than the shown one, the dearest price the payment reaches (the plan it was billed at), the lower tier
+ * on a tie. So Elite's price buys Elite, never Warlord; paying the same as Elite yearly never buys Warlord monthly.
+ */
+function fallbackPlan(i: AttributionInput): PlanPrice | undefined {
+  const ceiling = i.current === null ? -Infinity : i.rankOf(i.current.planId);
+  const fits = (i.fallbacks ?? []).filter((p) => i.rankOf(p.planId) <= ceiling && i.rankOf(p.planId) > -Infinity && reaches(i.payment, p.value, p.currency));
+  fits.sort((a, b) => (toCents(b.value) ?? 0) - (toCents(a.value) ?? 0) || i.rankOf(a.planId) - i.rankOf(b.planId));
+  return fits[0];
 }
 
 /** Rough length of one billing interval, for proration only (a month is 30 days). */
@@ -146,6 +163,8 @@ export interface SettleInput {
   payments: readonly PaymentEvidence[];
   current: PlanPrice | null;
   upgrade: UpgradeTerms | null;
+  /** Other plans' prices, for a first payment below the shown plan's price (see attributePayment). */
+  fallbacks?: readonly PlanPrice[];
   rankOf(planId: string): number;
 }
 
@@ -171,7 +190,7 @@ export function settlePayments(i: SettleInput): Settlement {
   for (const p of newer) {
     if (lastAt !== null && p.at <= lastAt) continue; // the same payment reported twice (billing_info and its transaction)
     lastAt = p.at;
-    const a = attributePayment({ payment: p, current: i.current, previous: paid.plan, upgrade: i.upgrade, firstPayment: paid.plan === null, rankOf: i.rankOf });
+    const a = attributePayment({ payment: p, current: i.current, previous: paid.plan, upgrade: i.upgrade, firstPayment: paid.plan === null, fallbacks: i.fallbacks, rankOf: i.rankOf });
     if (a === null) {
       uncounted.push(p);
       paid = { ...paid, lastPaymentAt: p.at };

@@ -107,6 +107,8 @@ export function settleReadPayments(i: {
   view: PaypalSubscriptionView;
   /** PayPal's catalogue price of the plan the read shows. */
   planPrice: PlanPrice | null;
+  /** Other plans' catalogue prices, read when a payment fell short of planPrice. */
+  fallbacks?: readonly PlanPrice[];
   confirmed: PaymentEvidence | null;
   stale: boolean;
   catalog: TierCatalog;
@@ -120,6 +122,7 @@ export function settleReadPayments(i: {
     // A stale read's plan is not what PayPal bills now: the stored plan's price is not at hand, so only the paid plan is a candidate.
     current: i.stale ? null : i.planPrice,
     upgrade: toUpgradeTerms(i.stored),
+    fallbacks: i.fallbacks,
     rankOf: (planId) => i.catalog.byPlan(planId)?.rank ?? -Infinity,
   });
 }

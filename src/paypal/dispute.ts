@@ -10,11 +10,14 @@ export interface PaypalDispute {
   status: string | null;
   /** Our sale ids (`seller_transaction_id`), the link back to a subscription. */
   saleIds: string[];
+  /** PayPal's create_time: when the dispute was opened, the time a chargeback counts from; null when absent. */
+  createTime: string | null;
 }
 
 /** Loose: PayPal adds fields to disputes over time, and we read only these. */
 const DisputeBody = z.looseObject({
   dispute_id: z.string().min(1),
+  create_time: z.string().optional(),
   status: z.string().optional(),
   dispute_life_cycle_stage: z.string().optional(),
   disputed_transactions: z.array(z.looseObject({ seller_transaction_id: z.string().optional() })).optional(),
@@ -28,5 +31,6 @@ export function parseDispute(text: string, path: string): PaypalDispute {
     stage: d.dispute_life_cycle_stage ?? null,
     status: d.status ?? null,
     saleIds: (d.disputed_transactions ?? []).flatMap((t) => (t.seller_transaction_id ? [t.seller_transaction_id] : [])),
+    createTime: d.create_time ?? null,
   };
 }

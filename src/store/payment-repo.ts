@@ -1,4 +1,4 @@
-import { desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { payments } from './schema.ts';
 
@@ -22,4 +22,13 @@ export function setPaymentState(db: DbOrTx, id: string, state: Exclude<PaymentSt
 export function latestPayment(db: DbOrTx, subscriptionIds: readonly string[]): PaymentRow | undefined {
   if (subscriptionIds.length === 0) return undefined;
   return db.select().from(payments).where(inArray(payments.subscriptionId, [...subscriptionIds])).orderBy(desc(payments.paidAt)).limit(1).get();
+}
+
+/** A subscription's sales PayPal lists as paid after a time, that paid for a plan (reached its price). */
+export function paidPlanSalesAfter(db: DbOrTx, subscriptionId: string, after: number): PaymentRow[] {
+  return db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.subscriptionId, subscriptionId), gt(payments.paidAt, after), inArray(payments.state, ['completed', 'partially_refunded']), isNotNull(payments.tierKey)))
+    .all();
 }

@@ -177,7 +177,7 @@ describe('disputes', () => {
     const sale = paypal.approve(paypal.createSubscription({ planId: PLAN_IDS.titanMonthly }).id);
     const d = paypal.openDispute(sale.id, { stage: 'INQUIRY' });
     expect(d.id).toMatch(/^PP-D-\d+$/);
-    expect(await api.getDispute(d.id)).toEqual({ id: d.id, stage: 'INQUIRY', status: 'OPEN', saleIds: [sale.id] });
+    expect(await api.getDispute(d.id)).toEqual({ id: d.id, stage: 'INQUIRY', status: 'OPEN', saleIds: [sale.id], createTime: d.createTime });
 
     paypal.setDisputeStage(d.id, 'CHARGEBACK');
     expect(await api.getDispute(d.id)).toMatchObject({ stage: 'CHARGEBACK' });

@@ -5,7 +5,7 @@ import { jobs, members } from '../../src/store/schema.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { PLAN_IDS, ROLE_IDS, TIER_ORDER, type TestTierKey } from '../helpers/tiers.ts';
 import { DAY_MS } from '../../src/core/time.ts';
-import { HOUR_MS, expectedTier, newHistory, paidCeiling, type Action, type PaypalHistory } from './lifecycle-model.ts';
+import { HOUR_MS, expectedTier, newHistory, paidCeiling, rankOf, tierOfPlan, type Action, type PaypalHistory } from './lifecycle-model.ts';
 
 /**
  * Plays one action sequence against the running service (test/helpers/harness.ts: the real service
@@ -97,10 +97,6 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'renew':
     case 'fail':
       if (status !== 'ACTIVE') return false;
-      // KNOWN GAP (report of issue 16; known-gaps.test.ts): a refund or chargeback counts from when Concierge processes it, not
-      // from PayPal's time, so one delivered after a later payment revokes what that payment paid for. Here a
-      // subscription is charged again only once Concierge has heard of its reversals.
-      if (a.kind === 'renew' && !run.knownGaps && [...run.pending, ...run.lost].some((e) => run.reversalOf.get(e.id) === id)) return false;
       advanceTo(h, s.nextBillingTime);
       if (a.kind === 'renew') charged(p.recordPayment(id), s);
       else queue((p.failPayment(id), p.subscriptionEvent('BILLING.SUBSCRIPTION.PAYMENT.FAILED', id)));
@@ -123,10 +119,10 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
       return true;
     case 'revise':
       if ((status !== 'ACTIVE' && status !== 'SUSPENDED') || s.planId === PLAN_IDS[a.plan]) return false;
-      // A plan change starts from Concierge (/subscribe), which has heard of the subscription's payments by
-      // then. KNOWN GAP (known-gaps.test.ts): revised before Concierge saw a payment, that payment is read
-      // against the new plan's price, reaches no price, and the member has nothing until the next renewal.
-      if (!run.knownGaps && [...run.pending, ...run.lost].some((e) => run.eventSub.get(e.id) === id)) return false;
+      // A plan change usually starts from Concierge (/subscribe). Revised up at PayPal before Concierge saw the
+      // payment, the payment counts for the plan whose price it reached. KNOWN GAP (known-gaps.test.ts): revised
+      // DOWN then, the payment counts for the lower plan shown (its price is reached) and the tier paid is lost.
+      if (!run.knownGaps && rankOf(tierOfPlan(PLAN_IDS[a.plan])) < rankOf(tierOfPlan(s.planId)) && [...run.pending, ...run.lost].some((e) => run.eventSub.get(e.id) === id)) return false;
       await api.reviseSubscription(id, PLAN_IDS[a.plan], URLS);
       p.approveRevision(id);
       queue(p.subscriptionEvent('BILLING.SUBSCRIPTION.UPDATED', id));
@@ -135,11 +131,10 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'chargeback': {
       const sale = lastCompletedSale(s);
       if (sale === undefined) return false;
-      // KNOWN GAP (report of issue 16; known-gaps.test.ts): a sale
-      // refunded before Concierge processed its PAYMENT.SALE.COMPLETED is never recorded (that event is then
-      // "unconfirmed"), so the refund's event retries until it is dead-lettered and access stays. Refunds
-      // here come after the sale's own event was delivered.
-      if (a.kind === 'refund' && !run.knownGaps && !run.delivered.some((d) => d.id === run.saleEvents.get(sale.id))) return false;
+      // KNOWN GAP (known-gaps.test.ts): a chargeback Concierge hears of before it recorded the sale waits
+      // (PayPal's dispute names only the sale, not its subscription) while the activation's read grants the tier,
+      // and waits for ever if the sale's event is lost. Chargebacks here come after the sale's own event was delivered.
+      if (a.kind === 'chargeback' && !run.knownGaps && !run.delivered.some((d) => d.id === run.saleEvents.get(sale.id))) return false;
       const e = a.kind === 'refund' ? (p.refundSale(sale.id), p.saleEvent('PAYMENT.SALE.REFUNDED', sale.id)) : p.disputeEvent('CUSTOMER.DISPUTE.CREATED', sale.id, 'CHARGEBACK');
       run.history.reversals.set(id, [...(run.history.reversals.get(id) ?? []), h.now()]);
       run.reversalOf.set(e.id, id);

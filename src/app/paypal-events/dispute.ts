@@ -1,3 +1,4 @@
+import { parseIso } from '../../core/time.ts';
 import { ConciergeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { WebhookEventRow } from '../../store/inbox-repo.ts';
@@ -29,8 +30,10 @@ export async function revokeForDispute(deps: ProcessDeps, event: WebhookEventRow
     throw new ConciergeError('sale_unknown', `dispute ${disputeId} names sale(s) ${dispute.saleIds.join(', ') || '(none)'} that Concierge has not recorded yet; retrying until the sale arrives`, { retry: true });
   }
   inEventTx(deps, event, (tx, now) => {
+    // PayPal's time of the chargeback (its read, never the body); a payment completed after it keeps access.
+    const at = parseIso(dispute.createTime) ?? now;
     for (const p of known) setPaymentState(tx, p.id, 'disputed', now);
     const subscriptions = [...new Set(known.map((p) => p.subscriptionId))];
-    revokeSubscriptions(tx, deps.effects, subscriptions, `sale ${known.map((p) => p.id).join(', ')} charged back (dispute ${disputeId})`, deps.tiers.current(), now, event.id);
+    revokeSubscriptions(tx, deps.effects, subscriptions, `sale ${known.map((p) => p.id).join(', ')} charged back (dispute ${disputeId})`, deps.tiers.current(), now, event.id, at);
   });
 }

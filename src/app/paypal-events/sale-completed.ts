@@ -9,6 +9,7 @@ import { applySubscription } from '../apply-subscription.ts';
 import { recordAudit } from '../audit.ts';
 import { readSubscription, type TransactionView } from '../paypal-reads.ts';
 import { inEventTx, markOutcome } from './event-tx.ts';
+import { withFallbackPrices } from './fallback-prices.ts';
 import { findTransaction } from './find-transaction.ts';
 import type { ProcessDeps, RouteOf } from './handler.ts';
 import { applyReversal, reversalStateOf } from './sale-reversal.ts';
@@ -35,10 +36,11 @@ export async function confirmSale(deps: ProcessDeps, event: WebhookEventRow, rou
   if (sale === null || !PAID.has(sale.status ?? '')) {
     return recordUnconfirmed(deps, event, `sale ${route.saleId} is not a completed payment of ${route.subscriptionId} at PayPal (${sale?.status ?? 'not found'})`, log, route.subscriptionId);
   }
-  const read = await readSubscription(deps.paypal, route.subscriptionId);
+  const gross = sale.amountWithBreakdown.grossAmount;
+  const evidence = { value: gross.value, currency: gross.currencyCode, at: parseIso(sale.time) ?? deps.clock() };
+  const read = await withFallbackPrices(deps, await readSubscription(deps.paypal, route.subscriptionId), deps.tiers.current(), evidence);
   inEventTx(deps, event, (tx, now) => {
-    const gross = sale.amountWithBreakdown.grossAmount;
-    const payment = { value: gross.value, currency: gross.currencyCode, at: Math.min(parseIso(sale.time) ?? now, now) };
+    const payment = { ...evidence, at: Math.min(evidence.at, now) };
     const existing = getSubscription(tx, route.subscriptionId);
     // A refund's revocation stands until a later payment on the subscription completes.
     if (existing?.revokedAt != null && payment.at > existing.revokedAt) setSubscriptionRevoked(tx, existing.id, null, now);

@@ -55,7 +55,10 @@ export async function applyReversal(deps: ProcessDeps, event: WebhookEventRow, r
   const read = getSubscription(deps.store.db, subscriptionId) === undefined ? await readSubscription(deps.paypal, subscriptionId) : null;
   inEventTx(deps, event, (tx, now) => {
     const catalog = deps.tiers.current();
-    const memberId = ensureStored(tx, deps.effects, read, subscriptionId, catalog, now, event.id);
+    // PayPal's list dates a sale, not its refund: the refund took back that sale's payment, so a payment that
+    // completed after the sale (it lists them in order) keeps access, and none from before it does.
+    const at = Math.min(parseIso(sale.time) ?? now, now);
+    const memberId = ensureStored(tx, deps.effects, read, subscriptionId, catalog, now, event.id, at);
     // Already applied (by the sale's COMPLETED event, processed after the refund): one revocation, one audit entry.
     // (A partial refund may be followed by another, each its own change.)
     if (state !== 'partially_refunded' && getPayment(tx, sale.id)?.state === state) return markOutcome(tx, event.id, memberId, `sale ${r.saleId} already recorded ${state.replace('_', ' ')}`, now);
@@ -76,13 +79,13 @@ export async function applyReversal(deps: ProcessDeps, event: WebhookEventRow, r
       markOutcome(tx, event.id, memberId, 'partial refund; access kept by policy', now);
       return;
     }
-    revokeSubscriptions(tx, deps.effects, [subscriptionId], `sale ${r.saleId} ${state.replace('_', ' ')}`, catalog, now, event.id);
+    revokeSubscriptions(tx, deps.effects, [subscriptionId], `sale ${r.saleId} ${state.replace('_', ' ')}`, catalog, now, event.id, at);
   });
 }
 
 /** A subscription never stored is applied from PayPal's read first, already revoked, so the revocation has a row to stand on and nothing is granted on the way. Returns its member. */
-function ensureStored(tx: Tx, effects: MemberEffects, read: SubscriptionRead | null, subscriptionId: string, catalog: TierCatalog, now: number, eventId: string): string | null {
-  if (read !== null) applySubscription(tx, read, { catalog, effects, now, eventId, revokedAt: now });
+function ensureStored(tx: Tx, effects: MemberEffects, read: SubscriptionRead | null, subscriptionId: string, catalog: TierCatalog, now: number, eventId: string, at: number): string | null {
+  if (read !== null) applySubscription(tx, read, { catalog, effects, now, eventId, revokedAt: at });
   return getSubscription(tx, subscriptionId)?.memberId ?? null;
 }
 
