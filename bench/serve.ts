@@ -38,7 +38,7 @@ if (mode === 'verify') {
   for (const p of (process.env['BENCH_PRAGMA'] ?? '').split(';').filter((x) => x !== '')) parts.store.sqlite.pragma(p);
   if (process.env['BENCH_TRACE'] === '1') traceService(parts);
   // BENCH_NO_STORE=1: the real service but every verified webhook is answered without storing it, to measure what storage costs.
-  if (process.env['BENCH_NO_STORE'] === '1') parts.ingest.submit = async () => ({ outcome: 'stored', eventId: null });
+  if (process.env['BENCH_NO_STORE'] === '1') parts.ingest.submit = async () => ({ outcome: 'stored', eventId: null, eventType: null });
   url = service.url;
 } else {
   throw new Error('usage: serve.ts verify|concierge');

@@ -44,7 +44,8 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? null : v));
 
-const envSchema = z.object({
+/** Exported for the README contract test (every variable documented, none invented). */
+export const envSchema = z.object({
   DISCORD_TOKEN: z.string().min(20, 'must be the bot token from the Discord developer portal (Bot → Reset Token)'),
   DISCORD_GUILD_ID: snowflake,
   DISCORD_AUDIT_CHANNEL_ID: snowflake,

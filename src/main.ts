@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { ConciergeError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { SHUTDOWN_GRACE_MS, startService } from './service.ts';
+import { DatabaseFileError } from './store/open-guard.ts';
 import { TiersFileError } from './tiers.ts';
 
 /**
@@ -40,7 +41,7 @@ try {
     });
   }
 } catch (err) {
-  if (err instanceof TiersFileError || err instanceof ConciergeError) {
+  if (err instanceof TiersFileError || err instanceof ConciergeError || err instanceof DatabaseFileError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }

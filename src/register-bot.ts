@@ -12,6 +12,7 @@ import { createStartupCheck } from './discord/startup-check.ts';
 import type { Logger } from './log.ts';
 import type { PaypalClient } from './paypal/client.ts';
 import type { Store } from './store/db.ts';
+import type { MemberEffects } from './app/member-effects.ts';
 import type { TiersSource } from './tiers.ts';
 
 /**
@@ -23,6 +24,7 @@ export async function registerBot(d: {
   config: Config;
   discord: DiscordClient;
   store: Store;
+  effects: MemberEffects;
   tiers: TiersSource;
   paypal: PaypalClient;
   clock: () => number;
@@ -37,7 +39,7 @@ export async function registerBot(d: {
   registerGuildMemberAdd(discord.client, listenerDeps);
   registerGuildMemberUpdate(discord.client, { ...listenerDeps, tiers, roles: d.roles, botUserId: () => discord.botUserId() });
   startupCheck.run();
-  const commandDeps = { store, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName(), maintenance: d.maintenance };
+  const commandDeps = { store, effects: d.effects, tiers, paypal: d.paypal, clock, publicUrl: config.http.publicUrl, serverName: () => d.messenger.serverName(), maintenance: d.maintenance };
   const commands = createCommands({ ...commandDeps, log: log.child({ component: 'commands' }) });
   registerInteractions(discord.client, { guildId: config.discord.guildId, ...commands, clock, log: log.child({ component: 'interactions' }) });
   const registration = createCommandRegistration({ discord, tiers, log });

@@ -9,7 +9,7 @@ import { createResync } from './app/resync.ts';
 import { applyResyncPolicy } from './app/resync-policy.ts';
 import { createSecurityAudit } from './app/security-audit.ts';
 import { keepSerialsInLine } from './app/reconcile-serials.ts';
-import { bindMarketplaceSync } from './app/sync-marketplace.ts';
+import { startMarketplaceBackfill } from './app/marketplace-backfill.ts';
 import type { RunPacing } from './app/reconcile-run.ts';
 import { scheduleReconcile } from './app/reconcile-schedule.ts';
 import { retentionPolicy } from './app/retention.ts';
@@ -21,7 +21,7 @@ import { watchRateLimits } from './discord/rest-429s.ts';
 import { createDiscordMessenger, type DiscordMessenger } from './discord/messenger.ts';
 import { createMemberRoles, type MemberRoles } from './discord/roles.ts';
 import { buildServer } from './http/server.ts';
-import { createMetrics } from './http/metrics.ts';
+import { createServiceMetrics } from './metrics/store-sources.ts';
 import { createHandlers } from './job-handlers/index.ts';
 import { JOB_DEFINITIONS } from './jobs/definitions.ts';
 import { createIngestPriority } from './jobs/backpressure.ts';
@@ -34,8 +34,9 @@ import { createWebhookVerifier } from './paypal/verify-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { openReader } from './store/reader.ts';
 import { acquireInstanceLock } from './store/instance-lock.ts';
-import { countByStatus, expireAllLeases } from './store/job-repo.ts';
-import { bindSerialKey } from './serials/serial-key.ts';
+import { expireAllLeases } from './store/job-repo.ts';
+import { openSerialVault } from './serials/serial-key.ts';
+import type { MemberEffects } from './app/member-effects.ts';
 import { registerBot } from './register-bot.ts';
 import { watchTiers, type TiersSource } from './tiers.ts';
 
@@ -93,6 +94,8 @@ export interface Service {
 export interface ServiceParts {
   config: Config;
   store: Store;
+  /** The serial key and the marketplace switch the use cases are given. */
+  effects: MemberEffects;
   http: FastifyInstance;
   runner: JobRunner;
   /** Webhook ingest and its writer thread. */
@@ -127,26 +130,25 @@ export async function startServiceWithParts(config: Config, log: Logger, o: Serv
   }
 }
 
-/**
- * Long on purpose: the start order, read top to bottom, is the order the
- * closers unwind; the bot's listeners and commands are wired in registerBot.
- */
+/** Long on purpose: the start order, read top to bottom, is the order the closers unwind (bot wiring: registerBot). */
 async function assembleService(config: Config, log: Logger, o: ServiceOverrides, closers: Closers): Promise<{ service: Service; parts: ServiceParts }> {
   const clock = o.clock ?? Date.now;
+  // The tiers file first: a bad one stops the start before the database is created, opened or migrated.
+  const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
+  closers.push('tiers', () => tiers.close());
   const lock = acquireInstanceLock(config.databasePath);
   if (!lock.ok) {
     throw new ConciergeError('instance_running', `another Concierge is running on the database ${config.databasePath} (it holds ${lock.path}); one instance per database: stop it first`, { retry: false });
   }
   closers.push('instance lock', () => lock.lock.release());
-  const keyed = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
-  // With a marketplace, every change of a member's tier or serials queues its sync (app/sync-marketplace.ts).
-  const store = config.marketplace === null ? keyed : bindMarketplaceSync(keyed);
+  const store = openStore(config.databasePath);
   closers.push('store', () => store.close());
+  // With a marketplace, every change of a member's tier or serials queues its sync (app/sync-marketplace.ts).
+  const effects: MemberEffects = { vault: openSerialVault(store, { secret: config.serialSecret, databasePath: config.databasePath }), marketplaceSync: config.marketplace !== null };
   // The lock says no other process runs on this database: what is still leased was leased by a dead one.
   const released = expireAllLeases(store.db, clock());
   if (released > 0) log.warn({ jobs: released }, 'jobs interrupted by the previous process run again now');
-  const tiers = o.tiers ?? watchTiers(config.tiersFile, log.child({ component: 'tiers' }), o.tiersPollMs);
-  closers.push('tiers', () => tiers.close());
+  const metrics = createServiceMetrics({ db: store.db, clock, backupDir: config.backup.dir, gatewayState: () => discord.state() });
   const paypal =
     o.paypal ??
     createPaypalClient({
@@ -156,11 +158,12 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       mode: config.paypal.mode,
       timeoutMs: config.paypal.timeoutMs,
       log: log.child({ component: 'paypal' }),
+      onCall: metrics.paypalCall,
     });
   closers.push('paypal', () => paypal.close());
 
   const discordLog = log.child({ component: 'discord' });
-  const discord = createDiscordClient({ ...config.discord, log: discordLog });
+  const discord = createDiscordClient({ ...config.discord, log: discordLog, onRestCall: metrics.discordCall });
   closers.push('discord', () => discord.close());
   // A refused login (e.g. the Server Members intent switched off) fails the start with the fix in the message.
   await discord.start();
@@ -168,7 +171,6 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   const messenger = createDiscordMessenger(discord, config.discord.auditChannelId);
   const guild = createGuildMembers(discord);
   const reconcile = { intervalMs: config.reconcile?.intervalMs ?? null, ...o.reconcilePacing };
-
   const marketplace = config.marketplace === null ? null : createMarketplaceClient({ ...config.marketplace, clock, log: log.child({ component: 'marketplace' }) });
 
   const priority = createIngestPriority();
@@ -177,15 +179,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     throttleMs: () => priority.throttleMs(),
     definitions: JOB_DEFINITIONS,
     handlers: createHandlers({
-      store,
-      paypal,
-      tiers,
-      clock,
-      roles,
-      messenger,
-      marketplace,
-      guild,
-      reconcile,
+      store, effects, paypal, tiers, clock, roles, messenger, marketplace, guild, reconcile,
       backup: config.backup,
       retention: retentionPolicy({ ...config.retention, webhookMaxAgeSeconds: config.webhook.maxAgeSeconds }),
     }),
@@ -193,6 +187,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     concurrency: config.jobs.concurrency,
     clock,
     onDead: publishDeadJob,
+    observer: metrics.jobs,
     ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     leaseMs: o.leaseMs ?? config.jobs.leaseMs,
     stopGraceMs: o.stopGraceMs ?? SHUTDOWN_GRACE_MS,
@@ -215,7 +210,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       return adminMaintenance.handle(sub, i, opts);
     },
   };
-  const bot = await registerBot({ config, discord, store, tiers, paypal, clock, roles, messenger, maintenance, log: discordLog });
+  const bot = await registerBot({ config, discord, store, effects, tiers, paypal, clock, roles, messenger, maintenance, log: discordLog });
 
   const resyncLog = log.child({ component: 'resync' });
   const resync = createResync({ store, tiers, roleHolders: guild, clock, log: resyncLog, watchRateLimits: () => watchRateLimits(discord) });
@@ -223,6 +218,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
   applyResyncPolicy({ gateway: discord, tiers, resyncAll: resync.resyncAll, log: resyncLog });
   adminMaintenance = createAdminMaintenance({
     store,
+    effects,
     tiers,
     clock,
     log: discordLog.child({ component: 'admin' }),
@@ -245,7 +241,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       log: log.child({ component: 'webhook-verify' }),
     }),
     ingest,
-    metrics: createMetrics({ jobCounts: () => countByStatus(store.db) }),
+    metrics,
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     readiness: createReadiness({
@@ -258,8 +254,8 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       ...o.readiness,
     }),
     securityAudit: createSecurityAudit({ store, clock }),
-    paypalReturn: { store, paypal, tiers, clock, serverName: () => messenger.serverName() },
-    licenses: { store, tiers, clock },
+    paypalReturn: { store, effects, paypal, tiers, clock, serverName: () => messenger.serverName() },
+    licenses: { store, tiers, clock, vault: effects.vault },
   });
   closers.push('http', () => http.close());
   // Runs before the HTTP server closes: webhooks are refused with a 503 PayPal retries (not a refused
@@ -269,8 +265,11 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
     await runner.stop();
   });
 
-  const serials = keepSerialsInLine({ store, tiers, clock, log: log.child({ component: 'serials' }) });
+  const serials = keepSerialsInLine({ store, effects, tiers, clock, log: log.child({ component: 'serials' }) });
   closers.push('serials', () => serials.stop());
+  // A marketplace configured after members changed without it hears of them now (app/marketplace-backfill.ts).
+  const backfill = config.marketplace === null ? null : startMarketplaceBackfill({ store, clock, log: log.child({ component: 'marketplace' }) });
+  closers.push('marketplace backfill', () => backfill?.stop());
   // Restart-safe: a run already queued (by the last start or the last run) stays; otherwise one is queued an interval from now.
   if (config.reconcile !== null) scheduleReconcile(store, clock(), config.reconcile.intervalMs);
   // Expiry warnings, retention and the daily backup: queued once, then each run queues the next.
@@ -287,7 +286,7 @@ async function assembleService(config: Config, log: Logger, o: ServiceOverrides,
       wake: () => runner.wake(),
       close: () => (closing ??= closers.closeAll()),
     },
-    parts: { config, store, http, runner, ingest, tiers, discord, roles, messenger, guild, adminMaintenance },
+    parts: { config, store, effects, http, runner, ingest, tiers, discord, roles, messenger, guild, adminMaintenance },
   };
 }
 

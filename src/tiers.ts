@@ -5,10 +5,19 @@ import type { Logger } from './log.ts';
 
 export class TiersFileError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {
-    super(`Tiers file ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // One line (problems joined by "; "): it is what `npm start` prints and systemd's journal shows.
+    super(`Tiers file ${file} is invalid: ${problems.join('; ')}`);
     this.name = 'TiersFileError';
   }
 }
+
+/** What an operator does about a tiers file that cannot be read, by the error code. */
+const READ_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'file not found: create it (see tiers.example.yaml) or set TIERS_FILE',
+  EISDIR: 'is a directory, not a file: point TIERS_FILE at the YAML file',
+  EACCES: "not readable by the service's user (EACCES): fix its owner or mode (e.g. chmod 640)",
+  ENOTDIR: 'a part of the path is not a directory: fix TIERS_FILE',
+};
 
 /** Reads and validates the tiers file; throws TiersFileError naming the file and every problem. */
 export function readTiersFile(file: string): TierCatalog {
@@ -17,7 +26,7 @@ export function readTiersFile(file: string): TierCatalog {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new TiersFileError(file, [code === 'ENOENT' ? 'file not found: create it (see tiers.example.yaml) or set TIERS_FILE' : `cannot read it (${code ?? String(err)})`]);
+    throw new TiersFileError(file, [READ_PROBLEMS[code ?? ''] ?? `cannot read it (${code ?? String(err)})`]);
   }
   let doc: unknown;
   try {
@@ -25,6 +34,7 @@ export function readTiersFile(file: string): TierCatalog {
   } catch (err) {
     throw new TiersFileError(file, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
   }
+  if (doc === null || doc === undefined) throw new TiersFileError(file, ['the file is empty: it needs at least a `tiers:` list (see tiers.example.yaml)']);
   const result = parseTiers(doc);
   if (!result.ok) throw new TiersFileError(file, result.problems);
   return result.catalog;

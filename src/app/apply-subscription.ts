@@ -11,6 +11,7 @@ import { ensureMember } from '../store/member-repo.ts';
 import { getSubscription, upsertSubscription } from '../store/subscription-repo.ts';
 import { recordAudit } from './audit.ts';
 import { enqueueReplacedCancel } from './replace-subscription.ts';
+import type { MemberEffects } from './member-effects.ts';
 import { recomputeMember } from './recompute-member.ts';
 
 /** A subscription as PayPal just reported it, with PayPal's catalogue price of the plan it shows (null when PayPal has no such plan). */
@@ -21,10 +22,16 @@ export interface SubscriptionRead {
 
 export interface ApplyContext {
   catalog: TierCatalog;
+  effects: MemberEffects;
   now: number;
   eventId: string | null;
   /** A payment PayPal confirmed for this notification (its transaction), possibly not yet in billing_info. */
   payment?: PaymentEvidence | null;
+  /**
+   * A revocation decided in the same transaction (a refund PayPal confirmed for a subscription stored only
+   * now): applied with the read, so access is never granted and announced only to be taken back.
+   */
+  revokedAt?: number;
   /** Who caused the change, when Concierge knows (e.g. "by the member from Discord"): added to the audit entry of the transition. */
   cause?: string;
 }
@@ -57,7 +64,8 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
   if (memberId !== null) ensureMember(tx, memberId, ctx.now);
 
   const source = stale && existing !== undefined ? keepStoredStatus(existing, view) : view;
-  const final = deriveSubscription(source, { ...toKnownFacts(existing), lastPaymentAt: settled.paid.lastPaymentAt, paidUntil: settled.paid.until }, ctx.catalog.policy, ctx.now);
+  const revokedAt = ctx.revokedAt ?? existing?.revokedAt ?? null;
+  const final = deriveSubscription(source, { ...toKnownFacts(existing), lastPaymentAt: settled.paid.lastPaymentAt, paidUntil: settled.paid.until, revokedAt }, ctx.catalog.policy, ctx.now);
   const planId = final.planId ?? existing?.planId ?? '';
   const row = {
     id: view.id,
@@ -76,7 +84,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
     accessUntil: final.accessUntil,
     failedPaymentsCount: final.failedPaymentsCount,
     lastFailedPaymentAt: final.lastFailedPaymentAt,
-    revokedAt: existing?.revokedAt ?? null,
+    revokedAt,
     revokedReason: existing?.revokedReason ?? null,
   };
   upsertSubscription(tx, row, ctx.now);
@@ -90,7 +98,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
   announceTransition(tx, { memberId, subscriptionId: view.id, before, after: final.state, accessUntil: row.accessUntil, graceUntil: row.graceUntil, cause: ctx.cause }, row, ctx);
   if (memberId === null && existing === undefined) recordUnlinked(tx, view.id, customId, ctx);
   if (memberId !== null) {
-    recomputeMember(tx, memberId, ctx.catalog, ctx.now, { reason: `PayPal reports ${final.paypalStatus} for ${view.id}`, eventId: ctx.eventId, subscriptionId: view.id });
+    recomputeMember(tx, ctx.effects, memberId, ctx.catalog, ctx.now, { reason: `PayPal reports ${final.paypalStatus} for ${view.id}`, eventId: ctx.eventId, subscriptionId: view.id });
   }
   const counted = ctx.payment == null ? undefined : settled.counted.find((c) => c.payment === ctx.payment);
   return { applied: true, memberId, before, after: final.state, payment: counted?.attribution ?? null };

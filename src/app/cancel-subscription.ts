@@ -10,6 +10,7 @@ import { applySubscription, type SubscriptionRead } from './apply-subscription.t
 import { readSubscription, type PaypalReads } from './paypal-reads.ts';
 import { recordAudit } from './audit.ts';
 import { readMemberOverview } from './member-overview.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * A member cancels their own subscription from Discord (/cancel, then
@@ -26,6 +27,7 @@ export interface CancelDeps {
   tiers: TiersSource;
   clock: () => number;
   log: Logger;
+  effects: MemberEffects;
 }
 
 /** PayPal keeps this as the cancellation note (at most 128 characters); staff see it in PayPal's dashboard. */
@@ -44,8 +46,8 @@ export interface CancelBy {
 export const MEMBER_CANCEL: CancelBy = { paypalReason: CANCEL_REASON, cause: 'by the member from Discord, /cancel', callerAudits: false };
 
 /** What /cancel offers, from the store alone (no PayPal call: the first reply needs no defer). */
-export function previewCancel(store: Store, memberId: string, catalog: TierCatalog, now: number): CancelPlan {
-  const o = readMemberOverview(store, memberId);
+export function previewCancel(deps: { store: Store; effects: MemberEffects }, memberId: string, catalog: TierCatalog, now: number): CancelPlan {
+  const o = readMemberOverview({ store: deps.store, vault: deps.effects.vault }, memberId);
   return planCancel(o.subscriptions, o.grants, catalog, now);
 }
 
@@ -91,7 +93,7 @@ export async function cancelFromDiscord(deps: CancelDeps, memberId: string, subs
   const now = deps.clock();
   const after = deps.store.transaction((tx) => {
     // One audit entry for the cancellation: the transition's, saying who did it.
-    applySubscription(tx, read, { catalog, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: by.cause }) });
+    applySubscription(tx, read, { catalog, effects: deps.effects, now, eventId: null, ...(alreadyAtPaypal ? {} : { cause: by.cause }) });
     return getSubscription(tx, subscriptionId);
   });
 

@@ -9,6 +9,7 @@ import { listMemberSubscriptions } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { recomputeMember } from './recompute-member.ts';
 import { recordStaffAction } from './staff-audit.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * `/admin extend member duration` (core/extend-plan.ts decides): a timed
@@ -19,7 +20,7 @@ import { recordStaffAction } from './staff-audit.ts';
  */
 export type ExtendOutcome = Extract<ExtendPlan, { kind: 'refused' }> | { kind: 'extended'; plan: Exclude<ExtendPlan, { kind: 'refused' }>; summary: string; after: Entitlement };
 
-export function extendAccess(deps: { store: Store; tiers: TiersSource }, r: { actorId: string; memberId: string; duration: Duration }, now: number): ExtendOutcome {
+export function extendAccess(deps: { store: Store; tiers: TiersSource; effects: MemberEffects }, r: { actorId: string; memberId: string; duration: Duration }, now: number): ExtendOutcome {
   const catalog = deps.tiers.current();
   return deps.store.transaction((tx) => {
     const plan = planExtend(listMemberSubscriptions(tx, r.memberId), listMemberGrants(tx, r.memberId), catalog, now, r.memberId, r.duration);
@@ -50,7 +51,7 @@ export function extendAccess(deps: { store: Store; tiers: TiersSource }, r: { ac
       },
       now,
     );
-    const after = recomputeMember(tx, r.memberId, catalog, now, { reason: `access extended by <@${r.actorId}>` });
+    const after = recomputeMember(tx, deps.effects, r.memberId, catalog, now, { reason: `access extended by <@${r.actorId}>` });
     return { kind: 'extended', plan, summary, after };
   });
 }

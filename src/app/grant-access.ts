@@ -8,6 +8,7 @@ import { ensureMember } from '../store/member-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { recomputeMember } from './recompute-member.ts';
 import { recordStaffAction } from './staff-audit.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * `/admin grant member tier [duration]`: a staff comp. The grant, its audit
@@ -30,7 +31,7 @@ export type GrantOutcome =
   | { kind: 'granted'; grantId: number; tier: Tier; expiresAt: number | null; after: Entitlement }
   | { kind: 'unknown_tier'; tierKey: string };
 
-export function grantAccess(deps: { store: Store; tiers: TiersSource }, r: GrantRequest, now: number): GrantOutcome {
+export function grantAccess(deps: { store: Store; tiers: TiersSource; effects: MemberEffects }, r: GrantRequest, now: number): GrantOutcome {
   const catalog = deps.tiers.current();
   const tier = catalog.byKey(r.tierKey);
   if (tier === undefined) return { kind: 'unknown_tier', tierKey: r.tierKey };
@@ -51,7 +52,7 @@ export function grantAccess(deps: { store: Store; tiers: TiersSource }, r: Grant
       },
       now,
     );
-    const after = recomputeMember(tx, r.memberId, catalog, now, { reason: `staff grant #${grantId} by <@${r.actorId}>` });
+    const after = recomputeMember(tx, deps.effects, r.memberId, catalog, now, { reason: `staff grant #${grantId} by <@${r.actorId}>` });
     return { kind: 'granted', grantId, tier, expiresAt, after };
   });
 }

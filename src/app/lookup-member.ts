@@ -3,6 +3,7 @@ import type { SummaryPayment } from '../core/member-summary.ts';
 import { listMemberAudit } from '../store/audit-repo.ts';
 import type { Store } from '../store/db.ts';
 import { latestPayment } from '../store/payment-repo.ts';
+import type { MemberEffects } from './member-effects.ts';
 import { readMemberOverview } from './member-overview.ts';
 import { recordStaffAction } from './staff-audit.ts';
 
@@ -16,8 +17,8 @@ const AUDIT_ENTRIES = 5;
  * serials is itself audited, as any staff action is; earlier lookups are left
  * out of the history shown, so they cannot push the member's own events out.
  */
-export function lookupMember(deps: { store: Store }, r: { actorId: string; memberId: string }, now: number): LookupFacts {
-  const overview = readMemberOverview(deps.store, r.memberId);
+export function lookupMember(deps: { store: Store; effects: MemberEffects }, r: { actorId: string; memberId: string }, now: number): LookupFacts {
+  const overview = readMemberOverview({ store: deps.store, vault: deps.effects.vault }, r.memberId);
   const db = deps.store.db;
   const lastPayments = new Map<string, SummaryPayment>();
   for (const s of overview.subscriptions) {

@@ -4,7 +4,7 @@ import type { Store } from '../store/db.ts';
 import { listMemberGrants, type GrantRow } from '../store/grant-repo.ts';
 import { latestPayment, type PaymentRow } from '../store/payment-repo.ts';
 import { listMemberSerialRows, type SerialRow } from '../store/serial-repo.ts';
-import { serialVaultOf } from '../serials/serial-vault.ts';
+import type { SerialVault } from '../serials/serial-vault.ts';
 import { listMemberSubscriptions, type SubscriptionRow } from '../store/subscription-repo.ts';
 
 /** Everything /status, /scripts and /cancel read about one member. */
@@ -22,10 +22,10 @@ export interface MemberOverview extends MemberFacts {
  * by subscription_id), no PayPal call, so the command can answer without a
  * defer. A deferred (read) transaction gives them one snapshot without
  * taking the write lock that store.transaction() takes. Serials are opened
- * with the store's key after the transaction (a few AES-GCM decryptions).
+ * with the serial key after the transaction (a few AES-GCM decryptions).
  */
-export function readMemberOverview(store: Pick<Store, 'db'>, memberId: string): MemberOverview {
-  const { serialRows, ...rest } = store.db.transaction(
+export function readMemberOverview(deps: { store: Pick<Store, 'db'>; vault: SerialVault }, memberId: string): MemberOverview {
+  const { serialRows, ...rest } = deps.store.db.transaction(
     (tx) => {
       const subscriptions = listMemberSubscriptions(tx, memberId);
       const grants = listMemberGrants(tx, memberId);
@@ -34,12 +34,10 @@ export function readMemberOverview(store: Pick<Store, 'db'>, memberId: string): 
     },
     { behavior: 'deferred' },
   );
-  return { ...rest, serials: openSerials(store, serialRows) };
+  return { ...rest, serials: openSerials(deps.vault, serialRows) };
 }
 
-/** Opens serial rows with the store's key; the marketplace sync sends them too (app/sync-marketplace.ts). */
-export function openSerials(store: Pick<Store, 'db'>, rows: readonly SerialRow[]): MemberSerial[] {
-  if (rows.length === 0) return [];
-  const vault = serialVaultOf(store.db);
+/** Opens serial rows with the serial key; the marketplace sync sends them too (app/sync-marketplace.ts). */
+export function openSerials(vault: SerialVault, rows: readonly SerialRow[]): MemberSerial[] {
   return rows.map((r) => ({ scriptKey: r.scriptKey, serial: vault.open(r.sealed, r), status: r.status as SerialStatus }));
 }

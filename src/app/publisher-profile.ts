@@ -1,3 +1,4 @@
+import type { MemberEffects } from './member-effects.ts';
 import { enqueuePublisherSync } from './sync-marketplace.ts';
 import { checkBio, checkHttpsUrl, checkIcon, type ImageFacts } from '../core/publisher-profile.ts';
 import type { Store } from '../store/db.ts';
@@ -28,7 +29,7 @@ export function readPublisherProfile(store: Pick<Store, 'db'>): PublisherProfile
   return getPublisherProfile(store.db);
 }
 
-export async function editPublisherProfile(deps: { store: Store; probe: ImageProbe; clock: () => number }, actorId: string, edit: PublisherEdit): Promise<PublisherEditResult> {
+export async function editPublisherProfile(deps: { store: Store; probe: ImageProbe; clock: () => number; effects: Pick<MemberEffects, 'marketplaceSync'> }, actorId: string, edit: PublisherEdit): Promise<PublisherEditResult> {
   const checked = await checkEdit(deps.probe, edit);
   if (!checked.ok) return checked;
   const now = deps.clock();
@@ -36,7 +37,7 @@ export async function editPublisherProfile(deps: { store: Store; probe: ImagePro
     const row = updatePublisherProfile(tx, checked.change, actorId, now);
     recordStaffAction(tx, { action: 'publisher', actorId, targetId: null, summary: `${checked.summary} (profile version ${row.version})`, reason: null, data: { version: row.version } }, now);
     // Queues the marketplace's publisher PUT in the same transaction (a no-op when no marketplace is configured).
-    enqueuePublisherSync(tx, now);
+    enqueuePublisherSync(tx, deps.effects, now);
     return row;
   });
   return { ok: true, profile };

@@ -9,6 +9,7 @@ import { ensureMember, setMemberEntitlement } from '../store/member-repo.ts';
 import { listMemberSubscriptions } from '../store/subscription-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { recordAudit } from './audit.ts';
+import type { MemberEffects } from './member-effects.ts';
 import { enqueueMemberSync } from './sync-marketplace.ts';
 import { syncSerials } from './sync-serials.ts';
 
@@ -26,12 +27,12 @@ export interface ChangeContext {
  * lapse check for the moment the answer may change next. A change of tier or
  * serials also queues the marketplace sync.
  */
-export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, now: number, ctx: ChangeContext): Entitlement {
+export function recomputeMember(tx: Tx, effects: MemberEffects, memberId: string, catalog: TierCatalog, now: number, ctx: ChangeContext): Entitlement {
   const member = ensureMember(tx, memberId, now);
   const e = entitlement(listMemberSubscriptions(tx, memberId), listMemberGrants(tx, memberId), catalog, now);
   const next = { tier: e.tier?.key ?? null, until: e.until, source: describeSource(e.source) };
-  const serialChanges = syncSerials(tx, memberId, e.tier, catalog, now);
-  if (next.tier !== member.entitledTier || !isEmptyPlan(serialChanges)) enqueueMemberSync(tx, memberId, now);
+  const serialChanges = syncSerials(tx, effects.vault, memberId, e.tier, catalog, now);
+  if (next.tier !== member.entitledTier || !isEmptyPlan(serialChanges)) enqueueMemberSync(tx, effects, memberId, now);
 
   if (next.tier !== member.entitledTier) {
     setMemberEntitlement(tx, memberId, next, now);
@@ -67,8 +68,8 @@ export function recomputeMember(tx: Tx, memberId: string, catalog: TierCatalog, 
  * grace or a grant's expiry passed) and recomputes it from the store; a
  * change enqueues role sync. Reads no API, so an outage can never end access early.
  */
-export function recomputeAfterLapse(deps: { store: Store; tiers: TiersSource }, memberId: string, now: number): void {
+export function recomputeAfterLapse(deps: { store: Store; tiers: TiersSource; effects: MemberEffects }, memberId: string, now: number): void {
   deps.store.transaction((tx) => {
-    recomputeMember(tx, memberId, deps.tiers.current(), now, { reason: 'paid-through, grace or grant period ended' });
+    recomputeMember(tx, deps.effects, memberId, deps.tiers.current(), now, { reason: 'paid-through, grace or grant period ended' });
   });
 }

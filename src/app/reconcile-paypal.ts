@@ -7,6 +7,7 @@ import { getSubscription, listReconcilableSubscriptionIds, type SubscriptionRow 
 import { applySubscription, type SubscriptionRead } from './apply-subscription.ts';
 import { isNotFound, readSubscription, type PaypalReads } from './paypal-reads.ts';
 import type { RunContext } from './reconcile-run.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * Check (a), PayPal drift: every subscription whose PayPal status can still
@@ -46,7 +47,7 @@ export async function reconcileSubscriptions(run: RunContext, paypal: Subscripti
       run.progress('paypal', i + 1, ids.length);
     }
     if (WAITING.has(read.view.status ?? 'APPROVAL_PENDING')) continue;
-    const change = applyRead(store, read, tiers.current(), clock(), run.o.dryRun);
+    const change = applyRead(run.base, read, tiers.current(), clock(), run.o.dryRun);
     if (change.difference === null) continue;
     if (change.tierChanged && change.memberId !== null) retiered.add(change.memberId);
     run.report.differences.push({
@@ -73,10 +74,10 @@ interface AppliedRead {
   tierChanged: boolean;
 }
 
-function applyRead(store: Store, read: SubscriptionRead, catalog: TierCatalog, now: number, dryRun: boolean): AppliedRead {
+function applyRead({ store, effects }: { store: Store; effects: MemberEffects }, read: SubscriptionRead, catalog: TierCatalog, now: number, dryRun: boolean): AppliedRead {
   const apply = (tx: Tx): AppliedRead => {
     const before = factsOf(tx, getSubscription(tx, read.view.id));
-    const r = applySubscription(tx, read, { catalog, now, eventId: null, cause: 'found by reconciliation' });
+    const r = applySubscription(tx, read, { catalog, effects, now, eventId: null, cause: 'found by reconciliation' });
     const after = factsOf(tx, getSubscription(tx, read.view.id));
     const difference = after === null ? null : describeSubscriptionChange(before, after, catalog);
     return { difference, memberId: r.memberId, tierChanged: after !== null && (before?.memberTier ?? null) !== after.memberTier };

@@ -3,6 +3,7 @@ import { ConciergeError, isPermanent } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import type { TiersSource } from '../tiers.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * What the three checks of a reconciliation run share (app/reconcile.ts runs
@@ -38,6 +39,8 @@ export interface RunBase extends RunPacing {
   tiers: TiersSource;
   clock: () => number;
   log: Logger;
+  /** A subscription PayPal reports differently recomputes its member: serials and marketplace sync follow. */
+  effects: MemberEffects;
 }
 
 /** Why a run ended before its end: said in the report, and the CLI exits non-zero. */

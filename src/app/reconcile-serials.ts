@@ -5,6 +5,7 @@ import type { Store } from '../store/db.ts';
 import { getMember } from '../store/member-repo.ts';
 import { listMembersWithSerialDrift } from '../store/serial-repo.ts';
 import type { TiersSource } from '../tiers.ts';
+import type { MemberEffects } from './member-effects.ts';
 import { enqueueMemberSync } from './sync-marketplace.ts';
 import { syncSerials } from './sync-serials.ts';
 
@@ -33,21 +34,21 @@ export function listSerialDrift(store: Pick<Store, 'db'>, catalog: TierCatalog):
 }
 
 /** Syncs these members' serials in one transaction, each from their stored tier as it is now (it may have moved since the drift was listed). */
-export function syncMembersSerials(store: Store, memberIds: readonly string[], catalog: TierCatalog, now: number): void {
+export function syncMembersSerials(store: Store, effects: MemberEffects, memberIds: readonly string[], catalog: TierCatalog, now: number): void {
   store.transaction((tx) => {
     for (const memberId of memberIds) {
       const tierKey = getMember(tx, memberId)?.entitledTier ?? null;
-      const plan = syncSerials(tx, memberId, tierKey === null ? null : (catalog.byKey(tierKey) ?? null), catalog, now);
+      const plan = syncSerials(tx, effects.vault, memberId, tierKey === null ? null : (catalog.byKey(tierKey) ?? null), catalog, now);
       // Bulk: a tiers file edit can move every member's serials; the marketplace hears of them behind live work.
-      if (!isEmptyPlan(plan)) enqueueMemberSync(tx, memberId, now, { bulk: true });
+      if (!isEmptyPlan(plan)) enqueueMemberSync(tx, effects, memberId, now, { bulk: true });
     }
   });
 }
 
 /** All at once, synchronously: tests and maintenance commands. Returns how many members were synced. */
-export function reconcileSerials(store: Store, catalog: TierCatalog, now: number): number {
+export function reconcileSerials(store: Store, effects: MemberEffects, catalog: TierCatalog, now: number): number {
   const drifted = listSerialDrift(store, catalog);
-  for (let i = 0; i < drifted.length; i += BATCH) syncMembersSerials(store, drifted.slice(i, i + BATCH), catalog, now);
+  for (let i = 0; i < drifted.length; i += BATCH) syncMembersSerials(store, effects, drifted.slice(i, i + BATCH), catalog, now);
   return drifted.length;
 }
 
@@ -62,7 +63,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * thrown: each member's serials still follow their next recompute. Call
  * `stop` before the store closes.
  */
-export function keepSerialsInLine(deps: { store: Store; tiers: Pick<TiersSource, 'current' | 'onChange'>; clock: () => number; log: Logger }): { stop(): void } {
+export function keepSerialsInLine(deps: { store: Store; tiers: Pick<TiersSource, 'current' | 'onChange'>; clock: () => number; log: Logger; effects: MemberEffects }): { stop(): void } {
   let next: TierCatalog | null = deps.tiers.current();
   let running = false;
   let stopped = false;
@@ -78,7 +79,7 @@ export function keepSerialsInLine(deps: { store: Store; tiers: Pick<TiersSource,
         const drifted = listSerialDrift(deps.store, catalog);
         let synced = 0;
         for (; synced < drifted.length && !stopped && next === null; synced += BATCH) {
-          syncMembersSerials(deps.store, drifted.slice(synced, synced + BATCH), catalog, deps.clock());
+          syncMembersSerials(deps.store, deps.effects, drifted.slice(synced, synced + BATCH), catalog, deps.clock());
           await yieldToEventLoop();
         }
         if (drifted.length > 0) deps.log.info({ members: Math.min(synced, drifted.length), of: drifted.length }, 'serials brought in line with the tiers file');

@@ -8,6 +8,7 @@ import type { TiersSource } from '../tiers.ts';
 import { applySubscription } from './apply-subscription.ts';
 import { isNotFound, readSubscription, type PaypalReads } from './paypal-reads.ts';
 import { pendingDowngrade } from '../core/entitlement.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * Reads one subscription from PayPal and applies it through the same path as
@@ -53,6 +54,7 @@ export interface RefreshDeps {
   paypal: Pick<PaypalReads, 'getSubscription' | 'getPlan'>;
   tiers: TiersSource;
   clock: () => number;
+  effects: MemberEffects;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function refreshFromPaypal(deps: RefreshDeps, subscriptionId: strin
     const now = deps.clock();
     // An older read than the one stored is not applied ('stale'); the stored row answers either way.
     const catalog = deps.tiers.current();
-    const r = applySubscription(tx, read, { catalog, now, eventId: null });
+    const r = applySubscription(tx, read, { catalog, effects: deps.effects, now, eventId: null });
     const row = getSubscription(tx, subscriptionId);
     const downgrade = row === undefined ? null : pendingDowngrade(row, catalog, now);
     const carry = downgrade === null ? null : { tierKey: downgrade.paid.key, until: downgrade.until };

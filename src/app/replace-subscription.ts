@@ -6,6 +6,7 @@ import type { TiersSource } from '../tiers.ts';
 import { applySubscription } from './apply-subscription.ts';
 import { readSubscription, type PaypalReads } from './paypal-reads.ts';
 import { ConciergeError } from '../errors.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * An instant upgrade replaces the member's subscription with one on the
@@ -26,6 +27,7 @@ export interface ReplaceDeps {
   paypal: Pick<PaypalReads, 'getSubscription' | 'getPlan'> & { cancelSubscription(id: string, reason: string): Promise<void> };
   tiers: TiersSource;
   clock: () => number;
+  effects: MemberEffects;
 }
 
 /** Cancels the replaced subscription (422: PayPal has it cancelled already) and applies PayPal's answer. Throws to retry. */
@@ -38,6 +40,6 @@ export async function cancelReplaced(deps: ReplaceDeps, p: CancelReplacedPayload
   }
   const read = await readSubscription(deps.paypal, p.subscriptionId);
   deps.store.transaction((tx) => {
-    applySubscription(tx, read, { catalog: deps.tiers.current(), now: deps.clock(), eventId: null, cause: `replaced by the upgrade ${p.replacedBy}` });
+    applySubscription(tx, read, { catalog: deps.tiers.current(), effects: deps.effects, now: deps.clock(), eventId: null, cause: `replaced by the upgrade ${p.replacedBy}` });
   });
 }

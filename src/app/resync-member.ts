@@ -6,6 +6,7 @@ import { getJob } from '../store/job-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 import { recomputeMember } from './recompute-member.ts';
 import { recordStaffAction } from './staff-action.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * `/admin resync member`: one member's roles brought in line now. The
@@ -25,12 +26,13 @@ export interface ResyncMemberDeps {
   store: Store;
   tiers: TiersSource;
   clock: () => number;
+  effects: MemberEffects;
 }
 
 export async function resyncMember(deps: ResyncMemberDeps, p: { memberId: string; staffId: string }, o: { waitMs?: number; pollMs?: number } = {}): Promise<ResyncMemberResult> {
   const now = deps.clock();
   const { jobId, tier } = deps.store.transaction((tx) => {
-    const e = recomputeMember(tx, p.memberId, deps.tiers.current(), now, { reason: `roles resynced by staff <@${p.staffId}>` });
+    const e = recomputeMember(tx, deps.effects, p.memberId, deps.tiers.current(), now, { reason: `roles resynced by staff <@${p.staffId}>` });
     const id = enqueue(tx, roleSyncJob, { memberId: p.memberId }, now, { dedupeKey: p.memberId });
     recordStaffAction(tx, { staffId: p.staffId, action: 'resync', memberId: p.memberId, summary: `resynced the roles of <@${p.memberId}>`, reason: '/admin resync' }, now);
     return { jobId: id, tier: e.tier?.key ?? null };

@@ -12,6 +12,7 @@ import type { TiersSource } from '../tiers.ts';
 import { cancelFromDiscord, type CancelDeps } from './cancel-subscription.ts';
 import { recomputeMember } from './recompute-member.ts';
 import { recordStaffAction } from './staff-audit.ts';
+import type { MemberEffects } from './member-effects.ts';
 
 /**
  * `/admin revoke member [reason]`. First step, from the store alone: the
@@ -35,7 +36,7 @@ export type RevokeOutcome =
   | { kind: 'nothing' }
   | { kind: 'revoked'; auditId: number; grantsEnded: number; after: Entitlement; subscription: RevokeSubscriptionChoice | null };
 
-export function revokeAccess(deps: { store: Store; tiers: TiersSource }, r: { actorId: string; memberId: string; reason: string | null }, now: number): RevokeOutcome {
+export function revokeAccess(deps: { store: Store; tiers: TiersSource; effects: MemberEffects }, r: { actorId: string; memberId: string; reason: string | null }, now: number): RevokeOutcome {
   const catalog = deps.tiers.current();
   return deps.store.transaction((tx) => {
     const ended = revokeMemberGrants(tx, r.memberId, now);
@@ -60,7 +61,7 @@ export function revokeAccess(deps: { store: Store; tiers: TiersSource }, r: { ac
       },
       now,
     );
-    const after = recomputeMember(tx, r.memberId, catalog, now, { reason: `access revoked by <@${r.actorId}>` });
+    const after = recomputeMember(tx, deps.effects, r.memberId, catalog, now, { reason: `access revoked by <@${r.actorId}>` });
     return { kind: 'revoked', auditId, grantsEnded: ended.length, after, subscription };
   });
 }
@@ -114,7 +115,7 @@ export async function cancelRevokedSubscription(deps: CancelDeps, r: { actorId: 
       },
       now,
     );
-    const after = recomputeMember(tx, r.memberId, catalog, now, { reason: `subscription ${subscriptionId} ${r.endNow ? 'ended' : 'cancelled'} by <@${r.actorId}>`, subscriptionId });
+    const after = recomputeMember(tx, deps.effects, r.memberId, catalog, now, { reason: `subscription ${subscriptionId} ${r.endNow ? 'ended' : 'cancelled'} by <@${r.actorId}>`, subscriptionId });
     return { kind: 'done', subscriptionId, paypal, endedNow: r.endNow, after };
   });
 }

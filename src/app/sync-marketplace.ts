@@ -2,9 +2,11 @@ import { marketplaceMemberJob, marketplacePublisherJob } from '../jobs/definitio
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store, Tx } from '../store/db.ts';
-import { bumpMemberMarketplaceVersion, bumpPublisherVersion, getPublisherProfile } from '../store/marketplace-repo.ts';
+import { bumpMemberMarketplaceVersion, bumpPublisherVersion, getPublisherProfile, markMemberMarketplaceSynced } from '../store/marketplace-repo.ts';
 import { getMember } from '../store/member-repo.ts';
 import { listMemberSerialRows } from '../store/serial-repo.ts';
+import type { SerialVault } from '../serials/serial-vault.ts';
+import type { MemberEffects } from './member-effects.ts';
 import { openSerials } from './member-overview.ts';
 
 /**
@@ -46,51 +48,30 @@ export interface MarketplaceSyncDeps {
   store: Store;
   /** null: no marketplace configured; a job queued by an earlier run that had one finishes without a call. */
   marketplace: MarketplaceGateway | null;
-}
-
-/**
- * The transactions of a store with the sync on, each with the members
- * already marked changed in it. Changes are marked where the entitlement is
- * recomputed, which many use cases reach with only a transaction in hand,
- * so the switch rides on the transaction like the serial key does
- * (serials/serial-vault.ts) instead of a parameter through every caller.
- * A store that was not bound (sync off, tools, tests of other parts) marks nothing.
- */
-const changedIn = new WeakMap<Tx, Set<string>>();
-
-/** The store with the marketplace sync switched on for every transaction it opens (service.ts, when MARKETPLACE_API_URL is set). */
-export function bindMarketplaceSync(store: Store): Store {
-  return {
-    ...store,
-    transaction: (fn) =>
-      store.transaction((tx) => {
-        changedIn.set(tx, new Set());
-        try {
-          return fn(tx);
-        } finally {
-          changedIn.delete(tx);
-        }
-      }),
-  };
+  /** Opens the serials the member's state lists. */
+  vault: SerialVault;
 }
 
 /**
  * Call in the transaction that changed a member's tier or serials: bumps the
- * member's version and queues one sync (a queued one absorbs it, so a burst
- * is one PUT), due now. `bulk` for changes made to many members at once (a
- * tiers file edit), which wait behind live work.
+ * member's version and, with the sync on, queues one sync (a queued one
+ * absorbs it, so a burst is one PUT), due now. The version is bumped with the
+ * sync off too: it then records that the marketplace is behind, and the
+ * start-up backfill (app/marketplace-backfill.ts) sends the member once a
+ * marketplace is configured. `bulk` for changes made to many members at once (a
+ * tiers file edit), which wait behind live work. A member recomputed twice in
+ * one transaction is bumped twice: harmless, the version still only grows and
+ * the second job collapses into the first.
  */
-export function enqueueMemberSync(tx: Tx, memberId: string, now: number, opts: { bulk?: boolean } = {}): void {
-  const marked = changedIn.get(tx);
-  if (marked === undefined || marked.has(memberId)) return;
-  marked.add(memberId);
+export function enqueueMemberSync(tx: Tx, effects: Pick<MemberEffects, 'marketplaceSync'>, memberId: string, now: number, opts: { bulk?: boolean } = {}): void {
   bumpMemberMarketplaceVersion(tx, memberId, now);
+  if (!effects.marketplaceSync) return;
   enqueue(tx, marketplaceMemberJob, opts.bulk === true ? { memberId, bulk: true } : { memberId }, now, { dedupeKey: memberId });
 }
 
 /** Call in the transaction that saved the publisher profile (/publisher): bumps its version and queues one sync. */
-export function enqueuePublisherSync(tx: Tx, now: number): void {
-  if (!changedIn.has(tx)) return;
+export function enqueuePublisherSync(tx: Tx, effects: Pick<MemberEffects, 'marketplaceSync'>, now: number): void {
+  if (!effects.marketplaceSync) return;
   bumpPublisherVersion(tx, now);
   enqueue(tx, marketplacePublisherJob, {}, now, { dedupeKey: 'publisher' });
 }
@@ -101,12 +82,13 @@ export async function syncMemberToMarketplace(deps: MarketplaceSyncDeps, memberI
     log.info({ memberId }, 'marketplace sync is off (MARKETPLACE_API_URL unset): nothing sent');
     return;
   }
-  const state = readMemberState(deps.store, memberId);
+  const state = readMemberState(deps, memberId);
   if (state === null) {
     log.warn({ memberId }, 'no such member: nothing to send the marketplace');
     return;
   }
   const answer = await deps.marketplace.putMember(memberId, state, signal);
+  markMemberMarketplaceSynced(deps.store.db, memberId, state.version);
   log.info({ memberId, version: state.version, tier: state.tier, scripts: state.scripts.length, answer }, 'member state sent to the marketplace');
 }
 
@@ -127,8 +109,8 @@ export async function syncPublisherToMarketplace(deps: MarketplaceSyncDeps, sign
 }
 
 /** Tier, version and serials from one snapshot (a deferred read transaction takes no write lock); serials opened after it. */
-function readMemberState(store: Store, memberId: string): MemberMarketplaceState | null {
-  const read = store.db.transaction(
+function readMemberState(deps: MarketplaceSyncDeps, memberId: string): MemberMarketplaceState | null {
+  const read = deps.store.db.transaction(
     (tx) => {
       const member = getMember(tx, memberId);
       return member === undefined ? null : { member, rows: listMemberSerialRows(tx, memberId) };
@@ -136,6 +118,6 @@ function readMemberState(store: Store, memberId: string): MemberMarketplaceState
     { behavior: 'deferred' },
   );
   if (read === null) return null;
-  const scripts = openSerials(store, read.rows).map((s) => ({ key: s.scriptKey, serial: s.serial, active: s.status === 'active' }));
+  const scripts = openSerials(deps.vault, read.rows).map((s) => ({ key: s.scriptKey, serial: s.serial, active: s.status === 'active' }));
   return { tier: read.member.entitledTier, scripts, version: read.member.marketplaceVersion };
 }

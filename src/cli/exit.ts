@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { ConciergeError } from '../errors.ts';
+import { DatabaseFileError } from '../store/open-guard.ts';
 import { TiersFileError } from '../tiers.ts';
 
 /**
@@ -39,7 +40,7 @@ export function explainFailures<A extends unknown[]>(fn: (...args: A) => Promise
         process.exitCode = EXIT.usage;
         return;
       }
-      if (!(err instanceof ConfigError || err instanceof TiersFileError || err instanceof ConciergeError)) throw err;
+      if (!(err instanceof ConfigError || err instanceof TiersFileError || err instanceof ConciergeError || err instanceof DatabaseFileError)) throw err;
       process.stderr.write(`${err.message}\n`);
       process.exitCode = EXIT.failure;
     }

@@ -2,13 +2,15 @@ import { pino } from 'pino';
 import { runReconcile, type ReconcileProgress } from '../app/reconcile.ts';
 import { renderReportText } from '../core/reconcile-table.ts';
 import type { TierCatalog } from '../core/tiers.ts';
+import { createServiceClock } from '../clock.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { restForToken } from '../discord/commands-rest.ts';
 import { createRestGuildMembers } from '../discord/guild-members-rest.ts';
 import { ConciergeError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { createPaypalClient } from '../paypal/client.ts';
-import { bindSerialKey } from '../serials/serial-key.ts';
+import { openSerialVault } from '../serials/serial-key.ts';
+import type { MemberEffects } from '../app/member-effects.ts';
 import { openStore } from '../store/db.ts';
 import { readTiersFile, TiersFileError, type TiersSource } from '../tiers.ts';
 
@@ -30,9 +32,18 @@ export async function reconcileFromCli(dryRun: boolean): Promise<number> {
   }
   const log = createLogger(config.logLevel, pino.destination(2));
   let store;
+  let effects: MemberEffects;
   try {
-    store = bindSerialKey(openStore(config.databasePath), { secret: config.serialSecret, databasePath: config.databasePath });
+    store = openStore(config.databasePath);
   } catch (err) {
+    process.stderr.write(`cannot open the database ${config.databasePath}: ${(err as Error).message}\n`);
+    return EXIT_INCOMPLETE;
+  }
+  try {
+    // A member the CLI recomputes queues their marketplace sync like the service would; the running service sends it.
+    effects = { vault: openSerialVault(store, { secret: config.serialSecret, databasePath: config.databasePath }), marketplaceSync: config.marketplace !== null };
+  } catch (err) {
+    store.close();
     process.stderr.write(`cannot open the database ${config.databasePath}: ${(err as Error).message}\n`);
     return EXIT_INCOMPLETE;
   }
@@ -47,7 +58,9 @@ export async function reconcileFromCli(dryRun: boolean): Promise<number> {
   };
   const tiers: TiersSource = { current: () => catalog, onChange: () => undefined, close: () => undefined };
   try {
-    const report = await runReconcile({ store, tiers, clock: Date.now, log, paypal, guild }, { dryRun, onProgress: createProgressPrinter() });
+    // The service's clock: Date.now in production; with CLOCK_OFFSET_FILE (the demo) the run sees the time the service sees.
+    const clock = createServiceClock(config.clockOffsetFile).now;
+    const report = await runReconcile({ store, effects, tiers, clock, log, paypal, guild }, { dryRun, onProgress: createProgressPrinter() });
     process.stdout.write(renderReportText(report));
     if (!report.completed) process.stderr.write(`reconcile did not complete: ${report.failure ?? 'stopped early'}\n`);
     return report.completed ? 0 : EXIT_INCOMPLETE;

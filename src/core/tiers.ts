@@ -11,14 +11,16 @@ const planId = z.string().regex(/^P-[A-Z0-9]+$/, 'must be a PayPal plan id such 
 /** What a member picks in /subscribe's `plan` option ("Monthly", "Yearly"); Discord allows 100 characters. */
 const planName = z.string().trim().min(1).max(40);
 
+// Strict objects throughout: a misspelt key (`grace_day: 7`, `role-id`) is refused by name instead of being
+// dropped silently while its default (3 grace days, no role) takes effect.
 const tierSchema = z
-  .object({
+  .strictObject({
     key: z.string().regex(/^[a-z0-9_-]+$/, 'must use only a-z, 0-9, _ and -'),
     name: z.string().min(1).max(100),
     rank: z.number().int(),
     role_id: snowflake,
     /** A plan is its id, or `{ id, name }` when a tier sells several (monthly, yearly…) and members choose by name. */
-    plans: z.array(z.union([planId, z.object({ id: planId, name: planName })])).min(1),
+    plans: z.array(z.union([planId, z.strictObject({ id: planId, name: planName })])).min(1),
     price: z.string().max(100).optional(),
     description: z.string().max(500).optional(),
   })
@@ -29,13 +31,13 @@ const tierSchema = z
     plan_options: plans.map((p, i) => ({ id: typeof p === 'string' ? p : p.id, name: typeof p === 'string' ? `Plan ${i + 1}` : p.name })),
   }));
 
-const scriptSchema = z.object({
+const scriptSchema = z.strictObject({
   key: z.string().regex(/^[a-z0-9_-]+$/, 'must use only a-z, 0-9, _ and -'),
   name: z.string().min(1).max(100),
   min_tier: z.string(),
 });
 
-const policySchema = z.object({
+const policySchema = z.strictObject({
   grace_days: z.number().min(0).max(60).default(3),
   on_cancel: z.enum(['period_end', 'immediate']).default('period_end'),
   on_manual_role_edit: z.enum(['revert', 'report']).default('revert'),
@@ -51,7 +53,7 @@ function duplicates<T>(values: T[]): T[] {
 }
 
 export const tiersFileSchema = z
-  .object({
+  .strictObject({
     tiers: z.array(tierSchema).min(1, 'must list at least one tier'),
     scripts: z.array(scriptSchema).default([]),
     policy: policySchema.default({ grace_days: 3, on_cancel: 'period_end', on_manual_role_edit: 'revert', on_partial_refund: 'keep' }),
@@ -124,11 +126,16 @@ export function listUnlockedScripts(catalog: TierCatalog, tier: Tier): Script[] 
 
 export type ParseTiersResult = { ok: true; catalog: TierCatalog } | { ok: false; problems: string[] };
 
+/** zod's wording, except for a required field left out, which it words as a type error ("expected string, received undefined"). */
+function describeIssue(i: z.core.$ZodIssue): string {
+  return i.code === 'invalid_type' && /received undefined$/.test(i.message) ? `missing (required, ${i.expected})` : i.message;
+}
+
 /** Validates an already-parsed YAML document. */
 export function parseTiers(doc: unknown): ParseTiersResult {
   const parsed = tiersFileSchema.safeParse(doc);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(file)'}: ${i.message}`) };
+    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(file)'}: ${describeIssue(i)}`) };
   }
   return { ok: true, catalog: buildCatalog(parsed.data) };
 }

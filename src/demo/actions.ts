@@ -1,4 +1,5 @@
 import type { APIMessage } from 'discord-api-types/v10';
+import type { InteractionHandle } from '../stand-ins/discord/interactions.ts';
 import type { MessageBody } from '../stand-ins/discord/validate-message.ts';
 import type { WebhookEvent } from '../stand-ins/paypal/events.ts';
 import type { StoredSale, StoredSubscription } from '../stand-ins/paypal/state.ts';
@@ -47,6 +48,12 @@ function replyOf(b: MessageBody | undefined): Reply {
   };
 }
 
+export interface LicenseAnswer {
+  status: number;
+  retryAfter: string | null;
+  body: string;
+}
+
 export type Actions = ReturnType<typeof createActions>;
 
 export function createActions(stage: Stage) {
@@ -90,9 +97,37 @@ export function createActions(stage: Stage) {
     return replyOf(edit?.body);
   }
 
+  /**
+   * A staff command (/admin, /publisher: deferred and ephemeral) run by `userId`: the reply it first
+   * becomes, and the interaction, for replies edited as the work goes on (/admin resync) or carrying a file.
+   */
+  async function staff(command: 'admin' | 'publisher', subcommand: string, userId: string, options: Record<string, string> = {}): Promise<{ reply: Reply; handle: InteractionHandle }> {
+    const handle = discord.interact({ type: 'command', name: command, subcommand, userId, options });
+    const first = await handle.response(REPLY_TIMEOUT_MS);
+    if (!first.accepted) throw new Error(`/${command} ${subcommand}: Discord refused Concierge's answer (${first.status})`);
+    if (first.type !== 5) return { reply: replyOf(first.data), handle };
+    const [edit] = await handle.waitForEdits(1, REPLY_TIMEOUT_MS);
+    return { reply: replyOf(edit?.body), handle };
+  }
+
   return {
     subscriptionsOf,
     billedSubscription,
+    staff,
+    /** Clicks a button (by custom id) on a message the user can see; the message as it ends up. */
+    click,
+    /** A file the bot attached to a message, as text (by the attachment's URL). */
+    attachmentText: (url: string): string | null => discord.attachment(url)?.toString('utf8') ?? null,
+
+    /** A script asks the license API about a serial, from `clientIp` (forwarded by the proxy in front, as nginx does). */
+    async verifyLicense(serial: string, script: string, clientIp: string): Promise<LicenseAnswer> {
+      const res = await fetch(`${stage.serviceUrl}/api/v1/licenses/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': clientIp },
+        body: JSON.stringify({ serial, script }),
+      });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+    },
 
     /** A person joins the server (a rejoin is the same call). */
     join(userId: string, username: string): void {

@@ -21,8 +21,8 @@ export interface DemoResult extends StoryResult {
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const report = createReport(o.write, o.color);
-  report.heading('Concierge demo — the real service against local Discord and PayPal stand-ins');
-  report.note('starting the Discord and PayPal stand-ins, then Concierge (node --import tsx src/main.ts) with a temporary database …');
+  report.heading('Concierge demo — the real service against local Discord, PayPal and marketplace stand-ins');
+  report.note('starting the Discord, PayPal and marketplace stand-ins, then Concierge (node --import tsx src/main.ts) with a temporary database …');
   const stage = await startStage();
   let result: StoryResult;
   try {

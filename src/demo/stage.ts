@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tier, TierCatalog } from '../core/tiers.ts';
 import { createDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord/server.ts';
+import { createMarketplaceStandIn, type MarketplaceStandIn } from '../stand-ins/marketplace/server.ts';
 import type { DeliverOptions } from '../stand-ins/paypal/deliver.ts';
 import type { WebhookEvent } from '../stand-ins/paypal/events.ts';
 import { createPaypalStandIn, type PaypalStandIn } from '../stand-ins/paypal/server.ts';
@@ -23,11 +24,15 @@ import { readTiersFile } from '../tiers.ts';
 
 export const DEMO_TIERS_FILE = fileURLToPath(new URL('./tiers.yaml', import.meta.url));
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const CA_FILE = fileURLToPath(new URL('../stand-ins/tls/ca.pem', import.meta.url));
 export const DEMO_WEBHOOK_ID = 'WH-DEMO0000000000000000000';
+const METRICS_TOKEN = 'demo-metrics-token';
 
 /** Start-up transforms TypeScript (tsx): seconds on a busy 2-core machine. */
 const START_TIMEOUT_MS = 40_000;
+/** A CLI run beside the service: 3–4 s idle, but over 40 s was seen with three at once at load average 32. */
+const CLI_TIMEOUT_MS = 120_000;
 
 export interface StageOptions {
   tiersFile?: string;
@@ -35,9 +40,17 @@ export interface StageOptions {
   logLevel?: string;
 }
 
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 export interface Stage {
   discord: DiscordStandIn;
   paypal: PaypalStandIn;
+  /** The marketplace API stand-in (MARKETPLACE_API_URL): verifies signatures, keeps each member's newest state. */
+  market: MarketplaceStandIn;
   catalog: TierCatalog;
   /** Where Concierge listens (also its PUBLIC_URL). */
   serviceUrl: string;
@@ -54,6 +67,12 @@ export interface Stage {
   serviceRunning(): boolean;
   /** Everything the child wrote (its log lines), for a failure report. */
   serviceOutput(): string;
+  /** Runs `concierge <args>` (the operator CLI, from source) beside the service, with its environment. */
+  cli(args: readonly string[]): Promise<CliRun>;
+  /** BACKUP_DIR. */
+  backupDir: string;
+  /** METRICS_TOKEN: /metrics wants it as a bearer token. */
+  metricsToken: string;
   close(): Promise<void>;
 }
 
@@ -69,6 +88,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `concierge <args>` from source (what `npx concierge` runs, compiled), in `cwd` with only `env`. */
+function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliRun> {
+  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // A command that hangs must fail its step, not hang the demo.
+  const timer = setTimeout(() => proc.kill('SIGKILL'), CLI_TIMEOUT_MS);
+  return new Promise((resolve) =>
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
 /** "4.99 USD / month" → the plan the PayPal stand-in sells (one plan per tier, monthly unless the price says year). */
 export function plansOf(tier: Tier): PlanSpec[] {
   const m = /(\d+\.\d{2})\s+([A-Z]{3})\s*\/\s*(month|year)/.exec(tier.price ?? '');
@@ -76,20 +112,29 @@ export function plansOf(tier: Tier): PlanSpec[] {
   return tier.plans.map((id) => ({ id, name: `${tier.name} ${m[3] === 'year' ? 'Yearly' : 'Monthly'}`, intervalUnit: m[3] === 'year' ? 'YEAR' : 'MONTH', intervalCount: 1, price: m[1] ?? '', currency: m[2] ?? '' }));
 }
 
+/** The demo server: a role per tier (lowest rank lowest), the Staff role(s) above them, the bot's role on top. */
+function startDemoDiscord(catalog: TierCatalog): Promise<DiscordStandIn> {
+  const staffRoles = catalog.file.staff_role_ids.map((id, i) => ({ id, name: i === 0 ? 'Staff' : `Staff ${i + 1}`, position: catalog.tiers.length + i + 1 }));
+  return createDiscordStandIn({
+    guildName: 'Concierge Demo',
+    roles: [...catalog.tiers.map((t, i) => ({ id: t.role_id, name: t.name, position: i + 1 })), ...staffRoles],
+    // The story posts dozens of audit messages and role changes in seconds; Discord's real limits would only slow it down.
+    messageLimit: 1000,
+    roleLimit: 1000,
+  });
+}
+
 export async function startStage(o: StageOptions = {}): Promise<Stage> {
   const catalog = readTiersFile(o.tiersFile ?? DEMO_TIERS_FILE);
   let offset = 0;
   const now = () => Date.now() + offset;
   const paypal = await createPaypalStandIn({ now: () => new Date(now()), plans: catalog.tiers.flatMap(plansOf) });
-  const discord = await createDiscordStandIn({
-    guildName: 'Concierge Demo',
-    roles: catalog.tiers.map((t, i) => ({ id: t.role_id, name: t.name, position: i + 1 })),
-    // The story posts dozens of audit messages and role changes in seconds; Discord's real limits would only slow it down.
-    messageLimit: 1000,
-    roleLimit: 1000,
-  });
+  // The receiver checks each request's timestamp against its clock: the demo's, which runs ahead with Concierge's.
+  const market = await createMarketplaceStandIn({ key: 'demo-marketplace-key', now });
+  const discord = await startDemoDiscord(catalog);
   const dir = mkdtempSync(join(tmpdir(), 'concierge-demo-'));
   const offsetFile = join(dir, 'clock-offset-ms');
+  const backupDir = join(dir, 'backups');
   writeFileSync(offsetFile, '0');
   const port = await freePort();
   const serviceUrl = `http://127.0.0.1:${port}`;
@@ -112,7 +157,10 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
     HTTP_PORT: String(port),
     DATABASE_PATH: join(dir, 'concierge.db'),
     // The daily backup runs when the demo's clock passes 03:00 UTC: into the demo's directory, not ./data/backups.
-    BACKUP_DIR: join(dir, 'backups'),
+    BACKUP_DIR: backupDir,
+    MARKETPLACE_API_URL: market.url,
+    MARKETPLACE_API_KEY: market.key,
+    METRICS_TOKEN: METRICS_TOKEN,
     TIERS_FILE: o.tiersFile ?? DEMO_TIERS_FILE,
     CLOCK_OFFSET_FILE: offsetFile,
     LOG_LEVEL: o.logLevel ?? 'warn',
@@ -169,6 +217,10 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
   return {
     discord,
     paypal,
+    market,
+    backupDir,
+    metricsToken: METRICS_TOKEN,
+    cli: (args) => runCli(args, env, dir),
     catalog,
     serviceUrl,
     now,
@@ -191,6 +243,7 @@ export async function startStage(o: StageOptions = {}): Promise<Stage> {
       await stopService();
       await paypal.close();
       await discord.close();
+      await market.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

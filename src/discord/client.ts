@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Options, Partials, type CacheFactory, type Guild } from 'discord.js';
 import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { HttpCallObserver } from '../metrics/http-call.ts';
+import { timedRequests } from './rest-timing.ts';
 
 /**
  * The discord.js gateway client, in the same process as Fastify. Intents:
@@ -102,14 +104,14 @@ const SWEEPERS = {
   users: { interval: SWEEP_INTERVAL_S, filter: () => (u: { id: string; client: Client }) => !isSelf(u) },
 };
 
-export function createDiscordClient(o: { token: string; apiUrl: string; guildId: string; log: Logger }): DiscordClient {
+export function createDiscordClient(o: { token: string; apiUrl: string; guildId: string; log: Logger; onRestCall?: HttpCallObserver }): DiscordClient {
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers],
     partials: [Partials.GuildMember],
     makeCache: makeCache(),
     sweepers: SWEEPERS,
     // Waits of more than 5 s go back to the job queue (retry-after without using an attempt) instead of holding a worker.
-    rest: { api: o.apiUrl, timeout: 10_000, rejectOnRateLimit: (limit) => limit.retryAfter > 5_000 },
+    rest: { api: o.apiUrl, timeout: 10_000, rejectOnRateLimit: (limit) => limit.retryAfter > 5_000, makeRequest: timedRequests(o.onRestCall) },
   });
   let state: GatewayState = 'closed';
   const log = o.log;

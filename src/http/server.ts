@@ -5,7 +5,7 @@ import type { WebhookIngest } from '../ingest/webhook-ingest.ts';
 import type { Logger } from '../log.ts';
 import type { WebhookVerifier } from '../paypal/verify-webhook.ts';
 import type { Store } from '../store/db.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLicenseRoutes, type LicenseRouteDeps } from './routes/licenses.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';

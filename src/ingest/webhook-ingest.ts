@@ -16,6 +16,8 @@ export interface IngestReceipt {
   outcome: IngestOutcome;
   /** PayPal's event id; null when the body was not an event envelope. */
   eventId: string | null;
+  /** PayPal's event type (metrics); null when the body was not an event envelope. */
+  eventType: string | null;
 }
 
 export interface WebhookIngest {
@@ -156,7 +158,7 @@ function settle(s: IngestState, m: Extract<FromWriter, { type: 'results' }>): vo
     if (r.outcome === 'failed') w.reject(new Error(`webhook not stored: ${m.error ?? 'unknown error'}`));
     else {
       if (r.outcome === 'stored') committed = true;
-      w.resolve({ outcome: r.outcome, eventId: r.eventId });
+      w.resolve({ outcome: r.outcome, eventId: r.eventId, eventType: r.eventType });
     }
   }
   if (committed) s.o.onCommitted?.();

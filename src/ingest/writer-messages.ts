@@ -29,6 +29,8 @@ export interface IngestResult {
   /** 'failed': the group's transaction did not commit (error names why); nothing of it is stored. */
   outcome: IngestOutcome | 'failed';
   eventId: string | null;
+  /** PayPal's event_type, for metrics; null when the body was not an event envelope. */
+  eventType: string | null;
 }
 
 export type ToWriter = { type: 'ingest'; events: IngestRequest[] } | { type: 'close' };

@@ -50,7 +50,7 @@ function flush(): void {
   for (const r of batch) {
     const fields = readIngestFields(r.text);
     if (fields === null) {
-      invalid.push({ seq: r.seq, outcome: 'invalid', eventId: null });
+      invalid.push({ seq: r.seq, outcome: 'invalid', eventId: null, eventType: null });
       continue;
     }
     // Hashed here, off the event loop; the hash is of the text as stored.
@@ -65,9 +65,10 @@ function flush(): void {
 function commit(events: readonly NewWebhookEvent[]): { results: IngestResult[]; error: string | null } {
   if (events.length === 0) return { results: [], error: null };
   try {
-    return { results: write(events).map((r) => ({ seq: r.seq, outcome: r.verdict, eventId: r.eventId })), error: null };
+    // write() answers in the order of `events`.
+    return { results: write(events).map((r, i) => ({ seq: r.seq, outcome: r.verdict, eventId: r.eventId, eventType: events[i]?.eventType ?? null })), error: null };
   } catch (err) {
-    return { results: events.map((e) => ({ seq: e.seq, outcome: 'failed', eventId: e.id })), error: err instanceof Error ? err.message : String(err) };
+    return { results: events.map((e) => ({ seq: e.seq, outcome: 'failed', eventId: e.id, eventType: e.eventType })), error: err instanceof Error ? err.message : String(err) };
   }
 }
 

@@ -22,6 +22,18 @@ export interface RunningJob {
   promise: Promise<void>;
 }
 
+/**
+ * What the runner tells monitoring (service.ts wires it to src/metrics). Called
+ * after the outcome is recorded; must be synchronous and cheap.
+ */
+export interface JobObserver {
+  /** `job.createdAt` to `now`: for a webhook's processing job, acknowledged → processed. */
+  completed(job: { kind: string; createdAt: number }, now: number): void;
+  /** Failed and queued again (also when the attempt was not counted: a 429's retry-after). */
+  retried(kind: string): void;
+  deadLettered(kind: string): void;
+}
+
 /** What every job of one runner shares. */
 export interface JobEnvironment {
   store: Store;
@@ -33,6 +45,7 @@ export interface JobEnvironment {
   /** Jitter source for backoff, in [0, 1). */
   random: () => number;
   onDead: OnDead | undefined;
+  observer: JobObserver | undefined;
   /** The runner's running jobs: a launched job is in it until its outcome is recorded. */
   active: Set<RunningJob>;
   /** Called when a job leaves `active`: a slot is free. */
@@ -86,8 +99,10 @@ async function execute(env: JobEnvironment, r: RunningJob, handler: JobHandler, 
   }
   try {
     if (failure === null) {
-      if (completeJob(store, lease, clock())) jobLog.info({ ms: clock() - started }, 'job done');
-      else jobLog.warn('job finished but its lease was lost; another worker owns it now');
+      if (completeJob(store, lease, clock())) {
+        jobLog.info({ ms: clock() - started }, 'job done');
+        env.observer?.completed(job, clock());
+      } else jobLog.warn('job finished but its lease was lost; another worker owns it now');
     } else {
       settleFailure(env, r, failure.err, jobLog);
     }
@@ -119,6 +134,7 @@ function settleFailure(env: JobEnvironment, r: RunningJob, err: unknown, jobLog:
     return;
   }
   const outcome = retryJob(store, lease, { runAt: decision.runAt, countAttempt: decision.countAttempt, error, now });
+  if (outcome.kind !== 'lost') env.observer?.retried(job.kind);
   const fields = { code, error, delayMs: decision.runAt - now, maxAttempts: job.maxAttempts, outcome: outcome.kind };
   if (decision.countAttempt) jobLog.warn(fields, 'job failed; will retry');
   else jobLog.warn(fields, 'job asked to retry later (attempt not counted)');
@@ -131,6 +147,7 @@ function deadLetter(env: JobEnvironment, claimed: ClaimedJob, error: string, cod
       jobLog.warn({ code, error }, 'job failed but its lease was lost; another worker owns it now');
       return;
     }
+    env.observer?.deadLettered(claimed.job.kind);
     if (outcome.hookError !== null) jobLog.error({ error: describeThrown(outcome.hookError) }, 'onDead hook failed; dead-lettered without it');
     jobLog.error({ code, error, maxAttempts: claimed.job.maxAttempts }, 'job dead-lettered');
   } catch (err) {

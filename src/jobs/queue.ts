@@ -39,6 +39,8 @@ export interface JobRow {
   maxAttempts: number;
   runAt: number;
   dedupeKey: string | null;
+  /** When it was queued (for a webhook's processing job: when the delivery was acknowledged). */
+  createdAt: number;
 }
 
 /** The kinds app/ may enqueue: the catalogue's definitions. */
@@ -93,6 +95,7 @@ function toClaimed(rec: JobRecord, workerId: string): ClaimedJob {
       maxAttempts: rec.maxAttempts,
       runAt: rec.runAt,
       dedupeKey: rec.dedupeKey,
+      createdAt: rec.createdAt,
     },
     lease: { id: rec.id, lockedBy: workerId, attempts: rec.attempts },
     rawPayload: rec.payload,

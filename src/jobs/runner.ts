@@ -6,7 +6,7 @@ import { findNextWakeAt } from '../store/job-repo.ts';
 import { claimJob, describeThrown, type ClaimedJob, type OnDead } from './queue.ts';
 import type { JobDefinition } from './definitions.ts';
 import { indexHandlers, type JobHandler } from './handler.ts';
-import { launchJob, type JobEnvironment, type RunningJob } from './launch-job.ts';
+import { launchJob, type JobEnvironment, type JobObserver, type RunningJob } from './launch-job.ts';
 
 /**
  * The job runner: claims due jobs while a slot is free (at most `concurrency`
@@ -44,6 +44,8 @@ export interface RunnerOptions {
   workerId?: string;
   /** Called inside the dead-letter transaction. */
   onDead?: OnDead;
+  /** Monitoring: completions, retries and dead letters by kind. */
+  observer?: JobObserver;
   /** Jitter source for backoff, in [0, 1); default Math.random. */
   random?: () => number;
   /** How long stop() lets running handlers finish before aborting their signal; default 10_000. */
@@ -134,7 +136,7 @@ export function createJobRunner(o: RunnerOptions): JobRunner {
     });
   }
 
-  const env: JobEnvironment = { store, log, handlers, leaseMs, clock, random, onDead: o.onDead, active, wake, closed: () => closed };
+  const env: JobEnvironment = { store, log, handlers, leaseMs, clock, random, onDead: o.onDead, observer: o.observer, active, wake, closed: () => closed };
 
   /**
    * Claims while a slot is free. Synchronous: SQLite calls block anyway. Jobs

@@ -5,6 +5,8 @@ import { Agent } from 'node:https';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { ConciergeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { HttpCallObserver } from '../metrics/http-call.ts';
+import { timedAdapter } from './call-timing.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
 import { translatePaypalError } from './errors.ts';
 import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
@@ -32,6 +34,8 @@ export interface PaypalClientOptions {
   maxRetries?: number;
   /** First wait between those attempts, doubling each time; default 1000. */
   retryIntervalMs?: number;
+  /** Monitoring: each HTTP request to PayPal. */
+  onCall?: HttpCallObserver;
 }
 
 export interface CreateSubscriptionInput {
@@ -150,7 +154,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
         },
       },
       unstable_httpClientOptions: {
-        adapter: (c: InternalAxiosRequestConfig) => httpAdapter({ ...c, url: rewrite(c.url), httpsAgent }),
+        adapter: timedAdapter(o.onCall, (c: InternalAxiosRequestConfig) => httpAdapter({ ...c, url: rewrite(c.url), httpsAgent })),
       },
     });
     return { subscriptions: new SubscriptionsController(client), client };

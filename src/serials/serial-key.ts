@@ -6,10 +6,10 @@ import { ConciergeError } from '../errors.ts';
 import type { Store } from '../store/db.ts';
 import { restrictToOwner } from '../store/file-modes.ts';
 import { sampleSerialRow } from '../store/serial-repo.ts';
-import { bindSerialVault, createSerialVault } from './serial-vault.ts';
+import { createSerialVault, type SerialVault } from './serial-vault.ts';
 
 /**
- * The secret serials are kept under (store/serial-vault.ts). It must not be
+ * The secret serials are kept under (serials/serial-vault.ts). It must not be
  * in the database, or a stolen copy would carry its own key. SERIAL_SECRET
  * when the operator sets it (kept with the other secrets, e.g. a systemd
  * credential); otherwise a key file `serial.key` next to the database,
@@ -56,31 +56,26 @@ function createKeyFile(file: string): void {
 }
 
 /**
- * Loads the serial secret, checks that it opens the serials the database
- * already holds, and returns the store with the vault bound. A database
- * moved without its key (or a changed SERIAL_SECRET) stops the start with
- * the fix: issuing under a new key would leave every existing serial
- * unverifiable. Closes the store when it throws.
+ * Loads the serial secret and checks that it opens the serials the database
+ * already holds: the vault every use case that issues or shows serials is
+ * handed (app/member-effects.ts). A database moved without its key (or a
+ * changed SERIAL_SECRET) stops the start with the fix: issuing under a new
+ * key would leave every existing serial unverifiable.
  */
-export function bindSerialKey(store: Store, o: { secret: Buffer | null; databasePath: string }): Store {
-  try {
-    const { secret, source } = loadSerialSecret(o);
-    const vault = createSerialVault(secret);
-    const sample = sampleSerialRow(store.db);
-    if (sample !== null) {
-      try {
-        vault.open(sample.sealed, sample);
-      } catch (cause) {
-        throw new ConciergeError(
-          'serial_key_mismatch',
-          `the serials in ${o.databasePath} were sealed with another key than ${source}: set SERIAL_SECRET to the key they were issued under, or restore the ${SERIAL_KEY_FILE} file that was next to the database`,
-          { retry: false, cause },
-        );
-      }
+export function openSerialVault(store: Pick<Store, 'db'>, o: { secret: Buffer | null; databasePath: string }): SerialVault {
+  const { secret, source } = loadSerialSecret(o);
+  const vault = createSerialVault(secret);
+  const sample = sampleSerialRow(store.db);
+  if (sample !== null) {
+    try {
+      vault.open(sample.sealed, sample);
+    } catch (cause) {
+      throw new ConciergeError(
+        'serial_key_mismatch',
+        `the serials in ${o.databasePath} were sealed with another key than ${source}: set SERIAL_SECRET to the key they were issued under, or restore the ${SERIAL_KEY_FILE} file that was next to the database`,
+        { retry: false, cause },
+      );
     }
-    return bindSerialVault(store, vault);
-  } catch (err) {
-    store.close();
-    throw err;
   }
+  return vault;
 }

@@ -1,13 +1,12 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
 import { formatSerial, SERIAL_ALPHABET, SERIAL_RANDOM_CHARS } from '../core/serial.ts';
-import type { DbOrTx, Store } from '../store/db.ts';
 
 /**
  * How serials are kept at rest. The database never holds a serial in clear:
  * a lookup hash (HMAC-SHA256) finds a row from a serial a script sends, a
  * sealed copy (AES-256-GCM) shows it back to its member. Both keys are
  * derived (HKDF-SHA256) from one secret that lives outside the database
- * (SERIAL_SECRET or the key file, store/serial-key.ts), so a stolen copy of
+ * (SERIAL_SECRET or the key file, serials/serial-key.ts), so a stolen copy of
  * the database or a backup yields neither serials nor a way to test guesses.
  */
 export interface SerialVault {
@@ -62,43 +61,4 @@ export function createSerialVault(secret: Buffer): SerialVault {
       return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     },
   };
-}
-
-/**
- * The vault a store was opened with, reachable from its database handle and
- * from every transaction Store.transaction opens. Serials are written where
- * the entitlement is recomputed (app/recompute-member.ts), which many use
- * cases reach with only a transaction in hand; binding the key to the store,
- * like its pragmas, keeps that call a transaction and not a new parameter
- * through every caller. Weak keys: nothing outlives its store or transaction.
- */
-const vaults = new WeakMap<DbOrTx, SerialVault>();
-
-/** Binds `vault` to one handle: a read-only connection opened outside a Store (benchmarks, tools). */
-export function attachSerialVault(db: DbOrTx, vault: SerialVault): void {
-  vaults.set(db, vault);
-}
-
-/** The store with `vault` bound to its database handle and to each transaction it opens. */
-export function bindSerialVault(store: Store, vault: SerialVault): Store {
-  attachSerialVault(store.db, vault);
-  return {
-    ...store,
-    transaction: (fn) =>
-      store.transaction((tx) => {
-        vaults.set(tx, vault);
-        try {
-          return fn(tx);
-        } finally {
-          vaults.delete(tx);
-        }
-      }),
-  };
-}
-
-/** The vault bound to this handle; throws when none is, which is a wiring mistake (a store not opened through bindSerialKey). */
-export function serialVaultOf(db: DbOrTx): SerialVault {
-  const vault = vaults.get(db);
-  if (vault === undefined) throw new Error('serials need a store bound to the serial key (bindSerialKey in store/serial-key.ts)');
-  return vault;
 }

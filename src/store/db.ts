@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { openConnection } from './connection.ts';
+import { guardDatabaseFile, refuseNewerSchema } from './open-guard.ts';
 import * as schema from './schema.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -106,10 +107,18 @@ function cachePreparedStatements(sqlite: Database.Database, max = 500): void {
 }
 
 export function openStore(path: string, opts: { migrate?: boolean } = {}): Store {
-  const sqlite = openConnection(path);
+  const sqlite = guardDatabaseFile(path, () => openConnection(path));
   cachePreparedStatements(sqlite);
   const db = drizzle(sqlite, { schema });
-  if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  try {
+    guardDatabaseFile(path, () => {
+      refuseNewerSchema(sqlite, path, MIGRATIONS_DIR);
+      if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    });
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
   const jobListeners = new Set<() => void>();
   return {
     sqlite,

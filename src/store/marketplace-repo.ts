@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
-import { members, publisherProfile } from './schema.ts';
+import { members, publisherProfile, serials } from './schema.ts';
 
 /**
  * The versions the marketplace sync sends (SPEC "Marketplace contract"):
@@ -35,4 +35,32 @@ export function bumpPublisherVersion(db: DbOrTx, now: number): void {
 
 export function getPublisherProfile(db: DbOrTx): PublisherProfileRow | undefined {
   return db.select().from(publisherProfile).where(eq(publisherProfile.id, PROFILE_ID)).get();
+}
+
+/** After the marketplace acknowledged `version` for the member (2xx or 409): never lowers what is recorded. */
+export function markMemberMarketplaceSynced(db: DbOrTx, memberId: string, version: number): void {
+  db.update(members)
+    .set({ marketplaceSyncedVersion: sql`max(${members.marketplaceSyncedVersion}, ${version})` })
+    .where(eq(members.discordUserId, memberId))
+    .run();
+}
+
+/**
+ * Members the marketplace is behind on, in id order after `afterId`, at most
+ * `limit`: a version it has not acknowledged, or no version yet (0: never
+ * changed while the sync was on) and something for it to hold, a tier or a
+ * serial. One pass over members (100,000 rows: tens of ms), paged by the
+ * primary key so each page is its own short read.
+ */
+export function listMembersBehindMarketplace(db: DbOrTx, afterId: string, limit: number): { memberId: string; version: number }[] {
+  return db
+    .select({ memberId: members.discordUserId, version: members.marketplaceVersion })
+    .from(members)
+    .where(
+      sql`${members.discordUserId} > ${afterId} AND (${members.marketplaceSyncedVersion} < ${members.marketplaceVersion}
+        OR (${members.marketplaceVersion} = 0 AND (${members.entitledTier} IS NOT NULL OR EXISTS (SELECT 1 FROM ${serials} WHERE ${serials.memberId} = ${members.discordUserId}))))`,
+    )
+    .orderBy(members.discordUserId)
+    .limit(limit)
+    .all();
 }

@@ -200,7 +200,7 @@ describe('stale reads', () => {
     expect(cancelled?.state).toBe('cancelled');
     h.service.store.transaction((tx) => {
       const payment = { value: '4.99', currency: 'USD', at: h.now() };
-      applySubscription(tx, stale, { catalog: h.service.tiers.current(), now: h.now(), eventId: null, payment });
+      applySubscription(tx, stale, { catalog: h.service.tiers.current(), effects: h.service.effects, now: h.now(), eventId: null, payment });
     });
     expect(sub(subId)).toMatchObject({ state: 'cancelled', paypalStatus: 'CANCELLED' });
     expect(tierOf(memberId)).toBe('elite');

@@ -217,7 +217,7 @@ describe('/admin lookup', () => {
     const memberId = guildMember();
     const subId = await subscribeAndPay(h, { memberId, planId: PLAN_IDS.eliteMonthly, roleId: ROLE_IDS.elite, paidAt: h.now() - DAY });
     await admin('grant', STAFF, { member: memberId, tier: 'legendary', duration: '2w' });
-    const serials = readMemberOverview(h.service.store, memberId).serials;
+    const serials = readMemberOverview({ store: h.service.store, vault: h.service.effects.vault }, memberId).serials;
     expect(serials.map((s) => s.scriptKey).sort()).toEqual(['advanced-scripts', 'starter-scripts']);
 
     // An earlier lookup and two extends: six entries besides lookups, of which the five newest show.

@@ -103,7 +103,7 @@ describe('/admin export', () => {
     const formula = '=HYPERLINK("x")';
     h.service.store.transaction((tx) => {
       ensureMember(tx, formula, h.now());
-      recomputeMember(tx, formula, h.service.tiers.current(), h.now(), { reason: 'test' });
+      recomputeMember(tx, h.service.effects, formula, h.service.tiers.current(), h.now(), { reason: 'test' });
     });
     const call = admin('export');
     const [edit] = await call.waitForEdits(1, 10_000);

@@ -163,7 +163,7 @@ describe('/admin revoke', () => {
     // The use case behind the buttons, called the way a forged custom id would reach it.
     const { paypal: pp } = h.config;
     const paypal = createPaypalClient({ clientId: pp.clientId, clientSecret: pp.clientSecret, apiUrl: pp.apiUrl, mode: pp.mode, timeoutMs: pp.timeoutMs, log: createLogger('silent') });
-    const deps = { store: h.service.store, paypal, tiers: h.service.tiers, clock: h.now, log: createLogger('silent') };
+    const deps = { store: h.service.store, effects: h.service.effects, paypal, tiers: h.service.tiers, clock: h.now, log: createLogger('silent') };
     try {
       for (const forged of [
         { memberId: guildMember(), auditId },

@@ -90,7 +90,7 @@ describe('concierge doctor with PayPal and Discord', { timeout: 180_000 }, () =>
     expect(creds.stderr).not.toContain('wrong-secret');
     expect(otherHook.code).toBe(1);
     expect(problems(otherHook.stderr)).toEqual([
-      `  - PAYPAL_WEBHOOK_ID WH-ELSEWHERE: not a webhook of this PayPal app (its webhooks: ${TEST_WEBHOOK_ID} → ${PUBLIC_URL}/webhooks/paypal, WH-PARTIAL → https://old-host.example.test/paypal); copy the id from Apps & Credentials → your app → Webhooks`,
+      `  - PAYPAL_WEBHOOK_ID WH-ELSEWHERE: not a webhook of this PayPal sandbox app (its webhooks: ${TEST_WEBHOOK_ID} → ${PUBLIC_URL}/webhooks/paypal, WH-PARTIAL → https://old-host.example.test/paypal); copy the id from Apps & Credentials (sandbox) → your app → Webhooks`,
     ]);
   });
 });

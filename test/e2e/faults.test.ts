@@ -86,6 +86,7 @@ describe('a worker dying mid-job', () => {
       definitions: JOB_DEFINITIONS,
       handlers: createHandlers({
         store: h.service.store,
+        effects: h.service.effects,
         paypal,
         tiers: h.service.tiers,
         clock: h.now,

@@ -66,7 +66,7 @@ describe('marketplace sync', () => {
     expect(first?.signature).toBe('ok');
     expect(first?.status).toBe(200);
     expect((first?.at ?? Infinity) - started).toBeLessThan(5_000);
-    const serial = readMemberOverview(h.service.store, memberId).serials.find((s) => s.scriptKey === SCRIPT_KEYS.starter)?.serial ?? '';
+    const serial = readMemberOverview({ store: h.service.store, vault: h.service.effects.vault }, memberId).serials.find((s) => s.scriptKey === SCRIPT_KEYS.starter)?.serial ?? '';
     expect(serial).toMatch(SERIAL_PATTERN);
     expect(first?.body).toEqual({ tier: 'elite', scripts: [{ key: SCRIPT_KEYS.starter, serial, active: true }], version: expect.any(Number) });
     // The signed bytes are the sent bytes: what arrived parses to what was signed, key order and all.
@@ -173,7 +173,7 @@ describe('marketplace sync', () => {
   it('a publisher profile saved with enqueuePublisherSync reaches the marketplace, signed', async () => {
     h.service.store.transaction((tx) => {
       tx.insert(publisherProfile).values({ id: 1, bio: 'Scripts by the Concierge crew', url: 'https://scripts.example.com', iconUrl: null, updatedBy: h.discord.ownerId, updatedAt: h.now() }).run();
-      enqueuePublisherSync(tx, h.now());
+      enqueuePublisherSync(tx, h.service.effects, h.now());
     });
     await h.waitFor(() => market.publisher() !== null);
     expect(market.publisher()).toEqual({ bio: 'Scripts by the Concierge crew', url: 'https://scripts.example.com', icon_url: null, version: expect.any(Number) });
@@ -188,7 +188,7 @@ describe('marketplace sync switched off', () => {
   });
   afterAll(() => off.close());
 
-  it('with MARKETPLACE_API_URL empty, a change queues no sync and bumps no version', async () => {
+  it('with MARKETPLACE_API_URL empty, a change queues no sync; its version records it for a later backfill', async () => {
     expect(off.config.marketplace).toBeNull();
     const memberId = '330000000000009999';
     off.discord.addMember(memberId);
@@ -196,6 +196,8 @@ describe('marketplace sync switched off', () => {
     await off.waitFor(() => off.discord.member(memberId)?.includes(ROLE_IDS.elite));
     await off.settle();
     expect(off.service.store.db.select().from(jobs).all().filter((j) => j.kind.startsWith('marketplace-'))).toEqual([]);
-    expect(off.service.store.db.select().from(members).where(eq(members.discordUserId, memberId)).get()?.marketplaceVersion).toBe(0);
+    const row = off.service.store.db.select().from(members).where(eq(members.discordUserId, memberId)).get();
+    expect(row?.marketplaceVersion).toBeGreaterThan(0);
+    expect(row?.marketplaceSyncedVersion).toBe(0);
   });
 });

@@ -46,7 +46,7 @@ const inboxRow = (id: string) => db().select().from(webhookEvents).where(eq(webh
 const rows = (t: typeof jobs | typeof auditEntries | typeof payments) => db().select({ n: count() }).from(t).get()?.n ?? 0;
 const reconcile = (dryRun: boolean) =>
   runReconcile(
-    { store: h.service.store, tiers: h.service.tiers, clock: h.now, log: createLogger('silent'), paypal, guild: h.service.guild, paypalIntervalMs: 0, retryDelaysMs: [20, 20] },
+    { store: h.service.store, effects: h.service.effects, tiers: h.service.tiers, clock: h.now, log: createLogger('silent'), paypal, guild: h.service.guild, paypalIntervalMs: 0, retryDelaysMs: [20, 20] },
     { dryRun },
   );
 

@@ -60,7 +60,7 @@ function grant(memberId: string, tierKey: string, expiresAt: number): void {
   s.store.transaction((tx) => {
     ensureMember(tx, memberId, now());
     insertGrant(tx, { memberId, tierKey, grantedBy: discord.ownerId, reason: 'test grant', startsAt: now() - 1000, expiresAt }, now());
-    recomputeMember(tx, memberId, s.tiers.current(), now(), { reason: 'staff grant' });
+    recomputeMember(tx, s.effects, memberId, s.tiers.current(), now(), { reason: 'staff grant' });
   });
   s.wake();
 }

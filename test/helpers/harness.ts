@@ -169,7 +169,7 @@ export async function startHarness(
       service.store.transaction((tx) => {
         ensureMember(tx, memberId, now());
         insertGrant(tx, { memberId, tierKey, grantedBy: discord.ownerId, reason: 'test grant', startsAt: now() - 1000, expiresAt }, now());
-        recomputeMember(tx, memberId, service.tiers.current(), now(), { reason: 'staff grant' });
+        recomputeMember(tx, service.effects, memberId, service.tiers.current(), now(), { reason: 'staff grant' });
       });
       service.wake();
     },

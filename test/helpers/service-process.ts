@@ -18,9 +18,11 @@ export interface ServiceProcess {
  * environment (no .env unless `cwd` has one), under a shell's usual umask 022 (group and others may read new
  * files) unless Concierge sets its own.
  */
-export function startServiceProcess(env: NodeJS.ProcessEnv, cwd: string): ServiceProcess {
+export function startServiceProcess(env: NodeJS.ProcessEnv, cwd: string, user?: { uid: number; gid: number }): ServiceProcess {
   const child = spawn('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
     cwd,
+    // Another user (tests run as root, who reads any file): for a file the service's user may not read.
+    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
     env: { PATH: process.env['PATH'], NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -15,8 +15,9 @@ import { openStore, type Store } from '../../src/store/db.ts';
 import { insertGrant } from '../../src/store/grant-repo.ts';
 import { ensureMember, setMemberEntitlement } from '../../src/store/member-repo.ts';
 import { members, serials } from '../../src/store/schema.ts';
-import { bindSerialKey, SERIAL_KEY_FILE } from '../../src/serials/serial-key.ts';
-import { bindSerialVault, createSerialVault } from '../../src/serials/serial-vault.ts';
+import type { MemberEffects } from '../../src/app/member-effects.ts';
+import { openSerialVault, SERIAL_KEY_FILE } from '../../src/serials/serial-key.ts';
+import { createSerialVault } from '../../src/serials/serial-vault.ts';
 import { SCRIPT_KEYS, testCatalog } from '../helpers/tiers.ts';
 
 /**
@@ -45,30 +46,33 @@ function tempDir(): string {
   return dir;
 }
 
-function open(databasePath = ':memory:', secret: Buffer | null = SECRET): Store {
-  const store = bindSerialKey(openStore(databasePath), { secret, databasePath });
+/** A store and the serial key it was opened with, as service.ts pairs them (marketplace sync off). */
+type Keyed = Store & { effects: MemberEffects };
+
+function open(databasePath = ':memory:', secret: Buffer | null = SECRET): Keyed {
+  const store = openStore(databasePath);
   stores.push(store);
-  return store;
+  return { ...store, effects: { vault: openSerialVault(store, { secret, databasePath }), marketplaceSync: false } };
 }
 
 /** A staff grant of `tierKey` from `from` until `until`, and the recompute that follows, as staff commands do it. */
-function grant(store: Store, tierKey: string, from: number, until: number | null): void {
+function grant(store: Keyed, tierKey: string, from: number, until: number | null): void {
   store.transaction((tx) => {
     ensureMember(tx, MEMBER, from);
     insertGrant(tx, { memberId: MEMBER, tierKey, grantedBy: 'test', reason: 'test', startsAt: from, expiresAt: until }, from);
-    recomputeMember(tx, MEMBER, catalog, from, { reason: 'grant' });
+    recomputeMember(tx, store.effects, MEMBER, catalog, from, { reason: 'grant' });
   });
 }
 
-const recompute = (store: Store, at: number) => store.transaction((tx) => void recomputeMember(tx, MEMBER, catalog, at, { reason: 'lapse check' }));
-const shown = (store: Store) => Object.fromEntries(readMemberOverview(store, MEMBER).serials.map((s) => [s.scriptKey, `${s.status} ${s.serial}`]));
-const verify = (store: Store, serial: string, script: string, at: number) => verifyLicense({ store, tiers: { current: () => catalog }, clock: () => at }, { serial, script });
+const recompute = (store: Keyed, at: number) => store.transaction((tx) => void recomputeMember(tx, store.effects, MEMBER, catalog, at, { reason: 'lapse check' }));
+const shown = (store: Keyed) => Object.fromEntries(readMemberOverview({ store, vault: store.effects.vault }, MEMBER).serials.map((s) => [s.scriptKey, `${s.status} ${s.serial}`]));
+const verify = (store: Keyed, serial: string, script: string, at: number) => verifyLicense({ store, vault: store.effects.vault, tiers: { current: () => catalog }, clock: () => at }, { serial, script });
 
 describe('serials through the entitlement recompute', () => {
   it('issued when access starts, suspended when it ends, the same serial active again when the member returns; an upgrade adds one', () => {
     const store = open();
     grant(store, 'elite', NOW, NOW + 7 * DAY);
-    const first = readMemberOverview(store, MEMBER).serials;
+    const first = readMemberOverview({ store, vault: store.effects.vault }, MEMBER).serials;
     expect(first.map((s) => [s.scriptKey, s.status])).toEqual([[SCRIPT_KEYS.starter, 'active']]);
     const starter = first[0]?.serial ?? '';
     expect(starter).toMatch(SERIAL_PATTERN);
@@ -90,7 +94,7 @@ describe('serials through the entitlement recompute', () => {
     const path = join(dir, 'concierge.db');
     const store = open(path);
     grant(store, 'legendary', NOW, null);
-    const issued = readMemberOverview(store, MEMBER).serials.map((s) => s.serial);
+    const issued = readMemberOverview({ store, vault: store.effects.vault }, MEMBER).serials.map((s) => s.serial);
     expect(issued).toHaveLength(2);
     store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     const bytes = Buffer.concat([readFileSync(path), readFileSync(`${path}-wal`)]);
@@ -110,18 +114,7 @@ describe('serials through the entitlement recompute', () => {
       ensureMember(tx, '300000000000000002', NOW);
       tx.update(serials).set({ memberId: '300000000000000002' }).where(eq(serials.id, row.id)).run();
     });
-    expect(() => readMemberOverview(store, '300000000000000002')).toThrow();
-  });
-
-  it('a store not bound to a key refuses to issue, loudly', () => {
-    const store = openStore(':memory:');
-    stores.push(store);
-    expect(() =>
-      store.transaction((tx) => {
-        ensureMember(tx, MEMBER, NOW);
-        syncSerials(tx, MEMBER, catalog.byKey('elite') ?? null, catalog, NOW);
-      }),
-    ).toThrow(/bound to the serial key/);
+    expect(() => readMemberOverview({ store, vault: store.effects.vault }, '300000000000000002')).toThrow();
   });
 });
 
@@ -131,7 +124,7 @@ describe('the key', () => {
     const path = join(dir, 'concierge.db');
     const store = open(path, null);
     grant(store, 'elite', NOW, null);
-    const serial = readMemberOverview(store, MEMBER).serials[0]?.serial ?? '';
+    const serial = readMemberOverview({ store, vault: store.effects.vault }, MEMBER).serials[0]?.serial ?? '';
     const keyFile = join(dir, SERIAL_KEY_FILE);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(keyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
@@ -172,10 +165,10 @@ describe('the key', () => {
   it('the same serial under another key is unknown: a stolen database cannot be used to test serials', () => {
     const store = open();
     grant(store, 'elite', NOW, null);
-    const serial = readMemberOverview(store, MEMBER).serials[0]?.serial ?? '';
+    const serial = readMemberOverview({ store, vault: store.effects.vault }, MEMBER).serials[0]?.serial ?? '';
     expect(verify(store, serial, SCRIPT_KEYS.starter, NOW).valid).toBe(true);
-    // The thief's copy opened under their own key (bindSerialKey itself would refuse it: the key does not open the rows).
-    const stolen = bindSerialVault(store, createSerialVault(OTHER_SECRET));
+    // The thief's copy opened under their own key (openSerialVault itself would refuse it: the key does not open the rows).
+    const stolen: Keyed = { ...store, effects: { vault: createSerialVault(OTHER_SECRET), marketplaceSync: false } };
     expect(verify(stolen, serial, SCRIPT_KEYS.starter, NOW)).toEqual({ valid: false });
   });
 });
@@ -190,21 +183,21 @@ describe('reconcileSerials', () => {
       setMemberEntitlement(tx, entitled, { tier: 'legendary', until: null, source: 'grant:1' }, NOW);
       ensureMember(tx, lapsed, NOW);
       setMemberEntitlement(tx, lapsed, { tier: 'elite', until: null, source: 'grant:2' }, NOW);
-      syncSerials(tx, lapsed, catalog.byKey('elite') ?? null, catalog, NOW);
+      syncSerials(tx, store.effects.vault, lapsed, catalog.byKey('elite') ?? null, catalog, NOW);
       setMemberEntitlement(tx, lapsed, { tier: null, until: null, source: null }, NOW);
     });
-    expect(reconcileSerials(store, catalog, NOW)).toBe(2);
+    expect(reconcileSerials(store, store.effects, catalog, NOW)).toBe(2);
     const statuses = (id: string) => store.db.select({ script: serials.scriptKey, status: serials.status }).from(serials).where(eq(serials.memberId, id)).all();
     expect(statuses(entitled).sort((a, b) => a.script.localeCompare(b.script))).toEqual([
       { script: SCRIPT_KEYS.advanced, status: 'active' },
       { script: SCRIPT_KEYS.starter, status: 'active' },
     ]);
     expect(statuses(lapsed)).toEqual([{ script: SCRIPT_KEYS.starter, status: 'suspended' }]);
-    expect(reconcileSerials(store, catalog, NOW)).toBe(0);
+    expect(reconcileSerials(store, store.effects, catalog, NOW)).toBe(0);
 
     // The tiers file raises the advanced scripts to titan and drops the starter ones.
     const edited = buildCatalog({ ...catalog.file, scripts: [{ key: SCRIPT_KEYS.advanced, name: 'Advanced Scripts', min_tier: 'titan' }] });
-    expect(reconcileSerials(store, edited, NOW)).toBe(1);
+    expect(reconcileSerials(store, store.effects, edited, NOW)).toBe(1);
     expect(statuses(entitled).every((s) => s.status === 'suspended')).toBe(true);
     expect(store.db.select().from(members).where(eq(members.discordUserId, entitled)).get()?.entitledTier).toBe('legendary');
   });

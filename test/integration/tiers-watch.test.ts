@@ -167,7 +167,7 @@ describe('readTiersFile', () => {
   it.each([
     ['a missing file', null, 'file not found'],
     ['invalid YAML', 'tiers: [unclosed', 'not valid YAML'],
-    ['an empty file', '', '(file)'],
+    ['an empty file', '', 'the file is empty'],
     ['two tiers with one rank', FIXTURE.replace('rank: 4', 'rank: 1'), 'rank 1'],
   ] as const)('%s → TiersFileError naming the file and the problem', (_name, text, problem) => {
     if (text !== null) writeFileSync(file, text);

@@ -31,6 +31,6 @@ export async function revokeForDispute(deps: ProcessDeps, event: WebhookEventRow
   inEventTx(deps, event, (tx, now) => {
     for (const p of known) setPaymentState(tx, p.id, 'disputed', now);
     const subscriptions = [...new Set(known.map((p) => p.subscriptionId))];
-    revokeSubscriptions(tx, subscriptions, `sale ${known.map((p) => p.id).join(', ')} charged back (dispute ${disputeId})`, deps.tiers.current(), now, event.id);
+    revokeSubscriptions(tx, deps.effects, subscriptions, `sale ${known.map((p) => p.id).join(', ')} charged back (dispute ${disputeId})`, deps.tiers.current(), now, event.id);
   });
 }

@@ -4,12 +4,15 @@ import type { Store } from '../../store/db.ts';
 import type { WebhookEventRow } from '../../store/inbox-repo.ts';
 import type { TiersSource } from '../../tiers.ts';
 import type { PaypalReads } from '../paypal-reads.ts';
+import type { MemberEffects } from '../member-effects.ts';
 
 export interface ProcessDeps {
   store: Store;
   paypal: PaypalReads;
   tiers: TiersSource;
   clock: () => number;
+  /** Serials and the marketplace sync that a recomputed member sets off. */
+  effects: MemberEffects;
 }
 
 export type RouteKind = EventRoute['kind'];

@@ -11,6 +11,7 @@ import { readSubscription, type TransactionView } from '../paypal-reads.ts';
 import { inEventTx, markOutcome } from './event-tx.ts';
 import { findTransaction } from './find-transaction.ts';
 import type { ProcessDeps, RouteOf } from './handler.ts';
+import { applyReversal, reversalStateOf } from './sale-reversal.ts';
 import { recordUnconfirmed } from './unconfirmed.ts';
 
 /** Transaction statuses of a sale that was paid (a partial refund leaves the rest paid). */
@@ -27,6 +28,10 @@ type PaidFor = { plan: { planId: string; intervalUnit: string; intervalCount: nu
 export async function confirmSale(deps: ProcessDeps, event: WebhookEventRow, route: RouteOf<'sale-completed'>, log: Logger | undefined): Promise<void> {
   const stored = getPayment(deps.store.db, route.saleId);
   const sale = await findTransaction(deps, route.subscriptionId, route.saleId, [parseIso(route.sentAt), stored?.paidAt ?? null]);
+  // Paid, then refunded or reversed before this event was processed: not a forgery but a payment taken back, and
+  // its own REFUNDED/REVERSED event finds the sale only once it is recorded. So record it and revoke now.
+  const takenBack = sale !== null && PAID.has(sale.status ?? '') === false ? reversalStateOf(sale.status) : undefined;
+  if (sale !== null && takenBack !== undefined) return applyReversal(deps, event, { subscriptionId: route.subscriptionId, saleId: route.saleId, sale, state: takenBack });
   if (sale === null || !PAID.has(sale.status ?? '')) {
     return recordUnconfirmed(deps, event, `sale ${route.saleId} is not a completed payment of ${route.subscriptionId} at PayPal (${sale?.status ?? 'not found'})`, log, route.subscriptionId);
   }
@@ -38,7 +43,7 @@ export async function confirmSale(deps: ProcessDeps, event: WebhookEventRow, rou
     // A refund's revocation stands until a later payment on the subscription completes.
     if (existing?.revokedAt != null && payment.at > existing.revokedAt) setSubscriptionRevoked(tx, existing.id, null, now);
     const catalog = deps.tiers.current();
-    const r = applySubscription(tx, read, { catalog, now, eventId: event.id, payment });
+    const r = applySubscription(tx, read, { catalog, effects: deps.effects, now, eventId: event.id, payment });
     const paidFor = (r.applied ? r.payment : null) ?? countedEarlier(getSubscription(tx, route.subscriptionId), payment.at);
     recordSale(tx, { sale, route, memberId: r.memberId, payment, paidFor, catalog, eventId: event.id }, now);
     markOutcome(tx, event.id, r.memberId, null, now);

@@ -8,7 +8,7 @@ import type { ProcessDeps, RouteOf } from './handler.ts';
 export async function applySubscriptionEvent(deps: ProcessDeps, event: WebhookEventRow, route: RouteOf<'subscription'>): Promise<void> {
   const read = await readSubscription(deps.paypal, route.subscriptionId);
   inEventTx(deps, event, (tx, now) => {
-    const r = applySubscription(tx, read, { catalog: deps.tiers.current(), now, eventId: event.id });
+    const r = applySubscription(tx, read, { catalog: deps.tiers.current(), effects: deps.effects, now, eventId: event.id });
     markOutcome(tx, event.id, r.memberId, r.applied ? null : 'an older read of the subscription than the one stored', now);
   });
 }

@@ -40,7 +40,8 @@ async function checkPaypal(config: Config): Promise<{ found: string[]; problems:
   const hook = hooks.find((h) => h.id === p.webhookId);
   if (hook === undefined) {
     const known = hooks.length === 0 ? 'it has none' : `its webhooks: ${hooks.map((h) => `${h.id} → ${h.url}`).join(', ')}`;
-    return { found, problems: [`PAYPAL_WEBHOOK_ID ${p.webhookId}: not a webhook of this PayPal app (${known}); copy the id from Apps & Credentials → your app → Webhooks`] };
+    // Sandbox and live apps have separate webhooks: an id copied in the other mode is the usual cause.
+    return { found, problems: [`PAYPAL_WEBHOOK_ID ${p.webhookId}: not a webhook of this PayPal ${p.mode} app (${known}); copy the id from Apps & Credentials (${p.mode}) → your app → Webhooks`] };
   }
   found.push(`PayPal webhook ${hook.id} → ${hook.url}, events: ${hook.eventTypes.join(', ')}`);
   const problems: string[] = [];

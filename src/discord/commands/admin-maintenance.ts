@@ -11,6 +11,7 @@ import type { Store } from '../../store/db.ts';
 import type { TiersSource } from '../../tiers.ts';
 import { writeExportFile } from './admin-export.ts';
 import { createProgressReply } from './admin-progress.ts';
+import type { MemberEffects } from '../../app/member-effects.ts';
 
 /**
  * `/admin resync [member]`, `/admin export` and `/admin reconcile`: the staff
@@ -27,9 +28,10 @@ export interface AdminMaintenanceDeps {
   tiers: TiersSource;
   clock: () => number;
   log: Logger;
+  effects: MemberEffects;
   resync: Pick<Resync, 'resyncAll'>;
   /** PayPal, the guild's member list and pacing, for the dry run. */
-  reconcile: Omit<ReconcileDeps, 'store' | 'tiers' | 'clock' | 'log'>;
+  reconcile: Omit<ReconcileDeps, 'store' | 'tiers' | 'clock' | 'log' | 'effects'>;
   /** A connection for the export's long read (store/reader.ts); closed after it. */
   openReader(): Pick<Store, 'db' | 'sqlite'> & { close(): void };
   /** Least time between two progress edits; default 2 s. */
@@ -139,7 +141,7 @@ async function runExport(deps: AdminMaintenanceDeps, i: ChatInputCommandInteract
 async function runDryReconcile(deps: AdminMaintenanceDeps, i: ChatInputCommandInteraction, log: Logger): Promise<void> {
   const progress = createProgressReply(i, log, deps.progressEveryMs);
   const report = await runReconcile(
-    { ...deps.reconcile, store: deps.store, tiers: deps.tiers, clock: deps.clock, log },
+    { ...deps.reconcile, store: deps.store, tiers: deps.tiers, clock: deps.clock, effects: deps.effects, log },
     { dryRun: true, deadlineAt: deps.clock() + REPLY_WINDOW_MS, onProgress: (p) => progress.update(`Reconciling (dry run, nothing changes): ${describeCheck(p)}`) },
   );
   deps.store.transaction((tx) =>

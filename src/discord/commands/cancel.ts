@@ -18,7 +18,7 @@ export function cancelCommand(deps: CommandDeps): SlashCommand {
     // A double click gets the first answer; the confirmation itself is the guard against a mistaken cancel.
     cooldownMs: 5_000,
     run: async (_i, inv) => {
-      const plan = previewCancel(deps.store, inv.userId, deps.tiers.current(), inv.now);
+      const plan = previewCancel(deps, inv.userId, deps.tiers.current(), inv.now);
       if (plan.kind !== 'cancellable') return { content: cancelRefusal(plan, inv.now) };
       // `cancel:<user>:<issued>:confirm:<I-…>` is about 60 characters (a PayPal id is 14); buttonId refuses anything over Discord's 100.
       const id = (action: 'confirm' | 'keep') => buttonId(PREFIX, inv.userId, inv.now, action, plan.subscriptionId);

@@ -13,7 +13,7 @@ export function scriptsCommand(deps: CommandDeps): SlashCommand {
     defer: false,
     run: async (_i, inv) => {
       const catalog = deps.tiers.current();
-      const o = readMemberOverview(deps.store, inv.userId);
+      const o = readMemberOverview({ store: deps.store, vault: deps.effects.vault }, inv.userId);
       const { tier } = entitlement(o.subscriptions, o.grants, catalog, inv.now);
       return { embeds: [scriptsEmbed(tier, catalog, o.serials)] };
     },

@@ -10,6 +10,6 @@ export function statusCommand(deps: CommandDeps): SlashCommand {
   return {
     name: 'status',
     defer: false,
-    run: async (_i, inv) => ({ embeds: [statusEmbed(readMemberOverview(deps.store, inv.userId), deps.tiers.current(), inv.now)] }),
+    run: async (_i, inv) => ({ embeds: [statusEmbed(readMemberOverview({ store: deps.store, vault: deps.effects.vault }, inv.userId), deps.tiers.current(), inv.now)] }),
   };
 }

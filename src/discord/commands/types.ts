@@ -6,6 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { PaypalClient } from '../../paypal/client.ts';
 import type { Store } from '../../store/db.ts';
 import type { TiersSource } from '../../tiers.ts';
+import type { MemberEffects } from '../../app/member-effects.ts';
 
 /**
  * The seams between the interaction router (src/discord/interactions.ts) and
@@ -78,6 +79,8 @@ export interface CommandDeps {
   tiers: TiersSource;
   paypal: PaypalClient;
   clock: () => number;
+  /** The serial key and the marketplace switch, for the use cases that recompute or show a member (app/member-effects.ts). */
+  effects: MemberEffects;
   /** `PUBLIC_URL`: return and cancel URLs given to PayPal live under it. */
   publicUrl: string;
   /** The guild's name, for replies ("You are now Titan in <server>"). */

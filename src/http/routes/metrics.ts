@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../../metrics/registry.ts';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SecurityAudit } from '../../ingest/security-audit.ts';
 import type { WebhookIngest } from '../../ingest/webhook-ingest.ts';
 import type { SignedHeaders, WebhookVerifier } from '../../paypal/verify-webhook.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../../metrics/registry.ts';
 
 /** SPEC: raw body up to 1 MiB; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -71,7 +71,8 @@ interface WebhookRouteDeps {
 
 /** A 400 that is counted, logged and audited (a delivery that failed verification, or a replay). */
 function refuseDelivery(deps: WebhookRouteDeps, req: FastifyRequest, reply: FastifyReply, reason: string, detail: string): FastifyReply {
-  deps.metrics.webhooks.inc({ result: reason });
+  deps.metrics.webhook(null, 'rejected');
+  deps.metrics.verificationFailure(reason);
   const id = req.headers['paypal-transmission-id'];
   const transmissionId = typeof id === 'string' ? id.slice(0, 200) : null;
   req.log.warn({ reason, detail, ip: req.ip, transmissionId }, 'webhook rejected');
@@ -86,14 +87,14 @@ async function storeDelivery(deps: WebhookRouteDeps, req: FastifyRequest, reply:
     // Same transmission id, another body: a CRC32-forged body under captured headers (the signature covers only the CRC).
     if (receipt.outcome === 'replayed') return refuseDelivery(deps, req, reply, 'replayed_transmission', 'transmission id already accepted with a different body');
     if (receipt.outcome === 'invalid') {
-      deps.metrics.webhooks.inc({ result: 'invalid_event' });
+      deps.metrics.webhook(null, 'invalid_event');
       req.log.warn({ transmissionId }, 'signed webhook is not a PayPal event envelope');
       return reply.code(400).send({ error: 'invalid_event' });
     }
-    deps.metrics.webhooks.inc({ result: receipt.outcome });
+    deps.metrics.webhook(receipt.eventType, receipt.outcome);
     return reply.code(200).send({ status: receipt.outcome });
   } catch (err) {
-    deps.metrics.webhooks.inc({ result: 'store_error' });
+    deps.metrics.webhook(null, 'store_error');
     req.log.error({ err, transmissionId }, 'webhook could not be stored; PayPal will retry');
     return reply.code(503).send({ error: 'store_unavailable' });
   }

@@ -66,7 +66,8 @@ function corrupt(sig: string): string {
   return first + sig.slice(1);
 }
 
-export function postRaw(url: string, req: SignedRequest): Promise<{ status: number; body: string }> {
+/** With `timeoutMs`, a request without a complete answer by then is abandoned (socket closed) and rejects. */
+export function postRaw(url: string, req: SignedRequest, timeoutMs?: number): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const payload = Buffer.from(req.body);
@@ -82,6 +83,7 @@ export function postRaw(url: string, req: SignedRequest): Promise<{ status: numb
       },
     );
     r.on('error', reject);
+    if (timeoutMs !== undefined) r.setTimeout(timeoutMs, () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.end(payload);
   });
 }

@@ -13,6 +13,7 @@ import { createEventLog } from './event-log.ts';
 import { createFaults, type FaultHandle, type FaultSpec } from './faults.ts';
 import { buildSignedRequest, postRaw, type DeliverOptions, type SignedRequest, type SignedRequestOptions } from './deliver.ts';
 import { faultBodyFor } from './shapes.ts';
+import { deliverWithRetries, PAYPAL_RETRY_POLICY, type RetriedDelivery, type RetryPolicy } from './redeliver.ts';
 import { createWebhookRegistry, type WebhookSpec } from './webhooks.ts';
 
 /**
@@ -22,7 +23,8 @@ import { createWebhookRegistry, type WebhookSpec } from './webhooks.ts';
  */
 
 export type { ApproveOptions, PlanSpec, StoredDispute, OpenDisputeOptions, StoredSale, StoredSubscription, SubscriptionStatus, ShortcutSubscription, FaultSpec, FaultHandle, WebhookEvent };
-export type { DeliverOptions, SignedRequest, SignedRequestOptions, WebhookSpec };
+export type { DeliverOptions, SignedRequest, SignedRequestOptions, WebhookSpec, RetriedDelivery, RetryPolicy };
+export type { DeliveryAttempt } from './redeliver.ts';
 export type { SubscriptionEventType, SaleEventType, DisputeEventType, DisputeStage, DisputeOptions, EventOptions } from './events.ts';
 export type { SaleStatus } from './model.ts';
 
@@ -207,6 +209,15 @@ export async function createPaypalStandIn(opts: PaypalStandInOptions = {}) {
     deliver: (event: WebhookEvent<unknown>, o: DeliverOptions): Promise<{ status: number; body: string }> => {
       sent.remember(event);
       return postRaw(o.url, buildSignedRequest(url, event, o));
+    },
+    /**
+     * Delivers as PayPal does: again and again (re-signed each time) until a 2xx, with growing delays;
+     * `retry` shortens PayPal's three-day schedule for a test (redeliver.ts).
+     */
+    deliverUntilAcknowledged: (event: WebhookEvent<unknown>, o: DeliverOptions & { retry?: Partial<RetryPolicy> }): Promise<RetriedDelivery> => {
+      sent.remember(event);
+      const { retry, ...signing } = o;
+      return deliverWithRetries((timeoutMs) => postRaw(o.url, buildSignedRequest(url, event, signing), timeoutMs), { ...PAYPAL_RETRY_POLICY, ...retry });
     },
     /** PayPal sent the event and it never arrived (an outage, a wrong webhook URL): listed by the events API, never delivered. */
     loseEvent: (event: WebhookEvent<unknown>): void => sent.remember(event),

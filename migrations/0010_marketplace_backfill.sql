@@ -1,0 +1,1 @@
+ALTER TABLE `members` ADD `marketplace_synced_version` integer DEFAULT 0 NOT NULL;
