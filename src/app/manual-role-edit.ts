@@ -4,6 +4,7 @@ import type { TierCatalog } from '../core/tiers.ts';
 import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { DbOrTx, Store } from '../store/db.ts';
+import { hasPendingJob } from '../store/job-admin-repo.ts';
 import { getMember } from '../store/member-repo.ts';
 import { recordAudit } from './audit.ts';
 
@@ -15,6 +16,14 @@ export function reviewRoleChange(
   change: RoleChange,
   madeByUs: (roleId: string, op: 'add' | 'remove') => boolean,
 ): ManualEdit | null {
+  // Roles before the change unknown (the member is not cached) and their role sync queued or running: the change is
+  // that sync at work. A sync changes roles one call at a time, so between its calls the member holds a mix (the new
+  // tier's role added, the old one not yet removed) that, judged on the result alone, looks like a manual edit. A
+  // bulk resync (which leaves its members uncached) then read Discord's audit log once per wrong-tier member only to
+  // find the bot as the editor, and those reads competed with the role calls for the rate limit (bench:roles, 150
+  // reads at 1,000 members). A real edit in that window is left to the pending sync, which sets the entitled roles,
+  // or, for a sync already past its read, to the next scheduled reconcile.
+  if (change.before === null && hasPendingJob(db, roleSyncJob.kind, memberId)) return null;
   const tier = getMember(db, memberId)?.entitledTier ?? null;
   return findManualEdit(change, desiredManagedRoles(tier, catalog), catalog.managedRoleIds, madeByUs);
 }

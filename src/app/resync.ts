@@ -2,13 +2,15 @@ import { roleSyncJob } from '../jobs/definitions.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
+import { hasPendingJob } from '../store/job-admin-repo.ts';
 import { countJobOutcomes } from '../store/job-repo.ts';
 import { listEntitledMemberIds } from '../store/member-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 
-/** Who holds a managed role on Discord now (discord/guild-members.ts implements it). */
+/** Who holds which managed roles on Discord now (discord/guild-members.ts implements it). */
 export interface RoleHolders {
-  listManagedRoleHolders(managedRoleIds: ReadonlySet<string>): Promise<string[]>;
+  /** Members now in the guild who hold a managed role or are among `candidates`, with the managed roles they hold. */
+  readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<ReadonlyMap<string, readonly string[]>>;
 }
 
 /** Counts Discord's 429 answers from now until stopped (discord/rest-429s.ts implements it). */
@@ -60,10 +62,10 @@ export function createResync(d: ResyncDeps): Resync {
   const running = new Set<() => void>();
   return {
     async resyncAll(o = {}) {
-      const holders = await d.roleHolders.listManagedRoleHolders(d.tiers.current().managedRoleIds);
       const entitled = listEntitledMemberIds(d.store.db);
-      const ids = enqueueResync(d.store, [...holders, ...entitled], d.clock());
-      d.log.info({ members: ids.length, holders: holders.length, entitled: entitled.length }, 'resync queued');
+      const held = await d.roleHolders.readManagedRoles(d.tiers.current().managedRoleIds, new Set(entitled));
+      const ids = enqueueResync(d.store, [...held.keys(), ...entitled], held, d.clock());
+      d.log.info({ members: ids.length, inGuild: held.size, entitled: entitled.length }, 'resync queued');
       const finished = trackResync(d, ids, o.onProgress ?? (() => undefined), running);
       return { members: ids.length, finished };
     },
@@ -76,9 +78,19 @@ export function createResync(d: ResyncDeps): Resync {
 /**
  * Bulk resync: one role-sync job per member, all in one transaction. The
  * dedupe key is the member id, so a member whose sync is already queued gets
- * no second job (the queued one collapses into this one). The jobs are
- * marked `resync`: they were queued right after a full member fetch, so the
- * reconciler reads roles from the gateway cache instead of one GET each.
+ * no second job (the queued one collapses into this one).
+ *
+ * Each job carries the managed roles the member held at the member fetch
+ * (`held`; null: not in the guild), so it makes no GET: the fetch leaves no
+ * member cached to read them from (discord/guild-members.ts), and 100,000
+ * GETs would take Discord's rate limit hours. A snapshot can only go stale
+ * by a later change, and each kind is covered: a sync queued for the member
+ * afterwards (a payment, a moderator's edit) collapses into the job and
+ * replaces its payload, so the job reads Discord afresh; a member with a
+ * sync already pending gets no snapshot (it may be about to change their
+ * roles); a sync that ran in between moved the roles towards what the store
+ * wants, which the job reads when it runs, so the stale difference costs at
+ * most a call that changes nothing (adding a role held, removing one not held).
  *
  * Pacing is Discord's: every role change goes through discord.js, which
  * serialises the guild's member-role bucket and waits on its headers, so
@@ -89,9 +101,14 @@ export function createResync(d: ResyncDeps): Resync {
  *
  * Returns the job ids (existing or new), for progress.
  */
-function enqueueResync(store: Store, memberIds: Iterable<string>, now: number): number[] {
+function enqueueResync(store: Store, memberIds: Iterable<string>, held: ReadonlyMap<string, readonly string[]>, now: number): number[] {
   const unique = [...new Set(memberIds)];
-  return store.transaction((tx) => unique.map((memberId) => enqueue(tx, roleSyncJob, { memberId, resync: true }, now, { dedupeKey: memberId })));
+  return store.transaction((tx) =>
+    unique.map((memberId) => {
+      const roles = hasPendingJob(tx, roleSyncJob.kind, memberId) ? undefined : (held.get(memberId) ?? null);
+      return enqueue(tx, roleSyncJob, { memberId, resync: true, held: roles === undefined || roles === null ? roles : [...roles] }, now, { dedupeKey: memberId });
+    }),
+  );
 }
 
 /**

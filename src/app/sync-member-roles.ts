@@ -6,13 +6,8 @@ import type { TiersSource } from '../tiers.ts';
 
 /** What role sync needs from Discord (discord/roles.ts implements it). */
 export interface RoleGateway {
-  /**
-   * The member's role ids as Discord reports them now, or null when they are not in the guild.
-   * With `cached`, a fully cached member's roles may be used without a call: right after a full
-   * member fetch (bulk resync) the cache is current. Not for a sync that follows one of our own
-   * changes, whose echo may still be on its way.
-   */
-  fetchRoles(userId: string, opts?: { cached?: boolean }): Promise<string[] | null>;
+  /** The member's role ids as Discord reports them now, or null when they are not in the guild. */
+  fetchRoles(userId: string): Promise<string[] | null>;
   /** Adds or removes one role; throws an error whose `retry` tells the job runner whether trying again can help. */
   apply(userId: string, roleId: string, op: 'add' | 'remove', reason: string): Promise<void>;
 }
@@ -30,11 +25,12 @@ export interface RoleSyncDeps {
  * no tier manages is never touched. A failed call throws (the runner retries
  * or dead-letters); nothing is removed because a call failed.
  */
-export async function syncMemberRoles(deps: RoleSyncDeps, p: { memberId: string; resync?: boolean | undefined }, log: Logger): Promise<void> {
+export async function syncMemberRoles(deps: RoleSyncDeps, p: { memberId: string; held?: readonly string[] | null | undefined }, log: Logger): Promise<void> {
   const { memberId } = p;
   const tier = getMember(deps.store.db, memberId)?.entitledTier ?? null;
   const catalog = deps.tiers.current();
-  const held = await deps.roles.fetchRoles(memberId, { cached: p.resync === true });
+  // A bulk resync's job brings the managed roles from its member fetch (app/resync.ts says why that is current enough).
+  const held = p.held !== undefined ? p.held : await deps.roles.fetchRoles(memberId);
   if (held === null) {
     // Nothing to remember: the entitlement is stored, and guildMemberAdd enqueues a sync when they join.
     log.info({ memberId, tier }, 'member is not in the guild; roles follow when they join');

@@ -44,7 +44,9 @@ export function createDiscordMessenger(discord: DiscordClient, auditChannelId: s
 
     async sendDm(userId, embed, once) {
       try {
-        await discord.client.users.send(userId, { embeds: [embed], nonce: once, enforceNonce: true });
+        // Opened uncached: discord.js's channel cache cannot be limited, and it would keep a DM channel for every member ever DMed.
+        const dm = await discord.client.users.createDM(userId, { cache: false });
+        await dm.send({ embeds: [embed], nonce: once, enforceNonce: true });
         return 'sent';
       } catch (err) {
         // 50007: the member closed DMs from server members (or left); retrying cannot help.

@@ -15,13 +15,8 @@ import { translateDiscordError } from './errors.ts';
 export type RoleOp = 'add' | 'remove';
 
 export interface MemberRoles {
-  /**
-   * The member's role ids as Discord reports them now, or null when they are not in the guild (10007).
-   * With `cached`, a fully cached member's roles are used without a call: right after a full member
-   * fetch (bulk resync) the cache is current and kept so by GUILD_MEMBER_UPDATE events. Not for a
-   * sync that follows one of our own changes, whose echo may still be on its way.
-   */
-  fetchRoles(userId: string, opts?: { cached?: boolean }): Promise<string[] | null>;
+  /** The member's role ids as Discord reports them now, or null when they are not in the guild (10007). */
+  fetchRoles(userId: string): Promise<string[] | null>;
   apply(userId: string, roleId: string, op: RoleOp, reason: string): Promise<void>;
   /** True when Concierge itself made this change recently (its own update event is echoed back). */
   madeByUs(userId: string, roleId: string, op: RoleOp): boolean;
@@ -42,12 +37,8 @@ export function createMemberRoles(discord: DiscordClient, clock: () => number = 
   }
 
   return {
-    async fetchRoles(userId, opts = {}) {
+    async fetchRoles(userId) {
       const g = guild();
-      if (opts.cached === true) {
-        const member = g.members.cache.get(userId);
-        if (member !== undefined && !member.partial) return [...member.roles.cache.keys()].filter((id) => id !== g.id);
-      }
       try {
         const member = await g.members.fetch({ user: userId, force: true });
         return [...member.roles.cache.keys()].filter((id) => id !== g.id);

@@ -54,8 +54,9 @@ export const processWebhookJob = defineJob({
 /** Reconciles a member's managed roles with their stored entitlement. */
 export const roleSyncJob = defineJob({
   kind: 'role-sync',
-  // resync: queued by a bulk resync right after a full member fetch, so the cached roles are current (no GET per member).
-  schema: z.object({ memberId: z.string().min(1), resync: z.boolean().optional() }),
+  // resync: bulk work (a resync or reconcile). held: the managed roles the member held at a bulk resync's member
+  // fetch (null: not in the guild), so the job makes no GET (app/resync.ts); absent, the job reads the member.
+  schema: z.object({ memberId: z.string().min(1), resync: z.boolean().optional(), held: z.array(z.string()).nullable().optional() }),
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
   priority: (p) => (p.resync === true ? 'bulk' : 'live'),
 });

@@ -1,7 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureMember, setMemberEntitlement } from '../../src/store/member-repo.ts';
-import { jobs } from '../../src/store/schema.ts';
+import { auditEntries, jobs } from '../../src/store/schema.ts';
 import { UNMANAGED_ROLE, startHarness, type Harness } from '../helpers/harness.ts';
 import { ROLE_IDS, type TestTierKey } from '../helpers/tiers.ts';
 
@@ -102,6 +103,11 @@ describe('bulk resync', () => {
     const roleCalls = h.discord.requests.filter((r) => /\/members\/\d+\/roles\//.test(r.path));
     expect(roleCalls.filter((r) => r.status === 204)).toHaveLength(CHANGES);
     expect(h.discord.requests.filter((r) => r.method === 'GET' && /\/members\/\d+$/.test(r.path))).toEqual([]);
+    // The members' update events (uncached: roles before unknown) showed the syncs half done, the wrong tier's
+    // role not yet removed: no manual edit was reported, and no audit-log read took a share of the rate limit.
+    await sleep(500);
+    expect(db().select().from(auditEntries).where(eq(auditEntries.kind, 'roles.manual_edit')).all()).toEqual([]);
+    expect(h.discord.requests.filter((r) => r.path.includes('/audit-logs'))).toEqual([]);
     // Paced by the bucket: discord.js follows the headers. At most one 429 can slip through at the very start:
     // PUT and DELETE start in separate discord.js queues until the first answer to each names their shared
     // bucket (the bench saw 1 in 1,001 calls); a storm would be dozens.
