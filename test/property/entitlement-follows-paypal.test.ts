@@ -1,10 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/core/time.ts';
-import type { PaypalClient } from '../../src/paypal/client.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
-import { describeRun, discordTier, drain, newRun, overdueLapseChecks, paypalClientFor, play, settledExpectation, storedTier } from './lifecycle-driver.ts';
+import { describeRun, discordTier, drain, newRun, overdueLapseChecks, play, settledExpectation, storedTier } from './lifecycle-driver.ts';
 import { ADVERSARIAL, actionsArb } from './lifecycle-model.ts';
+import { usePropertyService } from './service.ts';
 import { propertyRuns, propertyTimeoutMs } from './runs.ts';
 
 /**
@@ -15,34 +14,24 @@ import { propertyRuns, propertyTimeoutMs } from './runs.ts';
  * and on Discord. Webhooks are only notifications: the stand-in holds the truth, read through the real SDK.
  */
 
-let h: Harness;
-let api: PaypalClient;
-
-beforeAll(async () => {
-  h = await startHarness();
-  api = paypalClientFor(h);
-}, 60_000);
-afterAll(async () => {
-  api.close();
-  await h.close();
-});
+const svc = usePropertyService();
 
 describe('entitlement follows PayPal whatever the delivery order', () => {
   it('ends at the tier PayPal records entitle to, in the store and on Discord', async () => {
     await fc.assert(
       fc.asyncProperty(actionsArb({ grants: true }), async (actions) => {
-        const run = newRun(h);
-        for (const a of actions) await play(h, api, run, a);
-        await drain(h, run);
+        const run = newRun(svc.h);
+        for (const a of actions) await play(svc.h, svc.api, run, a);
+        await drain(svc.h, run);
         // Once at the end, and again after every period paid so far ran out (the lapse checks' turn).
         for (const later of [0, 35 * DAY_MS]) {
-          h.advance(later);
-          await h.settle();
-          const expected = await settledExpectation(h, run);
-          const why = `${describeRun(run)}\nchecked at ${new Date(h.now()).toISOString()}`;
-          expect(overdueLapseChecks(h), why).toBe(0);
-          expect(storedTier(h, run.memberId), why).toBe(expected);
-          expect(discordTier(h, run.memberId), why).toBe(expected);
+          svc.h.advance(later);
+          await svc.h.settle();
+          const expected = await settledExpectation(svc.h, run);
+          const why = `${describeRun(run)}\nchecked at ${new Date(svc.h.now()).toISOString()}`;
+          expect(overdueLapseChecks(svc.h), why).toBe(0);
+          expect(storedTier(svc.h, run.memberId), why).toBe(expected);
+          expect(discordTier(svc.h, run.memberId), why).toBe(expected);
         }
       }),
       { numRuns: propertyRuns(), examples: ADVERSARIAL.map((a) => [a]) },

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaypalClient } from '../../src/paypal/client.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
-import { describeRun, drain, newRun, paypalClientFor, play, settledExpectation, storedTier } from './lifecycle-driver.ts';
+import { describe, expect, it } from 'vitest';
+import { describeRun, drain, newRun, play, settledExpectation, storedTier } from './lifecycle-driver.ts';
 import type { Action } from './lifecycle-model.ts';
+import { usePropertyService } from './service.ts';
 
 /**
  * Orders of delivery the lifecycle properties found wrong, and which their generators now leave out (each
@@ -10,26 +9,16 @@ import type { Action } from './lifecycle-model.ts';
  * turns red once it is fixed; then make it an `it` and drop the generator's restriction.
  */
 
-let h: Harness;
-let api: PaypalClient;
-
-beforeAll(async () => {
-  h = await startHarness();
-  api = paypalClientFor(h);
-}, 60_000);
-afterAll(async () => {
-  api.close();
-  await h.close();
-});
+const svc = usePropertyService();
 
 const all: Action = { kind: 'deliver', pick: 0, count: 9 };
 
 async function finalTier(actions: Action[]): Promise<{ stored: string | null; expected: string | null; why: string }> {
-  const run = newRun(h, { knownGaps: true });
-  for (const a of actions) await play(h, api, run, a);
-  await drain(h, run, { strict: false });
-  const expected = await settledExpectation(h, run);
-  return { stored: storedTier(h, run.memberId), expected, why: describeRun(run) };
+  const run = newRun(svc.h, { knownGaps: true });
+  for (const a of actions) await play(svc.h, svc.api, run, a);
+  await drain(svc.h, run, { strict: false });
+  const expected = await settledExpectation(svc.h, run);
+  return { stored: storedTier(svc.h, run.memberId), expected, why: describeRun(run) };
 }
 
 describe('known gaps (issue 16 report)', () => {

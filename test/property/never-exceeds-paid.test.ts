@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaypalClient } from '../../src/paypal/client.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
-import { ceiling, describeRun, discordTier, newRun, paypalClientFor, play, storedTier } from './lifecycle-driver.ts';
+import { describe, expect, it } from 'vitest';
+import { ceiling, describeRun, discordTier, newRun, play, storedTier } from './lifecycle-driver.ts';
 import { ADVERSARIAL, actionsArb, rankOf, type Action } from './lifecycle-model.ts';
+import { usePropertyService } from './service.ts';
 import { propertyRuns, propertyTimeoutMs } from './runs.ts';
 
 /**
@@ -14,17 +13,7 @@ import { propertyRuns, propertyTimeoutMs } from './runs.ts';
  * getting the old payment refunded, a chargeback won, a grant that ran out.
  */
 
-let h: Harness;
-let api: PaypalClient;
-
-beforeAll(async () => {
-  h = await startHarness();
-  api = paypalClientFor(h);
-}, 60_000);
-afterAll(async () => {
-  api.close();
-  await h.close();
-});
+const svc = usePropertyService();
 
 const GREEDY: Action[][] = [
   ...ADVERSARIAL,
@@ -47,13 +36,13 @@ describe('entitlement never exceeds what was paid or granted', () => {
   it('holds at every step, in the store and on Discord', async () => {
     await fc.assert(
       fc.asyncProperty(actionsArb({ grants: true, losses: true }), async (actions) => {
-        const run = newRun(h);
+        const run = newRun(svc.h);
         for (const a of actions) {
-          if (!(await play(h, api, run, a))) continue;
-          const most = ceiling(h, run);
-          const why = `${describeRun(run)}\nat most ${most ?? 'nothing'} at ${new Date(h.now()).toISOString()}`;
-          expect(rankOf(storedTier(h, run.memberId)), why).toBeLessThanOrEqual(rankOf(most));
-          expect(rankOf(discordTier(h, run.memberId)), why).toBeLessThanOrEqual(rankOf(most));
+          if (!(await play(svc.h, svc.api, run, a))) continue;
+          const most = ceiling(svc.h, run);
+          const why = `${describeRun(run)}\nat most ${most ?? 'nothing'} at ${new Date(svc.h.now()).toISOString()}`;
+          expect(rankOf(storedTier(svc.h, run.memberId)), why).toBeLessThanOrEqual(rankOf(most));
+          expect(rankOf(discordTier(svc.h, run.memberId)), why).toBeLessThanOrEqual(rankOf(most));
         }
       }),
       { numRuns: propertyRuns(), examples: GREEDY.map((a) => [a]) },

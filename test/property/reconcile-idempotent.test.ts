@@ -1,12 +1,11 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runReconcile } from '../../src/app/reconcile.ts';
 import type { ReconcileReport } from '../../src/core/reconcile.ts';
 import { createLogger } from '../../src/log.ts';
-import type { PaypalClient } from '../../src/paypal/client.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
-import { describeRun, discordTier, drain, newRun, paypalClientFor, play, settledExpectation, storedTier, type Run } from './lifecycle-driver.ts';
+import { describeRun, discordTier, drain, newRun, play, settledExpectation, storedTier, type Run } from './lifecycle-driver.ts';
 import { ADVERSARIAL, actionsArb, type Action } from './lifecycle-model.ts';
+import { usePropertyService } from './service.ts';
 import { propertyRuns, propertyTimeoutMs } from './runs.ts';
 
 /**
@@ -15,25 +14,15 @@ import { propertyRuns, propertyTimeoutMs } from './runs.ts';
  * it is idempotent: a second run straight after finds no difference and writes nothing to PayPal or Discord.
  */
 
-let h: Harness;
-let api: PaypalClient;
-
-beforeAll(async () => {
-  h = await startHarness();
-  api = paypalClientFor(h);
-}, 60_000);
-afterAll(async () => {
-  api.close();
-  await h.close();
-});
+const svc = usePropertyService();
 
 const reconcile = (): Promise<ReconcileReport> =>
-  runReconcile({ store: h.service.store, effects: h.service.effects, tiers: h.service.tiers, clock: h.now, log: createLogger('silent'), paypal: api, guild: h.service.guild, paypalIntervalMs: 0, retryDelaysMs: [20, 20] }, { dryRun: false });
+  runReconcile({ store: svc.h.service.store, effects: svc.h.service.effects, tiers: svc.h.service.tiers, clock: svc.h.now, log: createLogger('silent'), paypal: svc.api, guild: svc.h.service.guild, paypalIntervalMs: 0, retryDelaysMs: [20, 20] }, { dryRun: false });
 
 /** Requests that change something: PayPal calls other than reads and tokens, Discord calls other than reads. */
 const writes = () => ({
-  paypal: h.paypal.requests.filter((r) => r.method !== 'GET' && r.path !== '/v1/oauth2/token').length,
-  discord: h.discord.requests.filter((r) => r.method !== 'GET').length,
+  paypal: svc.h.paypal.requests.filter((r) => r.method !== 'GET' && r.path !== '/v1/oauth2/token').length,
+  discord: svc.h.discord.requests.filter((r) => r.method !== 'GET').length,
 });
 
 /** Moves of the clock over a day or more: in production the hourly reconciliation runs meanwhile. */
@@ -44,7 +33,7 @@ async function scheduledRunIfLost(run: Run): Promise<void> {
   const report = await reconcile();
   expect(report.completed, describeRun(run)).toBe(true);
   run.lost.length = 0;
-  await h.settle();
+  await svc.h.settle();
 }
 
 const LOSSY: Action[][] = [
@@ -61,29 +50,29 @@ describe('reconciliation converges and is idempotent', () => {
   it('brings the member to what PayPal records give; a second run finds nothing and writes nothing', async () => {
     await fc.assert(
       fc.asyncProperty(actionsArb({ losses: true }), async (actions) => {
-        const run = newRun(h);
+        const run = newRun(svc.h);
         for (const a of actions) {
           if (movesClock(a)) await scheduledRunIfLost(run);
-          await play(h, api, run, a);
+          await play(svc.h, svc.api, run, a);
         }
-        await drain(h, run);
+        await drain(svc.h, run);
         const first = await reconcile();
-        await h.settle();
-        const expected = await settledExpectation(h, run);
+        await svc.h.settle();
+        const expected = await settledExpectation(svc.h, run);
         const why = `${describeRun(run)}\nfirst run: ${JSON.stringify(first.differences)}`;
         expect(first.completed, why).toBe(true);
-        expect(storedTier(h, run.memberId), why).toBe(expected);
-        expect(discordTier(h, run.memberId), why).toBe(expected);
+        expect(storedTier(svc.h, run.memberId), why).toBe(expected);
+        expect(discordTier(svc.h, run.memberId), why).toBe(expected);
 
         const before = writes();
         const second = await reconcile();
-        await h.settle();
+        await svc.h.settle();
         expect(second.completed, why).toBe(true);
         expect(second.differences, why).toEqual([]);
         expect(writes(), why).toEqual(before);
         // Done with this member: PayPal ends their subscriptions, so the next runs' reconciliations read
         // them once more and then no longer (each run would otherwise re-read every earlier run's).
-        for (const id of run.subs) if (h.paypal.get(id)?.status !== 'CANCELLED') h.paypal.setStatus(id, 'EXPIRED');
+        for (const id of run.subs) if (svc.h.paypal.get(id)?.status !== 'CANCELLED') svc.h.paypal.setStatus(id, 'EXPIRED');
       }),
       { numRuns: propertyRuns(), examples: LOSSY.map((a) => [a]) },
     );
