@@ -112,8 +112,19 @@ const TIERS_CASES: TiersCase[] = [
   { name: 'no file at all', make: () => undefined, problem: /file not found/ },
 ];
 
+const ROOT_DIR = new URL('../../', import.meta.url).pathname;
+
+/** Whether a user other than the owner may enter every directory down to `path` (the x bit for others). */
+function othersMayEnter(path: string): boolean {
+  const parts = path.split('/').filter((x) => x !== '');
+  return parts.every((_, i) => (statSync(`/${parts.slice(0, i + 1).join('/')}`).mode & 0o001) !== 0);
+}
+
 describe('a bad tiers file stops the start and leaves the database alone', () => {
-  it.each(TIERS_CASES)('$name → exit non-zero, one line naming the file and the problem', async (c) => {
+  // As nobody the service must reach the code: a checkout under a private directory (mktemp -d is 0700) can't run that way.
+  const unrunnable = (c: (typeof TIERS_CASES)[number]) => c.user !== undefined && process.getuid?.() === 0 && !othersMayEnter(ROOT_DIR);
+  it.skip.each(TIERS_CASES.filter(unrunnable))('$name (skipped: the checkout is in a directory others may not enter)', () => undefined);
+  it.each(TIERS_CASES.filter((c) => !unrunnable(c)))('$name → exit non-zero, one line naming the file and the problem', async (c) => {
     if (c.user !== undefined && process.getuid?.() !== 0) {
       // Not root: chmod alone makes the file unreadable to the service, which runs as this user.
       c = { ...c, user: undefined, make: (f) => (writeFileSync(f, FIXTURE), chmodSync(f, 0)) };
