@@ -6,10 +6,10 @@ import type { DiscordStandIn } from '../src/stand-ins/discord/server.ts';
  * The staff rows of bench:commands: `/admin lookup` of random members and
  * `/admin export` of the whole store, both run by the guild owner
  * (Administrator, so staff) through the real discord.js client and the
- * Discord stand-in. Both commands defer, so what staff wait for is the edit
- * of the "thinking…" message: the figure runs from just before the stand-in
- * dispatches INTERACTION_CREATE to that edit (for the export, the edit that
- * carries the attachment) arriving at the stand-in.
+ * Discord stand-in. The figure runs from just before the stand-in dispatches
+ * INTERACTION_CREATE to the answer arriving at the stand-in: the lookup's
+ * callback (it answers from the store, without a defer), the export's edit
+ * of its "thinking…" message that carries the attachment.
  */
 
 /** `n` lookups one after another, each of a member drawn at random from `ids` (seeded, so runs compare). */
@@ -21,9 +21,9 @@ export async function measureLookups(discord: DiscordStandIn, staffId: string, i
     const member = ids[Math.floor(random() * ids.length)] ?? '';
     const t0 = performance.now();
     const call = discord.interact({ type: 'command', name: 'admin', subcommand: 'lookup', userId: staffId, options: { member } });
-    const [edit] = await call.waitForEdits(1, 10_000);
+    const answer = await call.response(10_000);
     const elapsed = performance.now() - t0;
-    if (edit?.body?.embeds?.[0]?.description !== `<@${member}> (${member})`) throw new Error(`/admin lookup ${member}: unexpected reply ${JSON.stringify(edit?.body).slice(0, 200)}`);
+    if (answer.type !== 4 || answer.data?.embeds?.[0]?.description !== `<@${member}> (${member})`) throw new Error(`/admin lookup ${member}: unexpected reply ${JSON.stringify(answer).slice(0, 200)}`);
     out.push(elapsed);
   }
   return out;

@@ -29,8 +29,8 @@ import { testCatalog } from '../test/helpers/tiers.ts';
  * Latency = from the stand-in dispatching INTERACTION_CREATE to it receiving
  * the interaction callback (handle.response().elapsedMs): gateway message,
  * discord.js parsing, our handler and its store reads, the REST callback.
- * /admin defers, so its rows run to the edit of the deferred reply
- * (bench/commands-admin.ts). Everything runs in one Node process (Concierge
+ * /admin lookup answers in its callback too; /admin export defers, so its
+ * row runs to the edit that carries the file (bench/commands-admin.ts). Everything runs in one Node process (Concierge
  * + both stand-ins), so the stand-ins' own work is inside the figures; the
  * export is measured a second time with the service in a child process, for
  * an RSS that is Concierge's alone.
@@ -192,7 +192,7 @@ console.log(`store: ${seeded.members.toLocaleString('en')} members, ${seeded.sub
 console.log('query plans behind /status:');
 for (const p of plans) console.log(`  ${p.plan}\n    ← ${p.sql.replace(/\s+/g, ' ').slice(0, 140)}`);
 console.log(`\nstore reads + embed, no Discord (10,000 calls): p50 ${pct(sorted(direct), 50).toFixed(0)} µs, p99 ${pct(sorted(direct), 99).toFixed(0)} µs, max ${Math.max(...direct).toFixed(0)} µs\n`);
-console.log('interaction created → callback received at the Discord stand-in (/admin: → the deferred reply\'s edit), ms:');
+console.log('interaction created → callback received at the Discord stand-in, ms:');
 console.log(row(['run', 'p50', 'p95', 'p99', 'max', 'interactions/s']));
 console.log(row(['---', '---', '---', '---', '---', '---']));
 for (const r of results) {

@@ -92,9 +92,10 @@ export function registerInteractions(client: Client, o: InteractionRouterOptions
         pruneCooldowns(inv.now);
       }
     }
-    if (command.defer) await i.deferReply({ flags: EPHEMERAL });
+    const defer = typeof command.defer === 'function' ? command.defer(i) : command.defer;
+    if (defer) await i.deferReply({ flags: EPHEMERAL });
     const reply = await answer;
-    if (command.defer) await i.editReply(reply);
+    if (defer) await i.editReply(reply);
     else await i.reply({ ...reply, flags: EPHEMERAL });
   }
 

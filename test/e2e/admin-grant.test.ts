@@ -213,6 +213,16 @@ describe('/admin extend', () => {
 });
 
 describe('/admin lookup', () => {
+  it('answers in the interaction callback itself (no "thinking…" message and no edit): a store read needs no defer', async () => {
+    const memberId = guildMember();
+    const call = h.discord.interact({ type: 'command', name: 'admin', subcommand: 'lookup', userId: STAFF, options: { member: memberId } });
+    const answer = await call.response();
+    expect(answer).toMatchObject({ type: 4, accepted: true, ephemeral: true });
+    expect(answer.data?.embeds?.[0]?.description).toBe(`<@${memberId}> (${memberId})`);
+    await h.settle();
+    expect(call.edits()).toEqual([]);
+  });
+
   it('shows entitlement, subscriptions, grants, masked serials and the last audit entries; the lookup itself is audited', async () => {
     const memberId = guildMember();
     const subId = await subscribeAndPay(h, { memberId, planId: PLAN_IDS.eliteMonthly, roleId: ROLE_IDS.elite, paidAt: h.now() - DAY });

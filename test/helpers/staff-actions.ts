@@ -47,8 +47,9 @@ export function listGrants(h: Harness, memberId: string) {
 }
 
 /**
- * Runs a staff command as `userId`; both commands are deferred, so this
- * returns what the "thinking…" message became (ephemeral).
+ * Runs a staff command as `userId` and returns its ephemeral answer: the
+ * callback's own message for a subcommand answered from the store, or what
+ * the "thinking…" message became for a deferred one.
  */
 export async function runStaffCommand(
   h: Harness,
@@ -59,7 +60,13 @@ export async function runStaffCommand(
   attachments: Record<string, UploadSpec> = {},
 ): Promise<MessageBody> {
   const handle = h.discord.interact({ type: 'command', name: command, subcommand, userId, options, attachments });
-  expect(await handle.response()).toMatchObject({ type: 5, accepted: true, ephemeral: true });
+  const response = await handle.response();
+  expect(response).toMatchObject({ accepted: true, ephemeral: true });
+  if (response.type === 4) {
+    if (response.data === undefined) throw new Error(`/${command} ${subcommand}: an empty reply`);
+    return response.data;
+  }
+  expect(response.type).toBe(5);
   const [edit] = await handle.waitForEdits(1, 8_000);
   if (edit?.body === undefined) throw new Error(`/${command} ${subcommand}: no reply`);
   return edit.body;

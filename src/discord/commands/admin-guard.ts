@@ -27,14 +27,20 @@ export function assertStaff(i: ChatInputCommandInteraction | ButtonInteraction, 
 
 /**
  * A staff command (`/admin`, `/publisher`): the staff check runs before any
- * subcommand, so no handler can be reached without it. Deferred: some
- * subcommands do slow work (PayPal, an image fetch, a full resync), and the
- * router defers per command.
+ * subcommand, so no handler can be reached without it. Subcommands in
+ * `storeOnly` answer from the store alone and reply at once; the others do
+ * slow work (PayPal, an image fetch, a full resync) and are deferred. A
+ * refusal of a non-staff caller goes out the same way as the answer would.
  */
-export function staffCommand(name: string, tiers: TiersSource, run: (sub: string, i: ChatInputCommandInteraction, inv: Invocation) => Promise<CommandReply>): SlashCommand {
+export function staffCommand(
+  name: string,
+  tiers: TiersSource,
+  storeOnly: ReadonlySet<string>,
+  run: (sub: string, i: ChatInputCommandInteraction, inv: Invocation) => Promise<CommandReply>,
+): SlashCommand {
   return {
     name,
-    defer: true,
+    defer: (i) => !storeOnly.has(i.options.getSubcommand(false) ?? ''),
     run: async (i, inv) => {
       assertStaff(i, tiers, inv);
       return run(i.options.getSubcommand(true), i, inv);

@@ -3,14 +3,18 @@ import { runExtend, runGrant, runLookup } from './admin-access.ts';
 import { runRevoke } from './admin-revoke.ts';
 import { MemberFacingError, type CommandDeps, type SlashCommand } from './types.ts';
 
+/** Answered from the store alone (revoke's PayPal part waits for its button), so without a "thinking…" message. */
+const STORE_ONLY = new Set(['lookup', 'grant', 'revoke', 'extend']);
+
 /**
  * `/admin`: one handler per subcommand, behind the staff check. Lookup,
- * grant, revoke and extend answer from the store a moment after the
- * "thinking…" message. No cooldown: a staff member runs several subcommands
- * in a row, and a repeated grant only records a second grant.
+ * grant, revoke and extend answer from the store at once; resync, export and
+ * reconcile defer and edit their reply as they go. No cooldown: a staff
+ * member runs several subcommands in a row, and a repeated grant only
+ * records a second grant.
  */
 export function adminCommand(deps: CommandDeps): SlashCommand {
-  return staffCommand('admin', deps.tiers, async (sub, i, inv) => {
+  return staffCommand('admin', deps.tiers, STORE_ONLY, async (sub, i, inv) => {
     switch (sub) {
       case 'lookup':
         return runLookup(deps, i, inv);

@@ -10,7 +10,8 @@ import { MemberFacingError, type CommandDeps, type SlashCommand } from './types.
  * Staff only, checked on every interaction (admin-guard.ts).
  */
 export function publisherCommand(deps: CommandDeps & { probe: ImageProbe }): SlashCommand {
-  return staffCommand('publisher', deps.tiers, async (sub, i, inv) => {
+  // `info` reads the store; the edits may fetch an image to check it, so they defer.
+  return staffCommand('publisher', deps.tiers, new Set(['info']), async (sub, i, inv) => {
     if (sub === 'info') return { embeds: [publisherEmbed(readPublisherProfile(deps.store))] };
     const result = await editPublisherProfile(deps, inv.userId, readEdit(i, sub));
     if (!result.ok) throw new MemberFacingError(result.message);

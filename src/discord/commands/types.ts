@@ -34,9 +34,12 @@ export interface SlashCommand {
   name: string;
   /**
    * Defer (ephemeral "thinking…") before running: required when the handler
-   * calls PayPal, whose answer may take longer than Discord's 3 s.
+   * calls PayPal, whose answer may take longer than Discord's 3 s. A function
+   * decides per interaction (per subcommand): an answer from the store alone
+   * goes out in the interaction's own callback, one round trip and outside
+   * the bot's global request limit, which the deferred reply's edit is not.
    */
-  defer: boolean;
+  defer: boolean | ((i: ChatInputCommandInteraction) => boolean);
   /**
    * Per-member cooldown. A repeat of the same request (same options) inside it
    * gets the first request's answer (a double click does the work once); a
