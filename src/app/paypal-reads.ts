@@ -29,11 +29,18 @@ export interface DisputeView {
   createTime: string | null;
 }
 
+/** A sale as PayPal reports it alone (v1): the subscription it belongs to, null for none. */
+export interface SaleView {
+  id: string;
+  subscriptionId: string | null;
+}
+
 export interface PaypalReads {
   getSubscription(id: string): Promise<PaypalSubscriptionView>;
   getPlan(planId: string): Promise<PlanPrice>;
   listTransactions(id: string, start: Date, end: Date): Promise<TransactionView[]>;
   getDispute(id: string): Promise<DisputeView>;
+  getSale(id: string): Promise<SaleView>;
 }
 
 /** PayPal answered 404: an answer (it does not know the id), not a failure to retry. */

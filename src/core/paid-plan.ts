@@ -74,8 +74,8 @@ export interface AttributionInput {
   /** True while no payment of this subscription has counted yet. */
   firstPayment: boolean;
   /**
-   * Other plans' catalogue prices, tried only for a first payment that reaches neither price above: the plan
-   * was revised before Concierge saw the payment, and PayPal's read shows only the new plan.
+   * Other plans' catalogue prices, given only for a first payment that is not exactly the shown plan's price:
+   * the plan may have been revised before Concierge saw the payment, and PayPal's read shows only the new plan.
    */
   fallbacks?: readonly PlanPrice[];
   /** Rank of the tier a plan buys (-Infinity when no tier sells it): a payment meeting two prices buys the higher tier. */
@@ -97,20 +97,25 @@ export function attributePayment(i: AttributionInput): Attribution | null {
   const candidates = [current, i.previous].filter((p): p is PlanPrice => p !== null && reaches(payment, p.value, p.currency));
   // The higher tier first; between two plans of one tier (monthly and yearly), the dearer price reached: 199.99 paid buys the year.
   candidates.sort((a, b) => i.rankOf(b.planId) - i.rankOf(a.planId) || (toCents(b.value) ?? 0) - (toCents(a.value) ?? 0));
-  const plan = candidates[0] ?? (i.firstPayment ? fallbackPlan(i) : undefined);
+  const plan = (i.firstPayment ? billedPlan(i) : undefined) ?? candidates[0];
   if (plan === undefined) return null;
   return { plan, coversUntil: addInterval(payment.at, plan.intervalUnit, plan.intervalCount) };
 }
 
 /**
- * The plan a first payment bought when the plan PayPal shows now costs more than it paid: of the plans ranked no
- * higher than the shown one, the dearest price the payment reaches (the plan it was billed at), the lower tier
- * on a tie. So Elite's price buys Elite, never Warlord; paying the same as Elite yearly never buys Warlord monthly.
+ * The plan a first payment was billed at, when the plan PayPal shows now may not be it (other plans' prices are
+ * given): of the plans ranked no higher than the shown one, the dearest price the payment reaches; on a tie the
+ * shown plan, then the lower tier. So Elite's price buys Elite, never Warlord; paying the same as Elite yearly
+ * never buys Warlord monthly; and Titan's yearly price paid before a revision to Warlord monthly buys Titan for
+ * the year, not Warlord for a month (the shown price is reached too, but 199.99 was not a monthly payment).
  */
-function fallbackPlan(i: AttributionInput): PlanPrice | undefined {
+function billedPlan(i: AttributionInput): PlanPrice | undefined {
+  if (i.fallbacks === undefined || i.fallbacks.length === 0) return undefined;
   const ceiling = i.current === null ? -Infinity : i.rankOf(i.current.planId);
-  const fits = (i.fallbacks ?? []).filter((p) => i.rankOf(p.planId) <= ceiling && i.rankOf(p.planId) > -Infinity && reaches(i.payment, p.value, p.currency));
-  fits.sort((a, b) => (toCents(b.value) ?? 0) - (toCents(a.value) ?? 0) || i.rankOf(a.planId) - i.rankOf(b.planId));
+  const shown = i.current?.planId;
+  const plans = i.current === null ? i.fallbacks : [i.current, ...i.fallbacks.filter((p) => p.planId !== shown)];
+  const fits = plans.filter((p) => i.rankOf(p.planId) <= ceiling && i.rankOf(p.planId) > -Infinity && reaches(i.payment, p.value, p.currency));
+  fits.sort((a, b) => (toCents(b.value) ?? 0) - (toCents(a.value) ?? 0) || Number(b.planId === shown) - Number(a.planId === shown) || i.rankOf(a.planId) - i.rankOf(b.planId));
   return fits[0];
 }
 

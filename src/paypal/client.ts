@@ -10,10 +10,11 @@ import { timedAdapter } from './call-timing.ts';
 import { parseDispute, type PaypalDispute } from './dispute.ts';
 import { translatePaypalError } from './errors.ts';
 import { parsePlanPrice, type PlanPrice } from './plan-price.ts';
+import { parseSale, type PaypalSale } from './sale.ts';
 import { parseWebhookEventPage, WEBHOOK_EVENTS_PATH, type WebhookEventPage } from './webhook-events.ts';
 import { parseWebhookList, type PaypalWebhook } from './webhooks.ts';
 
-export type { PaypalDispute, PaypalWebhook, PlanPrice, WebhookEventPage };
+export type { PaypalDispute, PaypalSale, PaypalWebhook, PlanPrice, WebhookEventPage };
 
 /**
  * Our one door to PayPal's REST API: the official SDK with a deadline on every
@@ -74,6 +75,8 @@ export interface PaypalClient {
   listTransactions(id: string, start: Date, end: Date): Promise<SubscriptionTransactionDetails[]>;
   getPlan(planId: string): Promise<PlanPrice>;
   getDispute(id: string): Promise<PaypalDispute>;
+  /** A sale (v1), to learn the subscription of a sale a dispute or refund names. */
+  getSale(id: string): Promise<PaypalSale>;
   /** One page of the webhook events PayPal sent (or tried to): the first of a window, or the one a `next` link names. */
   listWebhookEvents(page: { start: Date; end: Date; pageSize: number } | { next: string }): Promise<WebhookEventPage>;
   /** The webhooks registered in this PayPal app (`concierge doctor`); also proves the credentials work. */
@@ -124,7 +127,7 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
     return SDK_HOSTS.has(u.hostname) ? `${base}${u.pathname}${u.search}` : url;
   }
 
-  /** The SDK client is kept too: disputes have no controller and go through its request builder. */
+  /** The SDK client is kept too: disputes, sales and the event list have no controller and go through its request builder (getText). */
   function buildController(): { subscriptions: SubscriptionsController; client: Client } {
     const client = new Client({
       environment: o.mode === 'live' ? Environment.Production : Environment.Sandbox,
@@ -241,13 +244,12 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
 
     getDispute: (id) => {
       const path = `/v1/customer/disputes/${encodeURIComponent(id)}`;
-      return call('getDispute', 'GET', path, async (_api, client) => {
-        // Same factory as the controllers: same base URL (rewritten to apiUrl), token, timeout and retries.
-        const req = client.getRequestBuilderFactory()('GET', path);
-        req.authenticate([{ oauth2: true }]);
-        const { result } = await req.callAsText();
-        return parseDispute(result, path);
-      });
+      return call('getDispute', 'GET', path, async (_api, client) => parseDispute(await getText(client, path), path));
+    },
+
+    getSale: (id) => {
+      const path = `/v1/payments/sale/${encodeURIComponent(id)}`;
+      return call('getSale', 'GET', path, async (_api, client) => parseSale(await getText(client, path), path));
     },
 
     listWebhookEvents: (page) => {
@@ -256,27 +258,27 @@ export function createPaypalClient(o: PaypalClientOptions): PaypalClient {
           ? Object.fromEntries(new URL(page.next, base).searchParams)
           : { page_size: String(page.pageSize), start_time: page.start.toISOString(), end_time: page.end.toISOString() };
       const label = `${WEBHOOK_EVENTS_PATH}?${new URLSearchParams(query).toString()}`;
-      return call('listWebhookEvents', 'GET', label, async (_api, client) => {
-        const req = client.getRequestBuilderFactory()('GET', WEBHOOK_EVENTS_PATH);
-        req.query(query);
-        req.authenticate([{ oauth2: true }]);
-        const { result } = await req.callAsText();
-        return parseWebhookEventPage(result, label);
-      });
+      return call('listWebhookEvents', 'GET', label, async (_api, client) => parseWebhookEventPage(await getText(client, WEBHOOK_EVENTS_PATH, query), label));
     },
 
     listWebhooks: () => {
       const path = '/v1/notifications/webhooks';
-      return call('listWebhooks', 'GET', path, async (_api, client) => {
-        const req = client.getRequestBuilderFactory()('GET', path);
-        req.authenticate([{ oauth2: true }]);
-        const { result } = await req.callAsText();
-        return parseWebhookList(result, path);
-      });
+      return call('listWebhooks', 'GET', path, async (_api, client) => parseWebhookList(await getText(client, path), path));
     },
 
     close: () => httpsAgent.destroy(),
   };
+}
+
+/**
+ * A GET the SDK has no controller for (disputes, sales, the event list, webhooks), through the SDK's own
+ * request builder: same base URL (rewritten to apiUrl), token, timeout and retries as the controllers.
+ */
+async function getText(client: Client, path: string, query?: Record<string, string>): Promise<string> {
+  const req = client.getRequestBuilderFactory()('GET', path);
+  if (query !== undefined) req.query(query);
+  req.authenticate([{ oauth2: true }]);
+  return (await req.callAsText()).result;
 }
 
 /** CANCEL: a subscription whose fee is declined never activates, so nothing is owed unpaid. */

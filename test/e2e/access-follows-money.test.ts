@@ -6,7 +6,7 @@ import { createPaypalClient } from '../../src/paypal/client.ts';
 import { auditEntries, members, payments, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { PLAN_IDS } from '../helpers/tiers.ts';
+import { PLAN_IDS, ROLE_IDS } from '../helpers/tiers.ts';
 
 /**
  * SPEC "Access follows money" and "Payment events are notifications too",
@@ -176,6 +176,48 @@ describe('payment events are confirmed with PayPal', () => {
     await send(h.paypal.disputeEvent('CUSTOMER.DISPUTE.UPDATED', sale, 'CHARGEBACK', { disputeId: inquiry.id }));
     expect(sub(subId)?.state).toBe('revoked');
     expect(tierOf(memberId)).toBeNull();
+  });
+
+  it('a chargeback of a sale whose own COMPLETED event never came: PayPal places the sale, the role goes once, the sale is recorded disputed', async () => {
+    const memberId = newMember();
+    h.discord.addMember(memberId);
+    const s = h.paypal.createSubscription({ planId: PLAN_IDS.eliteMonthly, customId: memberId });
+    const sale = h.paypal.approve(s.id);
+    // Only the activation arrives: its read counts the payment, so the member holds Elite with no sale recorded.
+    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', s.id));
+    await h.waitFor(() => (h.discord.member(memberId) ?? []).includes(ROLE_IDS.elite));
+    expect(db().select().from(payments).where(eq(payments.id, sale.id)).get()).toBeUndefined();
+
+    const row = await send(h.paypal.disputeEvent('CUSTOMER.DISPUTE.CREATED', sale.id, 'CHARGEBACK'));
+    expect(row.outcome).toBe('processed');
+    expect(sub(s.id)?.state).toBe('revoked');
+    expect(tierOf(memberId)).toBeNull();
+    expect(db().select().from(payments).where(eq(payments.id, sale.id)).get()).toMatchObject({ subscriptionId: s.id, state: 'disputed' });
+    await h.waitFor(() => !(h.discord.member(memberId) ?? []).includes(ROLE_IDS.elite));
+    await h.settle();
+    expect(h.discord.callsTo('DELETE', new RegExp(`^/guilds/\\d+/members/${memberId}/roles/`))).toBe(1);
+    expect(h.paypal.requests.some((r) => r.method === 'GET' && r.path === `/v1/payments/sale/${sale.id}`)).toBe(true);
+  });
+
+  it('a refund naming only a sale Concierge never recorded revokes at once (PayPal places the sale in its subscription)', async () => {
+    const { memberId, subId } = await activeMember(PLAN_IDS.titanMonthly);
+    const sale = h.paypal.get(subId)?.sales[0]?.id ?? '';
+    h.paypal.refundSale(sale);
+    const refund = h.paypal.saleEvent('PAYMENT.SALE.REFUNDED', sale);
+    expect(refund.resource).not.toHaveProperty('billing_agreement_id');
+    expect((await send(refund)).outcome).toBe('processed');
+    expect(sub(subId)?.state).toBe('revoked');
+    expect(tierOf(memberId)).toBeNull();
+    expect(db().select().from(payments).where(eq(payments.id, sale)).get()?.state).toBe('refunded');
+  });
+
+  it('a refund naming only a sale PayPal does not know changes nothing and is not retried', async () => {
+    const bystander = await activeMember(PLAN_IDS.titanMonthly);
+    const refund = h.paypal.event('PAYMENT.SALE.REFUNDED', { id: 'REFUND00000000002', state: 'completed', sale_id: 'NOSUCHSALE0000002', amount: { total: '19.99', currency: 'USD' }, create_time: new Date(h.now()).toISOString() });
+    const row = await send(refund);
+    expect(row.outcome).toBe('unconfirmed');
+    expect(row.detail).toContain('PayPal knows no sale NOSUCHSALE0000002');
+    expect(tierOf(bystander.memberId)).toBe('titan');
   });
 
   it('a partial refund keeps access under the default policy (on_partial_refund: keep) and is audited', async () => {

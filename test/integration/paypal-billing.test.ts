@@ -172,6 +172,22 @@ describe('refunds and reversals', () => {
   });
 });
 
+describe('sales', () => {
+  it('getSale names the subscription a sale paid (billing_agreement_id), as the sale is now; an unknown sale is a 404', async () => {
+    const sub = paypal.createSubscription({ planId: PLAN_IDS.titanMonthly });
+    const sale = paypal.approve(sub.id);
+    expect(await api.getSale(sale.id)).toEqual({ id: sale.id, subscriptionId: sub.id });
+    const get = paypal.requests.at(-1);
+    expect(get).toMatchObject({ method: 'GET', path: `/v1/payments/sale/${sale.id}` });
+    expect(get?.headers.authorization).toMatch(/^Bearer A21AA/);
+
+    paypal.refundSale(sale.id);
+    const res = await fetch(`${paypal.url}/v1/payments/sale/${sale.id}`, { headers: { authorization: get?.headers.authorization ?? '' } });
+    expect(await res.json()).toMatchObject({ id: sale.id, state: 'refunded', billing_agreement_id: sub.id });
+    await expect(api.getSale('0NOSUCHSALE0000000')).rejects.toMatchObject({ code: 'paypal_not_found' });
+  });
+});
+
 describe('disputes', () => {
   it('getDispute returns the stage, status and disputed sale ids', async () => {
     const sale = paypal.approve(paypal.createSubscription({ planId: PLAN_IDS.titanMonthly }).id);

@@ -22,9 +22,9 @@ async function finalTier(actions: Action[]): Promise<{ stored: string | null; ex
 }
 
 describe('known gaps (issue 16 report)', () => {
-  it.fails('a chargeback heard of before its sale was recorded: the chargeback takes the tier back at once', async () => {
-    // PayPal's dispute names the sale, not its subscription: until the sale's own event is processed the dispute
-    // waits (for ever if that event is lost), while the activation's read counted the payment and grants the tier.
+  it('a chargeback heard of before its sale was recorded: the chargeback takes the tier back at once', async () => {
+    // PayPal's dispute names the sale, not its subscription, and the sale's own event is lost, while the
+    // activation's read counted the payment: PayPal's sale (billing_agreement_id) places it in its subscription.
     const r = await finalTier([{ kind: 'subscribe', plan: 'eliteMonthly' }, { kind: 'lose', pick: 1 }, { kind: 'chargeback', sub: 0 }, all]);
     expect(r.expected).toBeNull();
     expect(r.stored, r.why).toBe(r.expected);

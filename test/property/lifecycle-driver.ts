@@ -131,10 +131,6 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
     case 'chargeback': {
       const sale = lastCompletedSale(s);
       if (sale === undefined) return false;
-      // KNOWN GAP (known-gaps.test.ts): a chargeback Concierge hears of before it recorded the sale waits
-      // (PayPal's dispute names only the sale, not its subscription) while the activation's read grants the tier,
-      // and waits for ever if the sale's event is lost. Chargebacks here come after the sale's own event was delivered.
-      if (a.kind === 'chargeback' && !run.knownGaps && !run.delivered.some((d) => d.id === run.saleEvents.get(sale.id))) return false;
       const e = a.kind === 'refund' ? (p.refundSale(sale.id), p.saleEvent('PAYMENT.SALE.REFUNDED', sale.id)) : p.disputeEvent('CUSTOMER.DISPUTE.CREATED', sale.id, 'CHARGEBACK');
       run.history.reversals.set(id, [...(run.history.reversals.get(id) ?? []), h.now()]);
       run.reversalOf.set(e.id, id);

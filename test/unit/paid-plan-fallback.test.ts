@@ -36,6 +36,18 @@ describe('a first payment below the price of the plan shown now', () => {
     expect(attribute('199.99', 'legendaryMonthly')).toBe(PLAN_IDS.legendaryMonthly);
   });
 
+  it('Titan’s yearly price paid before a revision to Warlord monthly buys Titan for the year, not Warlord for a month', () => {
+    // Warlord's monthly price is reached too, but the dearest price reached within the shown tier is the plan billed.
+    const a = attributePayment({ payment: { value: '199.99', currency: 'USD', at: NOW }, current: price('warlordMonthly'), previous: null, upgrade: null, firstPayment: true, fallbacks: ALL, rankOf });
+    expect(a?.plan.planId).toBe(PLAN_IDS.titanYearly);
+    expect(a?.coversUntil).toBe(Date.parse('2025-03-15T12:00:00Z'));
+  });
+
+  it('the shown plan’s own price buys the shown plan, whatever other plans cost', () => {
+    expect(attribute('49.99', 'warlordMonthly')).toBe(PLAN_IDS.warlordMonthly);
+    expect(attribute('199.99', 'titanYearly')).toBe(PLAN_IDS.titanYearly);
+  });
+
   it('a payment below every price, or in another currency, buys nothing', () => {
     expect(attribute('1.00', 'warlordMonthly')).toBeNull();
     expect(attribute('4.99', 'warlordMonthly', { currency: 'EUR' })).toBeNull();

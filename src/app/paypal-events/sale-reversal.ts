@@ -1,9 +1,8 @@
 import { parseIso } from '../../core/time.ts';
 import type { TierCatalog } from '../../core/tiers.ts';
-import { ConciergeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Tx } from '../../store/db.ts';
-import type { WebhookEventRow } from '../../store/inbox-repo.ts';
+import { markWebhookEvent, type WebhookEventRow } from '../../store/inbox-repo.ts';
 import { getPayment, insertPayment, setPaymentState, type PaymentState } from '../../store/payment-repo.ts';
 import { getSubscription } from '../../store/subscription-repo.ts';
 import { applySubscription, type SubscriptionRead } from '../apply-subscription.ts';
@@ -13,6 +12,7 @@ import { inEventTx, markOutcome } from './event-tx.ts';
 import { findTransaction } from './find-transaction.ts';
 import type { ProcessDeps, RouteOf } from './handler.ts';
 import { revokeSubscriptions } from './revoke-subscriptions.ts';
+import { locateSale } from './locate-sale.ts';
 import { recordUnconfirmed } from './unconfirmed.ts';
 import type { MemberEffects } from '../member-effects.ts';
 
@@ -23,21 +23,35 @@ const REVERSAL_STATE: Readonly<Record<string, ReversalState>> = { REFUNDED: 'ref
  * PAYMENT.SALE.REFUNDED and PAYMENT.SALE.REVERSED revoke at once, even while
  * PayPal still reports the subscription ACTIVE, once PayPal's transaction
  * list shows the sale so (nothing in the body is believed). A sale Concierge
- * never recorded is looked up under the subscription the event names; with
- * neither, the job retries (the sale's own event may not have arrived yet).
+ * never recorded is looked up under the subscription the event names, or
+ * else the one PayPal's sale names (locate-sale.ts).
  */
 export async function revokeForReversal(deps: ProcessDeps, event: WebhookEventRow, route: RouteOf<'sale-reversal'>, log: Logger | undefined): Promise<void> {
   const stored = getPayment(deps.store.db, route.saleId);
-  const subscriptionId = stored?.subscriptionId ?? route.subscriptionId;
-  if (subscriptionId === null) {
-    throw new ConciergeError('sale_unknown', `${event.eventType} ${event.id} names sale ${route.saleId}, which Concierge has not recorded yet; retrying until the sale arrives`, { retry: true });
+  const hints = [parseIso(route.sentAt), stored?.paidAt ?? null];
+  const named = stored?.subscriptionId ?? route.subscriptionId;
+  let subscriptionId: string;
+  let sale: TransactionView | null;
+  if (named !== null) {
+    subscriptionId = named;
+    sale = await findTransaction(deps, named, route.saleId, hints);
+  } else {
+    // Only the sale is named and Concierge never recorded it (its COMPLETED event late or lost): PayPal places it.
+    const located = await locateSale(deps, route.saleId, hints);
+    if (located.kind === 'not-subscription') return ignoreOutsideSale(deps, event, route.saleId);
+    if (located.kind === 'unknown') return recordUnconfirmed(deps, event, located.why, log, null);
+    ({ subscriptionId, sale } = located);
   }
-  const sale = await findTransaction(deps, subscriptionId, route.saleId, [parseIso(route.sentAt), stored?.paidAt ?? null]);
   const state = sale === null ? undefined : reversalStateOf(sale.status);
   if (sale === null || state === undefined) {
     return recordUnconfirmed(deps, event, `sale ${route.saleId} of ${subscriptionId} is ${sale?.status ?? 'not found'} at PayPal, not refunded or reversed`, log, subscriptionId);
   }
   return applyReversal(deps, event, { subscriptionId, saleId: route.saleId, sale, state });
+}
+
+/** A sale of the merchant's that pays no subscription (PayPal says so): not Concierge's business. */
+export function ignoreOutsideSale(deps: ProcessDeps, event: WebhookEventRow, saleId: string): void {
+  inEventTx(deps, event, (tx, now) => markWebhookEvent(tx, event.id, 'ignored', `sale ${saleId} pays no subscription at PayPal`, now));
 }
 
 /** PayPal's transaction status of a sale that was taken back, as Concierge stores it; undefined for a sale still paid in full. */
@@ -50,14 +64,19 @@ export function reversalStateOf(status: string | undefined): ReversalState | und
  * marks the event. Also reached from PAYMENT.SALE.COMPLETED when the sale was taken back before that event was
  * processed (a late delivery, a backlog after a crash): PayPal's list is the truth either way.
  */
-export async function applyReversal(deps: ProcessDeps, event: WebhookEventRow, r: { subscriptionId: string; saleId: string; sale: TransactionView; state: ReversalState }): Promise<void> {
+export async function applyReversal(
+  deps: ProcessDeps,
+  event: WebhookEventRow,
+  r: { subscriptionId: string; saleId: string; sale: TransactionView; state: ReversalState; taken?: { at: number | null; why: string } },
+): Promise<void> {
   const { subscriptionId, sale, state } = r;
   const read = getSubscription(deps.store.db, subscriptionId) === undefined ? await readSubscription(deps.paypal, subscriptionId) : null;
   inEventTx(deps, event, (tx, now) => {
     const catalog = deps.tiers.current();
     // PayPal's list dates a sale, not its refund: the refund took back that sale's payment, so a payment that
     // completed after the sale (it lists them in order) keeps access, and none from before it does.
-    const at = Math.min(parseIso(sale.time) ?? now, now);
+    // A chargeback brings its own time (the dispute's), which is later than the sale's.
+    const at = Math.min(r.taken?.at ?? parseIso(sale.time) ?? now, now);
     const memberId = ensureStored(tx, deps.effects, read, subscriptionId, catalog, now, event.id, at);
     // Already applied (by the sale's COMPLETED event, processed after the refund): one revocation, one audit entry.
     // (A partial refund may be followed by another, each its own change.)
@@ -79,7 +98,7 @@ export async function applyReversal(deps: ProcessDeps, event: WebhookEventRow, r
       markOutcome(tx, event.id, memberId, 'partial refund; access kept by policy', now);
       return;
     }
-    revokeSubscriptions(tx, deps.effects, [subscriptionId], `sale ${r.saleId} ${state.replace('_', ' ')}`, catalog, now, event.id, at);
+    revokeSubscriptions(tx, deps.effects, [subscriptionId], r.taken?.why ?? `sale ${r.saleId} ${state.replace('_', ' ')}`, catalog, now, event.id, at);
   });
 }
 

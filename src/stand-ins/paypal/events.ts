@@ -1,6 +1,6 @@
 import { paypalTime, transactionId, webhookEventId } from './ids.ts';
 import { disputeJson, type DisputeStage, type DisputeStore } from './disputes.ts';
-import { subscriptionJson, type Link } from './shapes.ts';
+import { saleJson, subscriptionJson, type Link } from './shapes.ts';
 import type { StandInState } from './state.ts';
 
 /**
@@ -113,22 +113,8 @@ export function createEvents(o: { base: string; state: StandInState; disputes: D
     const amount = { total: sale.amount, currency: sale.currency };
     const saleUrl = `${o.base}/v1/payments/sale/${sale.id}`;
     if (type === 'PAYMENT.SALE.COMPLETED') {
-      const resource = {
-        id: sale.id,
-        state: 'completed',
-        amount: { ...amount, details: { subtotal: sale.amount } },
-        payment_mode: 'INSTANT_TRANSFER',
-        protection_eligibility: 'ELIGIBLE',
-        protection_eligibility_type: 'ITEM_NOT_RECEIVED_ELIGIBLE,UNAUTHORIZED_PAYMENT_ELIGIBLE',
-        transaction_fee: { value: sale.fee, currency: sale.currency },
-        billing_agreement_id: sale.subscriptionId,
-        create_time: sale.time,
-        update_time: sale.time,
-        links: [
-          { href: saleUrl, rel: 'self', method: 'GET' },
-          { href: `${saleUrl}/refund`, rel: 'refund', method: 'POST' },
-        ],
-      };
+      // The event describes the sale as it completed, whatever happened to it since.
+      const resource = { ...saleJson(o.base, sale), state: 'completed' };
       return event(type, resource, { summary: `Payment completed for $ ${sale.amount} ${sale.currency}`, ...opts });
     }
     const refundId = transactionId();

@@ -10,6 +10,7 @@ import {
   invalidRequestJson,
   notFoundJson,
   statusInvalidJson,
+  saleJson,
   subscriptionJson,
   transactionJson,
 } from './shapes.ts';
@@ -60,6 +61,7 @@ const ReviseBody = z.object({ plan_id: z.string().min(3).max(50) });
 
 const PLAN_PATH = /^\/v1\/billing\/plans\/([^/]+)$/;
 const DISPUTE_PATH = /^\/v1\/customer\/disputes\/([^/]+)$/;
+const SALE_PATH = /^\/v1\/payments\/sale\/([^/]+)$/;
 const SUB_PATH = /^\/v1\/billing\/subscriptions\/([^/]+)(?:\/(cancel|suspend|activate|revise|transactions))?$/;
 
 /** Which statuses each action accepts, and what it leads to (PayPal's own 422 texts). */
@@ -214,7 +216,12 @@ export function createRoutes(o: { base: string; state: StandInState; disputes: D
     return d ? { status: 200, json: disputeJson(o.base, d) } : { status: 404, json: notFoundJson(id) };
   }
 
-  /** Reads outside the subscriptions path: plans, disputes and the app's webhooks. */
+  function sale(id: string): Reply {
+    const found = o.state.findSale(id);
+    return found ? { status: 200, json: saleJson(o.base, found) } : { status: 404, json: notFoundJson(id) };
+  }
+
+  /** Reads outside the subscriptions path: plans, disputes, sales and the app's webhooks. */
   function handleOther(req: ParsedRequest): Reply | undefined {
     if (req.method !== 'GET') return undefined;
     if (req.path === '/v1/notifications/webhooks') return { status: 200, json: o.webhooks.listJson(o.base) };
@@ -222,6 +229,8 @@ export function createRoutes(o: { base: string; state: StandInState; disputes: D
     if (p) return plan(decodeURIComponent(p[1] ?? ''));
     const d = DISPUTE_PATH.exec(req.path);
     if (d) return dispute(decodeURIComponent(d[1] ?? ''));
+    const sl = SALE_PATH.exec(req.path);
+    if (sl) return sale(decodeURIComponent(sl[1] ?? ''));
     return undefined;
   }
 

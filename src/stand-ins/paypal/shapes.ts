@@ -190,6 +190,32 @@ export function transactionJson(sale: StoredSale, sub: StoredSubscription) {
   };
 }
 
+/**
+ * GET /v1/payments/sale/{id}, and the resource of PAYMENT.SALE.COMPLETED: a
+ * v1 sale, whose billing_agreement_id is the subscription it paid. Its state
+ * is the sale's now, in v1's lower case (PayPal lists completed,
+ * partially_refunded, refunded; "reversed" stands in for a chargeback here).
+ */
+export function saleJson(base: string, sale: StoredSale) {
+  const self = `${base}/v1/payments/sale/${sale.id}`;
+  return {
+    id: sale.id,
+    state: sale.status.toLowerCase(),
+    amount: { total: sale.amount, currency: sale.currency, details: { subtotal: sale.amount } },
+    payment_mode: 'INSTANT_TRANSFER',
+    protection_eligibility: 'ELIGIBLE',
+    protection_eligibility_type: 'ITEM_NOT_RECEIVED_ELIGIBLE,UNAUTHORIZED_PAYMENT_ELIGIBLE',
+    transaction_fee: { value: sale.fee, currency: sale.currency },
+    billing_agreement_id: sale.subscriptionId,
+    create_time: sale.time,
+    update_time: sale.time,
+    links: [
+      { href: self, rel: 'self', method: 'GET' },
+      { href: `${self}/refund`, rel: 'refund', method: 'POST' },
+    ],
+  };
+}
+
 // ---- error bodies --------------------------------------------------------
 
 export interface ErrorDetail {
