@@ -78,6 +78,12 @@ export interface AttributionInput {
    * the plan may have been revised before Concierge saw the payment, and PayPal's read shows only the new plan.
    */
   fallbacks?: readonly PlanPrice[];
+  /**
+   * The plan Concierge recorded for this subscription before this read (the one its checkout created, or an
+   * earlier read showed): PayPal billed it at some point, so a first payment reaching its price may count for
+   * it even when the read now shows a lower plan (revised down before Concierge saw the payment).
+   */
+  recordedPlanId?: string | null;
   /** Rank of the tier a plan buys (-Infinity when no tier sells it): a payment meeting two prices buys the higher tier. */
   rankOf(planId: string): number;
 }
@@ -104,14 +110,19 @@ export function attributePayment(i: AttributionInput): Attribution | null {
 
 /**
  * The plan a first payment was billed at, when the plan PayPal shows now may not be it (other plans' prices are
- * given): of the plans ranked no higher than the shown one, the dearest price the payment reaches; on a tie the
- * shown plan, then the lower tier. So Elite's price buys Elite, never Warlord; paying the same as Elite yearly
- * never buys Warlord monthly; and Titan's yearly price paid before a revision to Warlord monthly buys Titan for
- * the year, not Warlord for a month (the shown price is reached too, but 199.99 was not a monthly payment).
+ * given): of the plans ranked no higher than the shown one (or the one Concierge recorded, if higher), the
+ * dearest price the payment reaches; on a tie the shown plan, then the lower tier. So Elite's price buys Elite,
+ * never Warlord; paying the same as Elite yearly never buys Warlord monthly; Titan's yearly price paid before a
+ * revision to Warlord monthly buys Titan for the year, not Warlord for a month (the shown price is reached too,
+ * but 199.99 was not a monthly payment); and Warlord's price paid on a subscription Concierge created at
+ * Warlord buys Warlord, though it was revised down to Elite before Concierge saw the payment. The ceiling is
+ * never lifted by an amount alone: another charge of the same sum (a setup fee, a balance billed at once) is
+ * not proof of a plan the subscription was never seen on.
  */
 function billedPlan(i: AttributionInput): PlanPrice | undefined {
   if (i.fallbacks === undefined || i.fallbacks.length === 0) return undefined;
-  const ceiling = i.current === null ? -Infinity : i.rankOf(i.current.planId);
+  const shownRank = i.current === null ? -Infinity : i.rankOf(i.current.planId);
+  const ceiling = i.recordedPlanId == null ? shownRank : Math.max(shownRank, i.rankOf(i.recordedPlanId));
   const shown = i.current?.planId;
   const plans = i.current === null ? i.fallbacks : [i.current, ...i.fallbacks.filter((p) => p.planId !== shown)];
   const fits = plans.filter((p) => i.rankOf(p.planId) <= ceiling && i.rankOf(p.planId) > -Infinity && reaches(i.payment, p.value, p.currency));
@@ -170,6 +181,7 @@ export interface SettleInput {
   upgrade: UpgradeTerms | null;
   /** Other plans' prices, for a first payment below the shown plan's price (see attributePayment). */
   fallbacks?: readonly PlanPrice[];
+  recordedPlanId?: string | null;
   rankOf(planId: string): number;
 }
 
@@ -195,7 +207,7 @@ export function settlePayments(i: SettleInput): Settlement {
   for (const p of newer) {
     if (lastAt !== null && p.at <= lastAt) continue; // the same payment reported twice (billing_info and its transaction)
     lastAt = p.at;
-    const a = attributePayment({ payment: p, current: i.current, previous: paid.plan, upgrade: i.upgrade, firstPayment: paid.plan === null, fallbacks: i.fallbacks, rankOf: i.rankOf });
+    const a = attributePayment({ payment: p, current: i.current, previous: paid.plan, upgrade: i.upgrade, firstPayment: paid.plan === null, fallbacks: i.fallbacks, recordedPlanId: i.recordedPlanId, rankOf: i.rankOf });
     if (a === null) {
       uncounted.push(p);
       paid = { ...paid, lastPaymentAt: p.at };

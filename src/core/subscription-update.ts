@@ -107,7 +107,7 @@ export function settleReadPayments(i: {
   view: PaypalSubscriptionView;
   /** PayPal's catalogue price of the plan the read shows. */
   planPrice: PlanPrice | null;
-  /** Other plans' catalogue prices, read when a payment fell short of planPrice. */
+  /** Other plans' catalogue prices, read when a first payment was not exactly planPrice (or the plan changed since recorded). */
   fallbacks?: readonly PlanPrice[];
   confirmed: PaymentEvidence | null;
   stale: boolean;
@@ -123,6 +123,7 @@ export function settleReadPayments(i: {
     current: i.stale ? null : i.planPrice,
     upgrade: toUpgradeTerms(i.stored),
     fallbacks: i.fallbacks,
+    recordedPlanId: i.stored?.planId ?? null,
     rankOf: (planId) => i.catalog.byPlan(planId)?.rank ?? -Infinity,
   });
 }

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaypalClient } from '../../src/paypal/client.ts';
 import { auditEntries, jobs, subscriptions, webhookEvents } from '../../src/store/schema.ts';
 import type { WebhookEvent } from '../../src/stand-ins/paypal/events.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -301,6 +302,24 @@ describe('/subscribe', () => {
     await h.discord.waitForCalls('DELETE', rolePath(memberId, ROLE_IDS.titan));
     expect(h.discord.member(memberId)).toEqual([ROLE_IDS.elite]);
     expect(rows(memberId)[0]).toMatchObject({ id: subId, state: 'active' });
+  });
+
+  it('approved at Titan, then revised down to Elite at PayPal before Concierge heard of either: the Titan payment still buys Titan', async () => {
+    const memberId = guildMember();
+    const { body } = await subscribe(memberId, { tier: 'titan' });
+    const subId = rows(memberId)[0]?.id ?? '';
+    // The buyer approves (PayPal charges Titan's price) but never comes back to the return page, and no webhook arrives yet.
+    expect((await fetch(linkOf(body)?.url ?? '', { redirect: 'manual' })).status).toBe(302);
+    const paypal = createPaypalClient({ clientId: h.paypal.clientId, clientSecret: h.paypal.clientSecret, apiUrl: h.paypal.url, mode: 'sandbox', timeoutMs: 2000 });
+    await paypal.reviseSubscription(subId, PLAN_IDS.eliteMonthly, { returnUrl: 'https://members.example.test/paypal/return', cancelUrl: 'https://members.example.test/paypal/cancel' });
+    h.paypal.approveRevision(subId);
+    paypal.close();
+
+    // The first read shows Elite and a payment of 19.99: the subscription Concierge created at Titan was billed at Titan.
+    await send(h.paypal.subscriptionEvent('BILLING.SUBSCRIPTION.ACTIVATED', subId));
+    await h.discord.waitForCalls('PUT', rolePath(memberId, ROLE_IDS.titan));
+    expect(rows(memberId)[0]).toMatchObject({ planId: PLAN_IDS.eliteMonthly, paidPlanId: PLAN_IDS.titanMonthly, state: 'active' });
+    expect(rows(memberId)[0]?.paidThrough).toBeGreaterThan(h.now() + 27 * DAY);
   });
 
   it.each([503, 500])('PayPal answering %i → a clear message with a reference id, nothing stored', async (status) => {

@@ -4,9 +4,10 @@ import type { Action } from './lifecycle-model.ts';
 import { usePropertyService } from './service.ts';
 
 /**
- * Orders of delivery the lifecycle properties found wrong, and which their generators now leave out (each
- * KNOWN GAP note in lifecycle-driver.ts). `it.fails`: each passes while Concierge still gets it wrong, and
- * turns red once it is fixed; then make it an `it` and drop the generator's restriction.
+ * Orders of delivery the lifecycle properties found wrong. The fixed ones stay as `it`, each a promise. The one
+ * left (`it.fails`, a KNOWN GAP note in lifecycle-driver.ts, which its generator leaves out) passes while
+ * Concierge still gives that answer, and turns red if it ever changes; then make it an `it` and drop the
+ * generator's restriction.
  */
 
 const svc = usePropertyService();
@@ -31,7 +32,11 @@ describe('known gaps (issue 16 report)', () => {
   }, 60_000);
 
   it.fails('a plan revised down before Concierge saw the first payment: the payment still buys the tier it paid', async () => {
-    // The read shows the lower plan, whose price the payment reaches, so it counts for the lower tier.
+    // A limit kept on purpose. The subscription was made at PayPal, not through /subscribe, so Concierge never saw
+    // it at Warlord: the read shows Elite and a payment of Warlord's price. PayPal's records do not say which plan
+    // billed it, and an amount alone (a setup fee, a balance billed at once) must not lift a member above the tier
+    // shown, so it counts for Elite: against the member, never for them. Through /subscribe the checkout records
+    // the plan and the payment counts for Warlord (subscribe.test.ts, "revised down to Elite at PayPal").
     const r = await finalTier([{ kind: 'subscribe', plan: 'warlordMonthly' }, { kind: 'revise', sub: 0, plan: 'eliteMonthly' }, { kind: 'deliver', pick: 0, count: 1 }]);
     expect(r.expected).toBe('warlord');
     expect(r.stored, r.why).toBe(r.expected);

@@ -121,7 +121,8 @@ async function playPaypal(h: Harness, api: PaypalClient, run: Run, a: Exclude<Ac
       if ((status !== 'ACTIVE' && status !== 'SUSPENDED') || s.planId === PLAN_IDS[a.plan]) return false;
       // A plan change usually starts from Concierge (/subscribe). Revised up at PayPal before Concierge saw the
       // payment, the payment counts for the plan whose price it reached. KNOWN GAP (known-gaps.test.ts): revised
-      // DOWN then, the payment counts for the lower plan shown (its price is reached) and the tier paid is lost.
+      // DOWN then, on a subscription Concierge never saw (made at PayPal, not through /subscribe), the payment
+      // counts for the lower plan shown, on purpose: an amount alone never lifts a member above the tier shown.
       if (!run.knownGaps && rankOf(tierOfPlan(PLAN_IDS[a.plan])) < rankOf(tierOfPlan(s.planId)) && [...run.pending, ...run.lost].some((e) => run.eventSub.get(e.id) === id)) return false;
       await api.reviseSubscription(id, PLAN_IDS[a.plan], URLS);
       p.approveRevision(id);

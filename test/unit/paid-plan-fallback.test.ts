@@ -48,6 +48,15 @@ describe('a first payment below the price of the plan shown now', () => {
     expect(attribute('199.99', 'titanYearly')).toBe(PLAN_IDS.titanYearly);
   });
 
+  it('revised down before the payment was seen: the plan Concierge recorded lifts the ceiling to it, an amount alone never does', () => {
+    const first = (value: string, recordedPlanId: string | null) =>
+      attributePayment({ payment: { value, currency: 'USD', at: NOW }, current: price('eliteMonthly'), previous: null, upgrade: null, firstPayment: true, fallbacks: ALL, recordedPlanId, rankOf })?.plan.planId ?? null;
+    expect(first('49.99', PLAN_IDS.warlordMonthly)).toBe(PLAN_IDS.warlordMonthly);
+    expect(first('49.99', null)).toBe(PLAN_IDS.eliteMonthly);
+    // Recorded at Warlord but paid at Elite's price (revised before approval): Elite.
+    expect(first('4.99', PLAN_IDS.warlordMonthly)).toBe(PLAN_IDS.eliteMonthly);
+  });
+
   it('a payment below every price, or in another currency, buys nothing', () => {
     expect(attribute('1.00', 'warlordMonthly')).toBeNull();
     expect(attribute('4.99', 'warlordMonthly', { currency: 'EUR' })).toBeNull();

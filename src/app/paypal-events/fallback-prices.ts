@@ -10,12 +10,14 @@ import type { ProcessDeps } from './handler.ts';
  * A subscription revised before Concierge saw its first payment reads as the new plan, whose price is not the
  * one that payment was billed at: short of it (revised up), or well over it (a yearly plan revised to a monthly
  * one of a higher tier). Then the other plans' catalogue prices are read from PayPal, so the payment counts for
- * the plan it was billed at (core/paid-plan.ts decides which, never above the shown tier). Only then: a
- * subscription with a counted payment, or a payment of exactly the shown price, costs no reads.
+ * the plan it was billed at (core/paid-plan.ts decides which, never above the shown tier or the plan Concierge
+ * recorded before). Only then: a subscription with a counted payment, or a payment of exactly the shown price,
+ * costs no reads.
  */
 export async function withFallbackPrices(deps: ProcessDeps, read: SubscriptionRead, catalog: TierCatalog, confirmed: PaymentEvidence | null): Promise<SubscriptionRead> {
   const price = read.planPrice;
-  if (price === null || (getSubscription(deps.store.db, read.view.id)?.paidPlanId ?? null) !== null) return read;
+  const stored = getSubscription(deps.store.db, read.view.id);
+  if (price === null || (stored?.paidPlanId ?? null) !== null) return read;
   const payments = [confirmed, readLastPayment(read.view, deps.clock())].filter((p): p is PaymentEvidence => p !== null);
   if (!payments.some((p) => differs(p, price))) return read;
   const others = catalog.tiers.flatMap((t) => t.plans).filter((id) => id !== price.planId);
