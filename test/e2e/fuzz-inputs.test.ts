@@ -21,8 +21,26 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(async () => {
+  printTally();
   await h?.close();
 });
+
+/** Answers per route and status, printed at the end: what the suite threw at the service and what it got back. */
+const tally = new Map<string, Map<number, number>>();
+function count(route: string, status: number): void {
+  const byStatus = tally.get(route) ?? new Map<number, number>();
+  byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+  tally.set(route, byStatus);
+}
+function printTally(): void {
+  const lines = [...tally].map(([route, byStatus]) => {
+    const total = [...byStatus.values()].reduce((a, b) => a + b, 0);
+    const statuses = [...byStatus].sort(([a], [b]) => a - b).map(([st, n]) => `${st}×${n}`).join(' ');
+    return `  ${route.padEnd(34)} ${String(total).padStart(5)} requests  ${statuses}`;
+  });
+  const security = h === undefined ? 0 : h.service.store.db.select().from(auditEntries).all().filter((a) => a.kind.startsWith('security.')).length;
+  process.stdout.write(`fuzz suite (FUZZ_RUNS=${RUNS})\n${lines.join('\n')}\n  5xx answers: ${[...tally.values()].flatMap((m) => [...m].filter(([st]) => st >= 500)).reduce((a, [, n]) => a + n, 0)}; security audit entries: ${security}\n`);
+}
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 60);
 const certUrl = () => `${h.paypal.url}/v1/notifications/certs/${DEFAULT_CERT_NAME}`;
@@ -41,9 +59,18 @@ const stored = () => ({
     .filter((a) => !a.kind.startsWith('webhook.') && !a.kind.startsWith('security.')).length,
 });
 
+/**
+ * A new client address per request, forwarded as the nginx in front does (the service trusts 127.0.0.1): the
+ * per-IP limits of the return pages and the license API would otherwise answer most runs with a 429 before the
+ * input reached the handler.
+ */
+let clients = 0;
+const fromNewClient = (): Record<string, string> => ({ 'x-forwarded-for': `10.${(++clients >> 8) & 255}.${clients & 255}.7` });
+
 /** Raw bytes to a route, with whatever headers; returns status and body. */
 async function post(path: string, body: Buffer | string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   const res = await fetch(`${h.service.url}${path}`, { method: 'POST', body, headers });
+  count(`POST ${path}`, res.status);
   return { status: res.status, body: await res.text() };
 }
 
@@ -115,6 +142,7 @@ describe('fuzz: bad input never gets a 5xx and stores nothing', () => {
         const captured = buildSignedRequest(h.paypal.url, event, { webhookId: TEST_WEBHOOK_ID, transmissionTime: new Date(h.now()).toISOString() });
         const altered = JSON.stringify({ ...event, summary: `${event.summary}${extra}` });
         const res = await postRaw(`${h.service.url}/webhooks/paypal`, { body: altered, headers: captured.headers });
+        count('POST /webhooks/paypal (replayed)', res.status);
         expect(res.status, res.body).toBe(400);
       }),
       { numRuns: Math.min(RUNS, 30) },
@@ -127,7 +155,8 @@ describe('fuzz: bad input never gets a 5xx and stores nothing', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/paypal/return', '/paypal/cancel'), fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), async (path, id, token) => {
         const q = new URLSearchParams({ subscription_id: `${id}<script>x</script>`, ba_token: token, token });
-        const res = await fetch(`${h.service.url}${path}?${q.toString()}`);
+        const res = await fetch(`${h.service.url}${path}?${q.toString()}`, { headers: fromNewClient() });
+        count(`GET ${path}`, res.status);
         const text = await res.text();
         expect(res.status, text.slice(0, 200)).toBeLessThan(500);
         expect(text).not.toContain('<script>x</script>');
@@ -145,7 +174,7 @@ describe('fuzz: bad input never gets a 5xx and stores nothing', () => {
     );
     await fc.assert(
       fc.asyncProperty(licenseBody, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), async (b, type) => {
-        const res = await post('/api/v1/licenses/verify', b, { 'content-type': type });
+        const res = await post('/api/v1/licenses/verify', b, { 'content-type': type, ...fromNewClient() });
         expect(res.status, res.body).toBeLessThan(500);
         if (res.status === 200) expect(JSON.parse(res.body)).toEqual({ valid: false });
       }),
