@@ -102,8 +102,10 @@ export function prepareClaimNextJob(db: Db): (opts: { now: number; lockedUntil: 
   // A queued job waits while its twin (same kind and dedupe key, e.g. one member's role sync) runs:
   // two syncs of one member at once undo each other's role changes. Running rows are few (the
   // workers' leases), so the twin check walks jobs_lease_idx, not the queue.
+  // The live one names its index: SQLite's planner (with or without ANALYZE) keeps choosing jobs_due_idx and steps
+  // over every queued bulk row (14 ms a claim at 90,000, against 0.02 ms through jobs_live_due_idx, schema.ts).
   const oldestDue = (live: boolean) =>
-    sql`(SELECT c.id FROM jobs AS c WHERE c.status = 'queued' AND c.run_at <= ${now} ${sql.raw(live ? 'AND c.priority >= 0' : '')} AND (c.dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs AS twin WHERE twin.status = 'running' AND twin.kind = c.kind AND twin.dedupe_key = c.dedupe_key)) ORDER BY c.run_at LIMIT 1)`;
+    sql`(SELECT c.id FROM jobs AS c ${sql.raw(live ? 'INDEXED BY jobs_live_due_idx ' : '')}WHERE c.status = 'queued' AND c.run_at <= ${now} ${sql.raw(live ? 'AND c.priority >= 0' : '')} AND (c.dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs AS twin WHERE twin.status = 'running' AND twin.kind = c.kind AND twin.dedupe_key = c.dedupe_key)) ORDER BY c.run_at LIMIT 1)`;
   const takeLive = claim(oldestDue(true), dueLive);
   const takeAny = claim(oldestDue(false), dueQueued);
   return (opts) => takeExpired.get(opts) ?? takeLive.get(opts) ?? takeAny.get(opts);
