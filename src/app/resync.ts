@@ -64,7 +64,7 @@ export function createResync(d: ResyncDeps): Resync {
     async resyncAll(o = {}) {
       const entitled = listEntitledMemberIds(d.store.db);
       const held = await d.roleHolders.readManagedRoles(d.tiers.current().managedRoleIds, new Set(entitled));
-      const ids = enqueueResync(d.store, [...held.keys(), ...entitled], held, d.clock());
+      const ids = await enqueueResync(d.store, [...held.keys(), ...entitled], held, d.clock);
       d.log.info({ members: ids.length, inGuild: held.size, entitled: entitled.length }, 'resync queued');
       const finished = trackResync(d, ids, o.onProgress ?? (() => undefined), running);
       return { members: ids.length, finished };
@@ -75,10 +75,19 @@ export function createResync(d: ResyncDeps): Resync {
   };
 }
 
+/** Members queued per transaction by a bulk resync (see enqueueResync). */
+const RESYNC_BATCH = 2_000;
+
 /**
- * Bulk resync: one role-sync job per member, all in one transaction. The
- * dedupe key is the member id, so a member whose sync is already queued gets
- * no second job (the queued one collapses into this one).
+ * Bulk resync: one role-sync job per member, RESYNC_BATCH members per
+ * transaction, yielding to the event loop between them. One transaction for
+ * 100,000 members held the write lock, SQLite's dirty pages and every
+ * statement's garbage until it committed, froze HTTP and the gateway all the
+ * while, and the runner could start no job before the last was queued
+ * (bench:memory). Batches lose nothing: each member's job is self-contained,
+ * and what changes for a member between two batches is handled as below.
+ * The dedupe key is the member id, so a member whose sync is already queued
+ * gets no second job (the queued one collapses into this one).
  *
  * Each job carries the managed roles the member held at the member fetch
  * (`held`; null: not in the guild), so it makes no GET: the fetch leaves no
@@ -101,14 +110,21 @@ export function createResync(d: ResyncDeps): Resync {
  *
  * Returns the job ids (existing or new), for progress.
  */
-function enqueueResync(store: Store, memberIds: Iterable<string>, held: ReadonlyMap<string, readonly string[]>, now: number): number[] {
+async function enqueueResync(store: Store, memberIds: Iterable<string>, held: ReadonlyMap<string, readonly string[]>, clock: () => number): Promise<number[]> {
   const unique = [...new Set(memberIds)];
-  return store.transaction((tx) =>
-    unique.map((memberId) => {
-      const roles = hasPendingJob(tx, roleSyncJob.kind, memberId) ? undefined : (held.get(memberId) ?? null);
-      return enqueue(tx, roleSyncJob, { memberId, resync: true, held: roles === undefined || roles === null ? roles : [...roles] }, now, { dedupeKey: memberId });
-    }),
-  );
+  const ids: number[] = [];
+  for (let start = 0; start < unique.length; start += RESYNC_BATCH) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    const now = clock();
+    const batch = unique.slice(start, start + RESYNC_BATCH);
+    store.transaction((tx) => {
+      for (const memberId of batch) {
+        const roles = hasPendingJob(tx, roleSyncJob.kind, memberId) ? undefined : (held.get(memberId) ?? null);
+        ids.push(enqueue(tx, roleSyncJob, { memberId, resync: true, held: roles === undefined || roles === null ? roles : [...roles] }, now, { dedupeKey: memberId }));
+      }
+    });
+  }
+  return ids;
 }
 
 /**
