@@ -3,7 +3,7 @@ import { enqueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { hasPendingJob } from '../store/job-admin-repo.ts';
-import { countJobOutcomes } from '../store/job-repo.ts';
+import { listFinishedJobs } from '../store/job-repo.ts';
 import { listEntitledMemberIds } from '../store/member-repo.ts';
 import type { TiersSource } from '../tiers.ts';
 
@@ -135,9 +135,22 @@ async function enqueueResync(store: Store, memberIds: Iterable<string>, held: Re
  */
 function trackResync(d: ResyncDeps, jobIds: readonly number[], onProgress: (p: ResyncProgress) => void, running: Set<() => void>): Promise<ResyncProgress> {
   const total = jobIds.length;
+  // Only the jobs not yet seen finished are read again: a poll costs what is left, not the whole resync.
+  let unfinished = jobIds;
+  let done = 0;
+  let failed = 0;
   const read = (): ResyncProgress => {
-    const { done, dead } = countJobOutcomes(d.store.db, jobIds);
-    return { done: done + dead, total, failed: dead, rateLimited: rateLimits?.count() ?? 0, finished: done + dead >= total };
+    const finished = listFinishedJobs(d.store.db, unfinished);
+    if (finished.length > 0) {
+      const seen = new Set<number>();
+      for (const j of finished) {
+        seen.add(j.id);
+        done += 1;
+        if (j.status === 'dead') failed += 1;
+      }
+      unfinished = unfinished.filter((id) => !seen.has(id));
+    }
+    return { done, total, failed, rateLimited: rateLimits?.count() ?? 0, finished: unfinished.length === 0 };
   };
   let last: ResyncProgress = { done: 0, total, failed: 0, rateLimited: 0, finished: total === 0 };
   if (total === 0) {

@@ -280,17 +280,15 @@ export function countByStatus(db: DbOrTx): Record<JobStatus, number> {
   return out;
 }
 
-/** Of these jobs, how many are done and how many dead, for bulk-resync progress (in slices: SQLite's variable limit). */
-export function countJobOutcomes(db: DbOrTx, ids: readonly number[]): { done: number; dead: number } {
-  const out = { done: 0, dead: 0 };
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = db
-      .select({ status: jobs.status, n: count() })
-      .from(jobs)
-      .where(and(inArray(jobs.id, ids.slice(i, i + 500)), inArray(jobs.status, ['done', 'dead'])))
-      .groupBy(jobs.status)
-      .all();
-    for (const r of rows) out[r.status as 'done' | 'dead'] += r.n;
-  }
-  return out;
+/**
+ * Of these jobs, the ones finished (done or dead), for bulk-resync progress. One statement: the ids go in as one
+ * JSON array and each is a rowid lookup (CROSS JOIN keeps json_each outside). Filtering `id IN (500 ids) AND
+ * status IN (done, dead)` let SQLite walk the status index over every finished job instead, for each slice: at
+ * 100,000 resync jobs the once-a-second poll took the whole CPU and the resync slowed to ~30 jobs/s.
+ */
+export function listFinishedJobs(db: DbOrTx, ids: readonly number[]): { id: number; status: 'done' | 'dead' }[] {
+  if (ids.length === 0) return [];
+  return db.all<{ id: number; status: 'done' | 'dead' }>(
+    sql`SELECT j.id AS id, j.status AS status FROM json_each(${JSON.stringify(ids)}) AS e CROSS JOIN jobs AS j ON j.id = e.value WHERE j.status IN ('done', 'dead')`,
+  );
 }
