@@ -75,6 +75,9 @@ export function createResync(d: ResyncDeps): Resync {
   };
 }
 
+/** Jobs read per statement by the resync's progress poll (trackResync). */
+const PROGRESS_SLICE = 1_000;
+
 /** Members queued per transaction by a bulk resync (see enqueueResync). */
 const RESYNC_BATCH = 2_000;
 
@@ -135,22 +138,29 @@ async function enqueueResync(store: Store, memberIds: Iterable<string>, held: Re
  */
 function trackResync(d: ResyncDeps, jobIds: readonly number[], onProgress: (p: ResyncProgress) => void, running: Set<() => void>): Promise<ResyncProgress> {
   const total = jobIds.length;
-  // Only the jobs not yet seen finished are read again: a poll costs what is left, not the whole resync.
-  let unfinished = jobIds;
+  // Only the jobs not yet seen finished are read again, in slices, compacted in place: a poll costs what is left,
+  // not the whole resync, and allocates no large object (one 1.9 MB id list a second left V8's old space growing
+  // by ~1.5 MB/s during a 100,000-member resync until a full GC: bench:memory).
+  const unfinished = Float64Array.from(jobIds);
+  let left = unfinished.length;
   let done = 0;
   let failed = 0;
   const read = (): ResyncProgress => {
-    const finished = listFinishedJobs(d.store.db, unfinished);
-    if (finished.length > 0) {
-      const seen = new Set<number>();
-      for (const j of finished) {
-        seen.add(j.id);
-        done += 1;
-        if (j.status === 'dead') failed += 1;
+    let kept = 0;
+    for (let i = 0; i < left; i += PROGRESS_SLICE) {
+      const slice = unfinished.subarray(i, Math.min(left, i + PROGRESS_SLICE));
+      const finished = new Map(listFinishedJobs(d.store.db, Array.from(slice)).map((j) => [j.id, j.status]));
+      for (const id of slice) {
+        const status = finished.get(id);
+        if (status === undefined) unfinished[kept++] = id;
+        else {
+          done += 1;
+          if (status === 'dead') failed += 1;
+        }
       }
-      unfinished = unfinished.filter((id) => !seen.has(id));
     }
-    return { done, total, failed, rateLimited: rateLimits?.count() ?? 0, finished: unfinished.length === 0 };
+    left = kept;
+    return { done, total, failed, rateLimited: rateLimits?.count() ?? 0, finished: left === 0 };
   };
   let last: ResyncProgress = { done: 0, total, failed: 0, rateLimited: 0, finished: total === 0 };
   if (total === 0) {

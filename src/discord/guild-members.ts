@@ -34,12 +34,19 @@ async function readManagedRoles(discord: DiscordClient, managedRoleIds: Readonly
   const g = discord.guild();
   if (g === null) throw new ConciergeError('discord_no_guild', `the bot is not in guild ${discord.guildId} (or the gateway is not ready)`, { retry: true });
   const out = new Map<string, string[]>();
+  // Members holding the same managed roles share one array (nearly all hold one tier's role, or none): at 100,000
+  // members, one array each was ~5 MB of the resync's peak (bench:memory). Callers only read them.
+  const shared = new Map<string, string[]>();
   try {
     await streamMembers(g, (members) => {
       for (const m of members.values()) {
         if (m.user.bot) continue;
         const held = [...m.roles.cache.keys()].filter((id) => managedRoleIds.has(id));
-        if (held.length > 0 || candidates.has(m.id)) out.set(m.id, held);
+        if (held.length === 0 && !candidates.has(m.id)) continue;
+        const key = held.join(',');
+        let same = shared.get(key);
+        if (same === undefined) shared.set(key, (same = held));
+        out.set(m.id, same);
       }
     });
   } catch (err) {
