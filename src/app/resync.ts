@@ -9,8 +9,11 @@ import type { TiersSource } from '../tiers.ts';
 
 /** Who holds which managed roles on Discord now (discord/guild-members.ts implements it). */
 export interface RoleHolders {
-  /** Members now in the guild who hold a managed role or are among `candidates`, with the managed roles they hold. */
-  readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<ReadonlyMap<string, readonly string[]>>;
+  /**
+   * Members now in the guild who hold a managed role or are among `candidates`, with the managed roles they hold,
+   * handed to `onChunk` a chunk at a time as Discord sends them (each member once); resolves after the last.
+   */
+  streamManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>, onChunk: (members: ReadonlyMap<string, readonly string[]>) => void): Promise<void>;
 }
 
 /** Counts Discord's 429 answers from now until stopped (discord/rest-429s.ts implements it). */
@@ -62,10 +65,20 @@ export function createResync(d: ResyncDeps): Resync {
   const running = new Set<() => void>();
   return {
     async resyncAll(o = {}) {
-      const entitled = listEntitledMemberIds(d.store.db);
-      const held = await d.roleHolders.readManagedRoles(d.tiers.current().managedRoleIds, new Set(entitled));
-      const ids = await enqueueResync(d.store, [...held.keys(), ...entitled], held, d.clock);
-      d.log.info({ members: ids.length, inGuild: held.size, entitled: entitled.length }, 'resync queued');
+      // Entitled members not yet seen in the guild: each chunk's members leave it as they are queued, and whoever
+      // is left at the end is not in the guild (held null). Queuing chunk by chunk keeps no list of the whole guild:
+      // at 100,000 members that list and its copies were ~20 MB of the resync's peak (bench:memory).
+      const notSeen = new Set(listEntitledMemberIds(d.store.db));
+      const entitled = notSeen.size;
+      const ids: number[] = [];
+      let inGuild = 0;
+      await d.roleHolders.streamManagedRoles(d.tiers.current().managedRoleIds, notSeen, (members) => {
+        inGuild += members.size;
+        queueResyncJobs(d.store, members.keys(), members, d.clock(), ids);
+        for (const id of members.keys()) notSeen.delete(id);
+      });
+      await enqueueResync(d.store, [...notSeen], new Map(), d.clock, ids);
+      d.log.info({ members: ids.length, inGuild, entitled }, 'resync queued');
       const finished = trackResync(d, ids, o.onProgress ?? (() => undefined), running);
       return { members: ids.length, finished };
     },
@@ -82,8 +95,8 @@ const PROGRESS_SLICE = 1_000;
 const RESYNC_BATCH = 2_000;
 
 /**
- * Bulk resync: one role-sync job per member, RESYNC_BATCH members per
- * transaction, yielding to the event loop between them. One transaction for
+ * Bulk resync: one role-sync job per member, a gateway chunk (1,000) or
+ * RESYNC_BATCH members per transaction, yielding to the event loop between them. One transaction for
  * 100,000 members held the write lock, SQLite's dirty pages and every
  * statement's garbage until it committed, froze HTTP and the gateway all the
  * while, and the runner could start no job before the last was queued
@@ -111,23 +124,23 @@ const RESYNC_BATCH = 2_000;
  * The jobs are bulk work (roleSyncJob's priority for `resync`): a live role sync (a member who just paid) is
  * claimed before them, so it waits for at most the few already running.
  *
- * Returns the job ids (existing or new), for progress.
+ * Appends the job ids (existing or new) to `ids`, for progress.
  */
-async function enqueueResync(store: Store, memberIds: Iterable<string>, held: ReadonlyMap<string, readonly string[]>, clock: () => number): Promise<number[]> {
-  const unique = [...new Set(memberIds)];
-  const ids: number[] = [];
-  for (let start = 0; start < unique.length; start += RESYNC_BATCH) {
+async function enqueueResync(store: Store, memberIds: readonly string[], held: ReadonlyMap<string, readonly string[]>, clock: () => number, ids: number[]): Promise<void> {
+  for (let start = 0; start < memberIds.length; start += RESYNC_BATCH) {
     if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    const now = clock();
-    const batch = unique.slice(start, start + RESYNC_BATCH);
-    store.transaction((tx) => {
-      for (const memberId of batch) {
-        const roles = hasPendingJob(tx, roleSyncJob.kind, memberId) ? undefined : (held.get(memberId) ?? null);
-        ids.push(enqueue(tx, roleSyncJob, { memberId, resync: true, held: roles === undefined || roles === null ? roles : [...roles] }, now, { dedupeKey: memberId }));
-      }
-    });
+    queueResyncJobs(store, memberIds.slice(start, start + RESYNC_BATCH), held, clock(), ids);
   }
-  return ids;
+}
+
+/** One transaction of enqueueResync: a role-sync job for each member, its id appended to `ids`. */
+function queueResyncJobs(store: Store, memberIds: Iterable<string>, held: ReadonlyMap<string, readonly string[]>, now: number, ids: number[]): void {
+  store.transaction((tx) => {
+    for (const memberId of memberIds) {
+      const roles = hasPendingJob(tx, roleSyncJob.kind, memberId) ? undefined : (held.get(memberId) ?? null);
+      ids.push(enqueue(tx, roleSyncJob, { memberId, resync: true, held: roles === undefined || roles === null ? roles : [...roles] }, now, { dedupeKey: memberId }));
+    }
+  });
 }
 
 /**
