@@ -88,8 +88,23 @@ function seed(now: number, pending: ReadonlyMap<string, string>): void {
 }
 
 // ---------------------------------------------------------------- the service process
+/**
+ * The Node flags and glibc arena limit the service runs with in production: those of the systemd unit's ExecStart
+ * and Environment= lines (none today; package.json's `start` must repeat any added). BENCH_UNIT_FLAGS=0 runs
+ * without them.
+ */
+function productionSettings(): { flags: string[]; mallocArenaMax: string | undefined } {
+  if (process.env['BENCH_UNIT_FLAGS'] === '0') return { flags: [], mallocArenaMax: undefined };
+  const unit = readFileSync(join(ROOT, 'infrastructure/concierge.service'), 'utf8');
+  const exec = /^ExecStart=\S*node((?: --\S+)*) dist\/main\.js$/m.exec(unit);
+  if (exec === null) throw new Error('infrastructure/concierge.service: no `ExecStart=/usr/bin/node [--flag ...] dist/main.js` line');
+  return { flags: (exec[1] ?? '').split(' ').filter((f) => f !== ''), mallocArenaMax: /^Environment=MALLOC_ARENA_MAX=(\d+)$/m.exec(unit)?.[1] };
+}
+const production = productionSettings();
+
 function startService(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const main = FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')] : [join(ROOT, DIST, 'main.js')];
+  const entry = FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')] : [join(ROOT, DIST, 'main.js')];
+  const main = [...production.flags, ...entry];
   const child = spawn(process.execPath, main, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   process.once('exit', () => child.kill('SIGKILL'));
   let out = '';
@@ -154,11 +169,12 @@ if (!FROM_SOURCE && !existsSync(join(ROOT, DIST, 'main.js'))) throw new Error(`$
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-// BENCH_NODE_OPTIONS and BENCH_MALLOC_ARENA_MAX: Node flags (V8 heap sizing) and glibc's arena limit to try on the service.
+// BENCH_NODE_OPTIONS and BENCH_MALLOC_ARENA_MAX: Node flags (V8 heap sizing) and glibc's arena limit to try on the
+// service, beside (flags) or instead of (arena limit) the production settings.
 const env = {
   PATH: process.env['PATH'],
   NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'],
-  MALLOC_ARENA_MAX: process.env['BENCH_MALLOC_ARENA_MAX'],
+  MALLOC_ARENA_MAX: process.env['BENCH_MALLOC_ARENA_MAX'] ?? production.mallocArenaMax,
   NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('../src/stand-ins/tls/ca.pem', import.meta.url)),
   ...testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn' }),
 };
@@ -220,6 +236,7 @@ process.stdout.write(
   [
     '',
     `Concierge memory, ${MEMBERS.toLocaleString('en')} members, ${WEBHOOKS.toLocaleString('en')} webhooks (${FROM_SOURCE ? 'from source through tsx' : `compiled ${DIST}/`}, Node ${process.version})`,
+    `node ${[...production.flags, process.env['BENCH_NODE_OPTIONS'] ?? ''].join(' ').trim() || '(no flags)'}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? '(unset)'}`,
     'step        seconds  RSS MB  peak MB  heap used MB  heap total MB',
     ...rows.map((r) => `${r.step.padEnd(10)} ${r.seconds.toFixed(1).padStart(8)}  ${mb(r.rss)}   ${mb(r.peak)}        ${mb(r.heapUsed)}         ${mb(r.heapTotal)}`),
     `peak RSS ${peak.toFixed(0)} MB: ${peak < GOAL_MB ? 'under' : 'OVER'} the ${GOAL_MB} MB goal`,

@@ -79,7 +79,9 @@ async function sign(bodies: string[]): Promise<Signed[]> {
 async function startServer(mode: 'verify' | 'concierge'): Promise<{ url: string; stop: () => void }> {
   const env = testEnv(paypal.url, join(dir, `${mode}-${Date.now()}.db`), { ...discordEnv(discord), LOG_LEVEL: 'warn', PAYPAL_TIMEOUT_MS: '5000' });
   const profile = process.env['BENCH_CPUPROF'] === '1' && mode === 'concierge' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/concierge-prof'] : [];
-  const child = spawn(process.execPath, [...profile, '--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
+  // BENCH_NODE_FLAGS: Node/V8 flags for both servers (e.g. the heap sizing of the systemd unit), not for this load generator.
+  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...flags, ...profile, '--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -7,10 +7,20 @@ import { ConciergeError } from '../errors.ts';
 /** The guild's member list (implements app/'s RoleHolders, app/resync.ts, and GuildRoleReader, app/reconcile-discord.ts). */
 export interface GuildMembers {
   readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<Map<string, string[]>>;
+  streamManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>, onChunk: (members: ReadonlyMap<string, readonly string[]>) => void): Promise<void>;
 }
 
 export function createGuildMembers(discord: DiscordClient): GuildMembers {
-  return { readManagedRoles: (managedRoleIds, candidates) => readManagedRoles(discord, managedRoleIds, candidates) };
+  return {
+    async readManagedRoles(managedRoleIds, candidates) {
+      const out = new Map<string, string[]>();
+      await streamManagedRoles(discord, managedRoleIds, candidates, (members) => {
+        for (const [id, held] of members) out.set(id, [...held]);
+      });
+      return out;
+    },
+    streamManagedRoles: (managedRoleIds, candidates, onChunk) => streamManagedRoles(discord, managedRoleIds, candidates, onChunk),
+  };
 }
 
 /** With no chunk for this long the request is given up (discord.js's own member fetch waits 120 s in all). */
@@ -21,33 +31,55 @@ const CHUNK_TIMEOUT_MS = 60_000;
  * `candidates`, with the managed roles they hold (bots left out), from the
  * gateway (op 8 REQUEST_GUILD_MEMBERS, answered in chunks of 1,000), not
  * REST: no rate-limited calls, and the roles are current as of the request.
+ * Each chunk goes to `onChunk` as it arrives (each member once); resolves
+ * after the last.
  *
  * Read chunk by chunk rather than through `guild.members.fetch()`, which
  * gathers every GuildMember (and its User) into one collection before it
  * resolves and leaves them all cached: at 100,000 members that took the
  * service's RSS past 300 MB (bench:memory). Here a chunk's members are
- * garbage once read; only ids and managed role ids are kept, and what the
- * chunks put in the (limited) member and user caches is swept at the end, so
- * the fetch leaves nothing cached but the bot.
+ * garbage once read, and what the chunks put in the (limited) member and
+ * user caches is swept at the end, so the fetch leaves nothing cached but
+ * the bot. A caller that needs no whole list (the bulk resync) keeps nothing
+ * either.
  */
-async function readManagedRoles(discord: DiscordClient, managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<Map<string, string[]>> {
+async function streamManagedRoles(
+  discord: DiscordClient,
+  managedRoleIds: ReadonlySet<string>,
+  candidates: ReadonlySet<string>,
+  onChunk: (members: ReadonlyMap<string, readonly string[]>) => void,
+): Promise<void> {
   const g = discord.guild();
   if (g === null) throw new ConciergeError('discord_no_guild', `the bot is not in guild ${discord.guildId} (or the gateway is not ready)`, { retry: true });
-  const out = new Map<string, string[]>();
+  // Members holding the same managed roles share one array (nearly all hold one tier's role, or none). Callers only read them.
+  const shared = new Map<string, string[]>();
+  let callerError: unknown = null;
   try {
     await streamMembers(g, (members) => {
+      const out = new Map<string, readonly string[]>();
       for (const m of members.values()) {
         if (m.user.bot) continue;
         const held = [...m.roles.cache.keys()].filter((id) => managedRoleIds.has(id));
-        if (held.length > 0 || candidates.has(m.id)) out.set(m.id, held);
+        if (held.length === 0 && !candidates.has(m.id)) continue;
+        const key = held.join(',');
+        let same = shared.get(key);
+        if (same === undefined) shared.set(key, (same = held));
+        out.set(m.id, same);
+      }
+      try {
+        onChunk(out);
+      } catch (err) {
+        callerError = err;
+        throw err;
       }
     });
   } catch (err) {
+    // The caller's own failure (e.g. its store write) is not Discord's.
+    if (err === callerError) throw err;
     throw translateDiscordError(err, 'fetch guild members (gateway op 8)', g, null);
   } finally {
     sweepMembers(g.client);
   }
-  return out;
 }
 
 /** Empties the member and user caches but for the bot's own (read for role positions and permissions). */

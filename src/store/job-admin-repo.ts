@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, min, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, min, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
 import { advanceQueuedSibling, type JobRecord } from './job-repo.ts';
 import { jobs } from './schema.ts';
@@ -9,15 +9,28 @@ import { jobs } from './schema.ts';
  * The queue's own verbs (claim, complete, fail) are job-repo.ts.
  */
 
-/** Whether a job of `kind` with `dedupeKey` is queued or running (a schedule that needs no new row). */
+/**
+ * Whether a job of `kind` with `dedupeKey` is queued or running (a schedule that needs no new row).
+ *
+ * Two lookups, each on its own index: a queued one through the partial unique index jobs_queued_dedupe_idx (its
+ * predicate repeated so SQLite may use it), a running one through jobs_lease_idx (few rows). One query with
+ * `status IN ('queued', 'running')` walked jobs_kind_idx over every queued job of the kind: a bulk resync asks
+ * once per member while queuing them, so 100,000 members took O(n²) row reads (over 15 minutes, bench:memory).
+ */
 export function hasPendingJob(db: DbOrTx, kind: string, dedupeKey: string): boolean {
-  const row = db
+  const queued = db
     .select({ id: jobs.id })
     .from(jobs)
-    .where(and(eq(jobs.kind, kind), eq(jobs.dedupeKey, dedupeKey), inArray(jobs.status, ['queued', 'running'])))
+    .where(and(eq(jobs.kind, kind), eq(jobs.dedupeKey, dedupeKey), sql`status = 'queued' AND dedupe_key IS NOT NULL`))
+    .get();
+  if (queued !== undefined) return true;
+  const running = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(eq(jobs.status, 'running'), eq(jobs.kind, kind), eq(jobs.dedupeKey, dedupeKey)))
     .limit(1)
     .get();
-  return row !== undefined;
+  return running !== undefined;
 }
 
 export interface KindDepth {

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_live_due_idx` ON `jobs` (`run_at`) WHERE status = 'queued' AND priority >= 0;
