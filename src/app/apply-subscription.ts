@@ -66,7 +66,11 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
   if (memberId !== null) ensureMember(tx, memberId, ctx.now);
 
   const source = stale && existing !== undefined ? keepStoredStatus(existing, view) : view;
-  const revokedAt = ctx.revokedAt ?? existing?.revokedAt ?? null;
+  // A revocation (refund, reversal, chargeback) stands until a payment completed after it counts for a plan:
+  // one that reached its price. A later sale that paid for nothing never lifts it.
+  const stored = existing?.revokedAt ?? null;
+  const lifted = stored !== null && settled.counted.some((c) => c.payment.at > stored);
+  const revokedAt = ctx.revokedAt ?? (lifted ? null : stored);
   const final = deriveSubscription(source, { ...toKnownFacts(existing), lastPaymentAt: settled.paid.lastPaymentAt, paidUntil: settled.paid.until, revokedAt }, ctx.catalog.policy, ctx.now);
   const planId = final.planId ?? existing?.planId ?? '';
   const row = {
@@ -87,7 +91,7 @@ export function applySubscription(tx: Tx, read: SubscriptionRead, ctx: ApplyCont
     failedPaymentsCount: final.failedPaymentsCount,
     lastFailedPaymentAt: final.lastFailedPaymentAt,
     revokedAt,
-    revokedReason: existing?.revokedReason ?? null,
+    revokedReason: revokedAt === null ? null : (existing?.revokedReason ?? null),
   };
   upsertSubscription(tx, row, ctx.now);
 

@@ -220,6 +220,27 @@ describe('payment events are confirmed with PayPal', () => {
     expect(tierOf(bystander.memberId)).toBe('titan');
   });
 
+  it('after a refund, a later payment that reaches no price leaves the revocation; one at the plan’s price lifts it', async () => {
+    const { memberId, subId } = await activeMember(PLAN_IDS.titanMonthly);
+    const sale = h.paypal.get(subId)?.sales[0]?.id ?? '';
+    h.paypal.refundSale(sale);
+    await send(h.paypal.saleEvent('PAYMENT.SALE.REFUNDED', sale));
+    expect(sub(subId)?.state).toBe('revoked');
+    const read = await readSubscription(client(), subId);
+    const apply = (value: string) => {
+      h.advance(DAY);
+      h.service.store.transaction((tx) => {
+        applySubscription(tx, read, { catalog: h.service.tiers.current(), effects: h.service.effects, now: h.now(), eventId: null, payment: { value, currency: 'USD', at: h.now() } });
+      });
+    };
+    apply('0.50');
+    expect(sub(subId)).toMatchObject({ state: 'revoked', revokedReason: expect.stringContaining('refunded') });
+    expect(tierOf(memberId)).toBeNull();
+    apply('19.99');
+    expect(sub(subId)).toMatchObject({ state: 'active', revokedAt: null, revokedReason: null });
+    expect(tierOf(memberId)).toBe('titan');
+  });
+
   it('a partial refund keeps access under the default policy (on_partial_refund: keep) and is audited', async () => {
     const { memberId, subId } = await activeMember(PLAN_IDS.legendaryMonthly);
     const sale = h.paypal.get(subId)?.sales[0]?.id ?? '';

@@ -4,7 +4,7 @@ import type { Logger } from '../../log.ts';
 import type { Tx } from '../../store/db.ts';
 import type { WebhookEventRow } from '../../store/inbox-repo.ts';
 import { getPayment, insertPayment } from '../../store/payment-repo.ts';
-import { getSubscription, setSubscriptionRevoked, type SubscriptionRow } from '../../store/subscription-repo.ts';
+import { getSubscription, type SubscriptionRow } from '../../store/subscription-repo.ts';
 import { applySubscription } from '../apply-subscription.ts';
 import { recordAudit } from '../audit.ts';
 import { readSubscription, type TransactionView } from '../paypal-reads.ts';
@@ -41,9 +41,7 @@ export async function confirmSale(deps: ProcessDeps, event: WebhookEventRow, rou
   const read = await withFallbackPrices(deps, await readSubscription(deps.paypal, route.subscriptionId), deps.tiers.current(), evidence);
   inEventTx(deps, event, (tx, now) => {
     const payment = { ...evidence, at: Math.min(evidence.at, now) };
-    const existing = getSubscription(tx, route.subscriptionId);
-    // A refund's revocation stands until a later payment on the subscription completes.
-    if (existing?.revokedAt != null && payment.at > existing.revokedAt) setSubscriptionRevoked(tx, existing.id, null, now);
+    // A refund's revocation is lifted by applySubscription once a later payment counts for a plan.
     const catalog = deps.tiers.current();
     const r = applySubscription(tx, read, { catalog, effects: deps.effects, now, eventId: event.id, payment });
     const paidFor = (r.applied ? r.payment : null) ?? countedEarlier(getSubscription(tx, route.subscriptionId), payment.at);
