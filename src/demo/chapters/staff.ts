@@ -17,7 +17,7 @@ function firstTimestamp(text: string): number {
 }
 
 export async function playStaffChapter(s: Scene): Promise<void> {
-  const { stage, act, step, fastForward, roles, rolesText, audited, dmTitles, footprint, readable, firstLine } = s;
+  const { stage, act, step, fastForward, roles, rolesText, audited, dmed, dmTitles, footprint, readable, firstLine } = s;
   const admin = (sub: string, options: Record<string, string> = {}, userId = STAFF_ID) => act.staff('admin', sub, userId, options);
   const warnings = () => dmTitles('gina').filter((t) => t === 'Your membership ends soon').length;
 
@@ -71,6 +71,8 @@ export async function playStaffChapter(s: Scene): Promise<void> {
 
   await step("gina's grant ends on its own: the role goes; still one warning", async () => {
     const shown = await roles('gina', []);
+    // The "ended" DM is its own job, queued beside the role removal: wait for it rather than read the list too early.
+    await dmed('gina', 'Your membership has ended');
     check(warnings() === 1, 'exactly one warning DM', String(warnings()));
     return { did: '(time passes)', concierge: `grant expiry job at the end time; gina's DMs: ${dmTitles('gina').map((t) => `"${t}"`).join(', ')}`, discord: shown };
   });
