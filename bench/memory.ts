@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,15 +101,22 @@ function productionSettings(): { flags: string[]; mallocArenaMax: string | undef
   return { flags: (exec[1] ?? '').split(' ').filter((f) => f !== ''), mallocArenaMax: /^Environment=MALLOC_ARENA_MAX=(\d+)$/m.exec(unit)?.[1] };
 }
 const production = productionSettings();
+const extraFlags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
 
 function startService(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
   const entry = FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')] : [join(ROOT, DIST, 'main.js')];
-  const main = [...production.flags, ...entry];
+  const main = [...production.flags, ...extraFlags, ...entry];
   const child = spawn(process.execPath, main, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   process.once('exit', () => child.kill('SIGKILL'));
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // BENCH_SERVICE_LOG=file keeps the service's whole output (e.g. with BENCH_NODE_FLAGS=--trace-gc).
+  const log = process.env['BENCH_SERVICE_LOG'] === undefined ? null : createWriteStream(process.env['BENCH_SERVICE_LOG']);
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-100_000);
+    log?.write(d);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   return { child, output: () => out };
 }
 
@@ -146,6 +153,7 @@ function pendingJobs(kind?: string): number {
 async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, output: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null) throw new Error(`${what}: the service exited (${service.child.exitCode ?? service.child.signalCode})\n${output().slice(-4000)}`);
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -169,11 +177,10 @@ if (!FROM_SOURCE && !existsSync(join(ROOT, DIST, 'main.js'))) throw new Error(`$
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-// BENCH_NODE_OPTIONS and BENCH_MALLOC_ARENA_MAX: Node flags (V8 heap sizing) and glibc's arena limit to try on the
-// service, beside (flags) or instead of (arena limit) the production settings.
+// BENCH_NODE_FLAGS and BENCH_MALLOC_ARENA_MAX: Node/V8 flags (heap sizing, --trace-gc) and glibc's arena limit to try
+// on the service, after (flags) or instead of (arena limit) the production settings.
 const env = {
   PATH: process.env['PATH'],
-  NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'],
   MALLOC_ARENA_MAX: process.env['BENCH_MALLOC_ARENA_MAX'] ?? production.mallocArenaMax,
   NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('../src/stand-ins/tls/ca.pem', import.meta.url)),
   ...testEnv(paypal.url, dbPath, { ...discordEnv(discord), HTTP_PORT: String(port), LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn' }),
@@ -183,6 +190,15 @@ const pid = service.child.pid ?? NaN;
 const rows: { step: string; seconds: number; rss: number; peak: number; heapUsed: number; heapTotal: number }[] = [];
 const started = performance.now();
 let stepStart = started;
+// BENCH_TIMELINE=1 prints RSS and V8's heap every second, to see which step grows what.
+const timeline = process.env['BENCH_TIMELINE'] === '1'
+  ? setInterval(() => {
+      readHeap(base).then(
+        (h) => process.stdout.write(`    t=${((performance.now() - started) / 1000).toFixed(0)}s RSS ${readRss(pid).rss.toFixed(0)} MB, heap ${h.used.toFixed(0)} / ${h.total.toFixed(0)} MB\n`),
+        () => undefined,
+      );
+    }, 1000)
+  : null;
 async function record(step: string): Promise<void> {
   const heap = await readHeap(base);
   rows.push({ step, seconds: (performance.now() - stepStart) / 1000, ...readRss(pid), heapUsed: heap.used, heapTotal: heap.total });
@@ -224,8 +240,12 @@ try {
     await record('settled');
   }
 } finally {
-  service.child.kill('SIGTERM');
-  await new Promise((r) => service.child.once('exit', r));
+  if (timeline !== null) clearInterval(timeline);
+  if (service.child.exitCode === null && service.child.signalCode === null) {
+    const exited = new Promise((r) => service.child.once('exit', r));
+    service.child.kill('SIGTERM');
+    await exited;
+  }
   await paypal.close();
   await discord.close();
 }
@@ -236,7 +256,7 @@ process.stdout.write(
   [
     '',
     `Concierge memory, ${MEMBERS.toLocaleString('en')} members, ${WEBHOOKS.toLocaleString('en')} webhooks (${FROM_SOURCE ? 'from source through tsx' : `compiled ${DIST}/`}, Node ${process.version})`,
-    `node ${[...production.flags, process.env['BENCH_NODE_OPTIONS'] ?? ''].join(' ').trim() || '(no flags)'}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? '(unset)'}`,
+    `node ${[...production.flags, ...extraFlags].join(' ') || '(no flags)'}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? '(unset)'}`,
     'step        seconds  RSS MB  peak MB  heap used MB  heap total MB',
     ...rows.map((r) => `${r.step.padEnd(10)} ${r.seconds.toFixed(1).padStart(8)}  ${mb(r.rss)}   ${mb(r.peak)}        ${mb(r.heapUsed)}         ${mb(r.heapTotal)}`),
     `peak RSS ${peak.toFixed(0)} MB: ${peak < GOAL_MB ? 'under' : 'OVER'} the ${GOAL_MB} MB goal`,
