@@ -20,7 +20,7 @@ export interface GuildRoleReader {
    * `candidates`, with the managed roles they hold (bots left out). Throws
    * when Discord cannot be read.
    */
-  readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<Map<string, string[]>>;
+  readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<ReadonlyMap<string, readonly string[]>>;
 }
 
 const SUBSCRIPTION_SOURCE = 'subscription:';
@@ -34,7 +34,7 @@ export async function reconcileRoles(run: RunContext, guild: GuildRoleReader, se
   const { store, tiers, clock } = run.base;
   const catalog = tiers.current();
   const entitlements = listEntitlements(store.db);
-  let held: Map<string, string[]>;
+  let held: ReadonlyMap<string, readonly string[]>;
   try {
     held = await guild.readManagedRoles(catalog.managedRoleIds, new Set(entitlements.keys()));
   } catch (err) {

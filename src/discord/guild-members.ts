@@ -6,16 +6,16 @@ import { ConciergeError } from '../errors.ts';
 
 /** The guild's member list (implements app/'s RoleHolders, app/resync.ts, and GuildRoleReader, app/reconcile-discord.ts). */
 export interface GuildMembers {
-  readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<Map<string, string[]>>;
+  readManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>): Promise<ReadonlyMap<string, readonly string[]>>;
   streamManagedRoles(managedRoleIds: ReadonlySet<string>, candidates: ReadonlySet<string>, onChunk: (members: ReadonlyMap<string, readonly string[]>) => void): Promise<void>;
 }
 
 export function createGuildMembers(discord: DiscordClient): GuildMembers {
   return {
     async readManagedRoles(managedRoleIds, candidates) {
-      const out = new Map<string, string[]>();
+      const out = new Map<string, readonly string[]>();
       await streamManagedRoles(discord, managedRoleIds, candidates, (members) => {
-        for (const [id, held] of members) out.set(id, [...held]);
+        for (const [id, held] of members) out.set(id, held);
       });
       return out;
     },

@@ -21,9 +21,10 @@ export function upsertSubscription(db: DbOrTx, row: SubscriptionWrite, now: numb
     .run();
 }
 
-export function setSubscriptionRevoked(db: DbOrTx, id: string, revoked: { at: number; reason: string } | null, now: number): void {
+/** Records a revocation (refund, reversal, chargeback, staff ending access now); only applySubscription lifts one, on a counted payment after it. */
+export function setSubscriptionRevoked(db: DbOrTx, id: string, revoked: { at: number; reason: string }, now: number): void {
   db.update(subscriptions)
-    .set(revoked === null ? { revokedAt: null, revokedReason: null, updatedAt: now } : { revokedAt: revoked.at, revokedReason: revoked.reason, state: 'revoked', updatedAt: now })
+    .set({ revokedAt: revoked.at, revokedReason: revoked.reason, state: 'revoked', updatedAt: now })
     .where(eq(subscriptions.id, id))
     .run();
 }
