@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { recordFigure } from './figures.ts';
+import { benchNodeFlags } from './node-flags.ts';
 import { DAY_MS } from '../src/core/time.ts';
 import { freePort } from '../src/demo/stage.ts';
 import { createPaypalStandIn } from '../src/stand-ins/paypal/server.ts';
@@ -101,7 +102,7 @@ function productionSettings(): { flags: string[]; mallocArenaMax: string | undef
   return { flags: (exec[1] ?? '').split(' ').filter((f) => f !== ''), mallocArenaMax: /^Environment=MALLOC_ARENA_MAX=(\d+)$/m.exec(unit)?.[1] };
 }
 const production = productionSettings();
-const extraFlags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+const extraFlags = benchNodeFlags();
 
 function startService(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
   const entry = FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')] : [join(ROOT, DIST, 'main.js')];
@@ -150,11 +151,11 @@ function pendingJobs(kind?: string): number {
   }
 }
 
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, output: () => string): Promise<void> {
+async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, service: { child: ChildProcess; output: () => string }): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
-    if (service.child.exitCode !== null || service.child.signalCode !== null) throw new Error(`${what}: the service exited (${service.child.exitCode ?? service.child.signalCode})\n${output().slice(-4000)}`);
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${output().slice(-4000)}`);
+    if (service.child.exitCode !== null || service.child.signalCode !== null) throw new Error(`${what}: the service exited (${service.child.exitCode ?? service.child.signalCode})\n${service.output().slice(-4000)}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${service.output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -208,7 +209,7 @@ async function record(step: string): Promise<void> {
 }
 
 try {
-  await waitFor('start-up', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), 120_000, service.output);
+  await waitFor('start-up', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), 120_000, service);
   await record('started');
   await new Promise((r) => setTimeout(r, IDLE_MS));
   await record('idle');
@@ -216,10 +217,10 @@ try {
   if (MEMBERS > 0) {
     const identifies = discord.gatewayLog.filter((e) => e.kind === 'identify').length;
     discord.invalidateSessions();
-    await waitFor('the new session', () => discord.gatewayLog.filter((e) => e.kind === 'identify').length > identifies, 60_000, service.output);
-    await waitFor('the resync to queue its jobs', () => pendingJobs('role-sync') > 0, 120_000, service.output);
+    await waitFor('the new session', () => discord.gatewayLog.filter((e) => e.kind === 'identify').length > identifies, 60_000, service);
+    await waitFor('the resync to queue its jobs', () => pendingJobs('role-sync') > 0, 120_000, service);
     // About 4 minutes on two idle cores (1–2 ms of CPU a job); a busy machine takes many times that.
-    await waitFor('the resync jobs', () => pendingJobs() === 0, 3 * 3_600_000, service.output);
+    await waitFor('the resync jobs', () => pendingJobs() === 0, 3 * 3_600_000, service);
     await record('resync');
 
     let next = 0;
@@ -234,7 +235,7 @@ try {
         }
       }),
     );
-    await waitFor('the webhook jobs', () => pendingJobs() === 0, 600_000, service.output);
+    await waitFor('the webhook jobs', () => pendingJobs() === 0, 600_000, service);
     await record('webhooks');
     await new Promise((r) => setTimeout(r, IDLE_MS));
     await record('settled');

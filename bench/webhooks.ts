@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { recordFigure } from './figures.ts';
+import { benchNodeFlags } from './node-flags.ts';
 import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.ts';
 import { createPaypalStandIn } from '../src/stand-ins/paypal/server.ts';
@@ -79,9 +80,8 @@ async function sign(bodies: string[]): Promise<Signed[]> {
 async function startServer(mode: 'verify' | 'concierge'): Promise<{ url: string; stop: () => void }> {
   const env = testEnv(paypal.url, join(dir, `${mode}-${Date.now()}.db`), { ...discordEnv(discord), LOG_LEVEL: 'warn', PAYPAL_TIMEOUT_MS: '5000' });
   const profile = process.env['BENCH_CPUPROF'] === '1' && mode === 'concierge' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/concierge-prof'] : [];
-  // BENCH_NODE_FLAGS: Node/V8 flags for both servers (e.g. the heap sizing of the systemd unit), not for this load generator.
-  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
-  const child = spawn(process.execPath, [...flags, ...profile, '--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
+  // BENCH_NODE_FLAGS go to both servers (e.g. the heap sizing of the systemd unit), not to this load generator.
+  const child = spawn(process.execPath, [...benchNodeFlags(), ...profile, '--import', import.meta.resolve('tsx'), new URL('./serve.ts', import.meta.url).pathname, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
